@@ -1,0 +1,45 @@
+# Brobygning: `make run` runs the pipeline on the default project, `make test` runs the tests.
+# Both create .venv from requirements.lock the first time and reuse it afterwards.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PROJECT ?= motion-paa-recept
+CORES ?= 2
+
+.DEFAULT_GOAL := help
+.PHONY: help run test lint simulate lock clean-outputs
+
+help: ## List what a newcomer can run
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -m ipykernel install --sys-prefix --name brobygning --display-name "Brobygning (.venv)" >/dev/null
+	touch $(STAMP)
+
+run: $(STAMP) ## Run the whole pipeline on PROJECT (default: motion-paa-recept)
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --config project=$(PROJECT)
+
+test: $(STAMP) ## Run the whole test suite (unit, reproducibility and end-to-end)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP) ## ruff on code and notebooks, snakemake --lint on the workflow
+	$(BIN)/ruff check src tests notebooks
+	$(BIN)/snakemake --lint --config project=$(PROJECT)
+
+simulate: $(STAMP) ## Regenerate the embedded default project's raw data (deterministic)
+	$(BIN)/python -m analysis.simulate --out data/raw/motion-paa-recept
+
+lock: ## Rebuild requirements.lock from pyproject.toml in a scratch venv
+	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
+	.lock-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-venv/bin/python -m pip install --quiet ".[dev]"
+	{ head -n 2 requirements.lock; .lock-venv/bin/python -m pip freeze --exclude brobygning-analysis; } > requirements.lock.new
+	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
+
+clean-outputs: ## Remove processed data and reports of PROJECT (raw data is never touched)
+	rm -rf data/processed/$(PROJECT) reports/$(PROJECT)

@@ -1,0 +1,21 @@
+# Brobygning workflow: raw exports -> clean per site -> pooled tables (-> models -> reports).
+# Run from the project root: `make run`, or `snakemake --profile profiles/default --config project=<name>`.
+from snakemake.utils import min_version, validate
+
+min_version("9.0")
+
+
+configfile: "config/config.yaml"
+
+
+validate(config, "workflow/schemas/workflow.schema.yaml")
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/clean.smk"
+
+
+rule all:
+    input:
+        pooled_outputs(),
+    default_target: True

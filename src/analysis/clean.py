@@ -1,0 +1,103 @@
+"""Cleaning one site: raw register and surveys in, canonical tables, ledger and quality report out."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from . import outputs
+from .ledger import Ledger
+from .project import Project, site_raw_files
+from .pseudonym import load_key
+from .quality import site_quality
+from .readers import RawTable, read_raw_table
+from .register import RegisterContext, clean_register
+from .survey import SurveyContext, clean_survey
+from .tables import (
+    PARTICIPANT_DTYPES,
+    PARTICIPANT_KEY,
+    PARTICIPANTS,
+    RESPONSE_DTYPES,
+    RESPONSE_KEY,
+    RESPONSES,
+    WHO5_ITEMS,
+    as_canonical,
+)
+
+SITE_OUTPUTS = ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")
+
+
+@dataclass
+class SiteResult:
+    """The cleaned tables of one site with its ledger and quality report."""
+
+    site: str
+    participants: pd.DataFrame
+    responses: pd.DataFrame
+    ledger: Ledger
+    quality: dict
+
+
+def _relative(path: Path, root: Path) -> str:
+    return Path(os.path.relpath(path, root)).as_posix()
+
+
+def _read(path: Path, project: Project) -> RawTable:
+    """Read a raw file, naming it relative to the project root in every later message and ledger row."""
+    table = read_raw_table(path)
+    table.file = _relative(path, project.root)
+    return table
+
+
+def clean_site(project: Project, site: str) -> SiteResult:
+    """Clean every raw file of a site. Raises RawInputError or ConfigError on a fault that stops the site."""
+    sheet = project.site(site)
+    key = load_key(project)
+    ledger = Ledger()
+    files = site_raw_files(project, site)
+    register_file = next(p for p in files if p.stem == "register")
+    ctx = RegisterContext(site=site, bridging_model=sheet["bridging_model"],
+                          reports_end_status=sheet["reports_end_status"],
+                          extraction_date=project.extraction_date,
+                          subsidy_rules=project.config.get("subsidy_rules", {}).get(site, []),
+                          codebook=project.codebook, key=key)
+    enrolments = clean_register(_read(register_file, project), ctx, ledger)
+    waves = []
+    for path in (p for p in files if p.stem.startswith("survey_")):
+        table = _read(path, project)
+        survey_ctx = SurveyContext(site=site, wave=path.stem.removeprefix("survey_"), coding=sheet["survey_coding"],
+                                   extraction_date=project.extraction_date, codebook=project.codebook)
+        waves.append(clean_survey(table, survey_ctx, enrolments, ledger))
+    participants = as_canonical(enrolments, PARTICIPANT_DTYPES, PARTICIPANT_KEY)
+    responses = as_canonical(_with_who5_scores(waves), RESPONSE_DTYPES, RESPONSE_KEY)
+    PARTICIPANTS.validate(participants)
+    RESPONSES.validate(responses)
+    if ledger.unreconciled():
+        raise AssertionError(f"ledger does not reconcile for {ledger.unreconciled()}")
+    quality = site_quality(project, site, participants, responses, ledger)
+    return SiteResult(site, participants, responses, ledger, quality)
+
+
+def _with_who5_scores(waves: list[pd.DataFrame]) -> pd.DataFrame:
+    frame = pd.concat(waves, ignore_index=True) if waves else pd.DataFrame(columns=list(RESPONSE_DTYPES))
+    items = frame[WHO5_ITEMS].astype("Float64")
+    raw = items.sum(axis=1, min_count=5).where(items.notna().all(axis=1))
+    frame["who5_raw"] = raw.astype("Int64")
+    frame["who5_pct"] = (raw * 4).astype("Int64")
+    return frame
+
+
+def write_site_outputs(result: SiteResult, out_dir: str | Path) -> list[Path]:
+    """Write a site's canonical tables, ledger, repairs and quality report, each atomically."""
+    out_dir = Path(out_dir)
+    written = [
+        outputs.write_parquet(result.participants, out_dir / "participants.parquet"),
+        outputs.write_parquet(result.responses, out_dir / "responses.parquet"),
+        outputs.write_csv(result.ledger.rejected_frame(), out_dir / "rejected.csv"),
+        outputs.write_csv(result.ledger.repairs_frame(), out_dir / "repairs.csv"),
+        outputs.write_json(result.quality, out_dir / "quality.json"),
+    ]
+    return written

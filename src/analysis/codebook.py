@@ -1,0 +1,95 @@
+"""The codebook: from the spellings in raw exports to canonical column names and codes.
+
+Matching is on a normalised form (case-folded, surrounding and repeated spaces removed), so "CPR-nr. "
+and "cpr-NR." are the same header. Anything not in the codebook is an error that names the file, row and
+column: the evaluator adds the spelling to codebook.yaml, the code never guesses.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import RawInputError
+from .readers import RawTable
+
+DROP = "__drop__"  # personal data or free text: read, then discarded in the raw layer
+_SPACES = re.compile(r"\s+")
+
+
+def normalise_label(value: object) -> str:
+    """The form in which headers and answer labels are compared."""
+    return _SPACES.sub(" ", str(value)).strip().casefold()
+
+
+def _lookup(mapping: dict[object, list]) -> dict[str, object]:
+    """Invert {canonical: [spellings]} into {normalised spelling: canonical}; the canonical name matches too."""
+    table: dict[str, object] = {}
+    for canonical, spellings in mapping.items():
+        for spelling in [canonical, *(spellings or [])]:
+            table[normalise_label(spelling)] = canonical
+    return table
+
+
+@dataclass(frozen=True)
+class Codebook:
+    """A project's codebook.yaml, with lookups built once."""
+
+    raw: dict
+
+    def header_lookup(self, section: str) -> dict[str, str]:
+        """Normalised header -> canonical column (or DROP) for 'register' or 'survey'."""
+        spec = self.raw[section]
+        table = _lookup(spec["columns"])
+        table.update({normalise_label(h): DROP for h in spec["drop"]})
+        return table
+
+    def map_headers(self, table: RawTable, section: str) -> dict[str, str]:
+        """Return {header in file: canonical name or DROP}.
+
+        Raises RawInputError for a header the codebook does not know, for two headers that mean the same
+        column, and for a required column that is absent.
+        """
+        lookup = self.header_lookup(section)
+        mapping: dict[str, str] = {}
+        for header in table.frame.columns:
+            canonical = lookup.get(normalise_label(header))
+            if canonical is None:
+                raise RawInputError(table.file, f"unknown header '{header}': add it to codebook.yaml under "
+                                    f"{section}.columns or {section}.drop", row=1, column=table.column_ref(header))
+            if canonical != DROP and canonical in mapping.values():
+                other = next(h for h, c in mapping.items() if c == canonical)
+                raise RawInputError(table.file, f"headers '{other}' and '{header}' both mean '{canonical}'",
+                                    row=1, column=table.column_ref(header))
+            mapping[header] = canonical
+        for required in self.raw[section]["required"]:
+            if required not in mapping.values():
+                expected = ", ".join(f"'{s}'" for s in self.raw[section]["columns"][required])
+                raise RawInputError(table.file, f"required column '{required}' is missing (expected a header "
+                                    f"such as {expected})", row=1)
+        return mapping
+
+    def labels(self, kind: str) -> dict[str, object]:
+        """Normalised label -> canonical code for a label set under `labels:` (referral_track, boolean...)."""
+        return _lookup(self.raw["labels"][kind])
+
+    def names(self, kind: str) -> dict[str, str]:
+        """Normalised spelling -> canonical name for `associations` or `activities`."""
+        return _lookup(self.raw[kind])
+
+    def scale_labels(self, name: str) -> dict[str, int]:
+        """Normalised answer text -> score for a scale's `labels`."""
+        labels = self.raw["scales"][name]["labels"]
+        return {normalise_label(text): int(score) for score, texts in labels.items() for text in texts}
+
+    def missing_labels(self) -> set[str]:
+        """Normalised answers that mean 'no answer'."""
+        return {normalise_label(v) for v in self.raw["missing"]}
+
+    def scale_of(self, column: str) -> str:
+        """Name of the answer scale of a survey column."""
+        return self.raw["survey"]["scale_of"][column]
+
+    def scale(self, name: str) -> dict:
+        """A scale's spec: `labels` {score: [labels]}, `codes` {code: score} or `range` [lo, hi]."""
+        return self.raw["scales"][name]

@@ -1,0 +1,191 @@
+"""Loading and validating a project's config, site sheet and codebook, all problems at once.
+
+A project lives in config/projects/<name>/ (config.yaml, sites.tsv, codebook.yaml) with raw data in
+data/raw/<name>/<site>/. Paths are relative to the project root (the folder holding config/ and data/,
+which is Snakemake's working directory).
+"""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import yaml
+
+from .codebook import Codebook
+from .errors import ConfigError
+
+SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+RAW_SUFFIXES = (".xlsx", ".csv")
+
+
+@dataclass(frozen=True)
+class Project:
+    """A validated project: its config, its sites (in site-sheet order) and its codebook."""
+
+    name: str
+    root: Path
+    config: dict
+    sites: list[dict]
+    codebook: Codebook
+
+    @property
+    def raw_dir(self) -> Path:
+        return self.root / "data" / "raw" / self.name
+
+    @property
+    def processed_dir(self) -> Path:
+        return self.root / "data" / "processed" / self.name
+
+    @property
+    def config_dir(self) -> Path:
+        return self.root / "config" / "projects" / self.name
+
+    @property
+    def extraction_date(self) -> date:
+        return date.fromisoformat(self.config["extraction_date"])
+
+    def site(self, site_id: str) -> dict:
+        """The site sheet row of a site; ConfigError if the site is not in the sheet."""
+        for row in self.sites:
+            if row["site"] == site_id:
+                return row
+        raise ConfigError([f"{self.config_dir / 'sites.tsv'}: no site '{site_id}'"])
+
+    @property
+    def site_ids(self) -> list[str]:
+        return [row["site"] for row in self.sites]
+
+
+def _jsonable(value: object) -> object:
+    """YAML as JSON sees it: dates become ISO strings, mapping keys become strings."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def _schema_problems(document: object, schema_name: str, where: str) -> list[str]:
+    schema = yaml.safe_load((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))
+    validator = jsonschema.Draft202012Validator(schema)
+    problems = []
+    for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
+        key = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        problems.append(f"{where}: at '{key}': {error.message}")
+    return problems
+
+
+def _read_yaml(path: Path, problems: list[str]) -> dict:
+    if not path.exists():
+        problems.append(f"{path}: file is missing")
+        return {}
+    try:
+        return _jsonable(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    except yaml.YAMLError as exc:
+        problems.append(f"{path}: not valid YAML ({str(exc).splitlines()[0]})")
+        return {}
+
+
+def _read_sites(path: Path, problems: list[str]) -> list[dict]:
+    if not path.exists():
+        problems.append(f"{path}: file is missing")
+        return []
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t"))
+    sites = []
+    for line, row in enumerate(rows, start=2):
+        parsed = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
+        if parsed.get("reports_end_status") in ("true", "false"):
+            parsed["reports_end_status"] = parsed["reports_end_status"] == "true"
+        problems.extend(_schema_problems(parsed, "sites.schema.yaml", f"{path}, row {line}"))
+        sites.append(parsed)
+    ids = [s.get("site") for s in sites]
+    problems.extend(f"{path}: site '{s}' is listed twice" for s in sorted({i for i in ids if ids.count(i) > 1}))
+    if not sites:
+        problems.append(f"{path}: no sites listed")
+    return sites
+
+
+def _cross_checks(name: str, root: Path, config: dict, sites: list[dict], codebook: dict) -> list[str]:
+    problems = []
+    site_ids = {s.get("site") for s in sites}
+    config_path = root / "config" / "projects" / name / "config.yaml"
+    if config and config.get("project") != name:
+        problems.append(f"{config_path}: 'project' is '{config.get('project')}' but the folder is '{name}'")
+    for site in sorted(set(config.get("subsidy_rules", {})) - site_ids):
+        problems.append(f"{config_path}: subsidy_rules names site '{site}', which is not in sites.tsv")
+    raw_dir = root / "data" / "raw" / name
+    if not raw_dir.is_dir():
+        problems.append(f"{raw_dir}: raw data folder is missing")
+    else:
+        folders = {p.name for p in raw_dir.iterdir() if p.is_dir()}
+        for folder in sorted(folders - site_ids):
+            problems.append(f"{raw_dir / folder}: folder of an unknown site (not in sites.tsv)")
+        for site in sorted(site_ids - folders - {None}):
+            problems.append(f"{raw_dir / site}: raw data folder of site '{site}' is missing")
+    if codebook:
+        survey = codebook.get("survey", {})
+        for column in survey.get("columns", {}):
+            if column not in ("cpr", "response_date") and column not in survey.get("scale_of", {}):
+                problems.append(f"codebook.yaml: survey.scale_of has no scale for '{column}'")
+        for column, scale in survey.get("scale_of", {}).items():
+            if scale not in codebook.get("scales", {}):
+                problems.append(f"codebook.yaml: survey.scale_of.{column} names unknown scale '{scale}'")
+    return problems
+
+
+def load_project(name: str, root: str | Path = ".") -> Project:
+    """Read and validate a project. Raises ConfigError listing every problem found."""
+    root = Path(root)
+    folder = root / "config" / "projects" / name
+    problems: list[str] = []
+    if not folder.is_dir():
+        raise ConfigError([f"{folder}: no such project (expected config.yaml, sites.tsv, codebook.yaml there)"])
+    config = _read_yaml(folder / "config.yaml", problems)
+    if config:
+        problems.extend(_schema_problems(config, "config.schema.yaml", str(folder / "config.yaml")))
+    sites = _read_sites(folder / "sites.tsv", problems)
+    codebook = _read_yaml(folder / "codebook.yaml", problems)
+    if codebook:
+        problems.extend(_schema_problems(codebook, "codebook.schema.yaml", str(folder / "codebook.yaml")))
+    problems.extend(_cross_checks(name, root, config, sites, codebook))
+    if problems:
+        raise ConfigError(problems)
+    return Project(name=name, root=root, config=config, sites=sites, codebook=Codebook(codebook))
+
+
+def site_raw_files(project: Project, site: str) -> list[Path]:
+    """The raw files of a site, sorted: register.xlsx|csv and survey_<wave>.xlsx|csv.
+
+    Raises ConfigError for a file that is neither (unknown files are never ignored silently) and for a
+    site without a register.
+    """
+    folder = project.raw_dir / site
+    files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
+    expected_stems = {"register"} | {f"survey_{w}" for w in project.config["waves"]}
+    problems = [f"{p}: unexpected file (expected register.xlsx or survey_<wave>.csv|xlsx with wave one of "
+                f"{', '.join(project.config['waves'])})"
+                for p in files if p.stem not in expected_stems or p.suffix.lower() not in RAW_SUFFIXES]
+    registers = [p for p in files if p.stem == "register"]
+    if len(registers) != 1:
+        problems.append(f"{folder}: expected exactly one register file, found {len(registers)}")
+    if problems:
+        raise ConfigError(problems)
+    return files
+
+
+def raw_folder_problems(project: Project) -> list[str]:
+    """Problems with the raw files of every site (unknown files, missing register), all sites at once."""
+    problems = []
+    for site in project.site_ids:
+        try:
+            site_raw_files(project, site)
+        except ConfigError as error:
+            problems.extend(error.problems)
+    return problems

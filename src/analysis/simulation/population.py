@@ -1,0 +1,742 @@
+"""The synthetic truth of a bridging programme: who was referred, who started, who left, what they answered.
+
+Everything is drawn with one `numpy.random.default_rng(seed)` stream in a fixed order, so the same
+parameters and seed give the same tables on every machine; no clock is ever read. All work is vectorised
+over enrolments (the only Python loops run over calendar months, sites and lockdowns), so 98 sites x 5,000
+participants take seconds.
+
+The dropout model is the estimand of the pipeline. Time runs in calendar months m = 1, 2, ... from the
+start date in the association, and the monthly hazard h satisfies
+
+    cloglog(h) = alpha_m + b_track + b_post * post_subsidy(m) + b_lock * lockdown(m) + u_site
+
+with post_subsidy(m) = 1{m > planned subsidy months} for subsidised enrolments, lockdown(m) = the month
+overlaps an association lockdown, and b_post = log(1.8) by default. Dropouts are observed up to each
+person's last follow-up contact (a call within the 60 days before extraction, earlier for the ~5 % lost to
+follow-up), so no event after the last contact is ever recorded.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import hmac
+from dataclasses import dataclass, field
+from datetime import date
+from math import log
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+TRACKS = ("health", "employment", "self", "other")
+DROPOUT_REASONS = ("cost", "health", "pain", "mental", "own_exercise", "moved", "time", "other", "unknown")
+WAVES = ("baseline", "end", "followup")
+WHO5_ITEMS = tuple(f"who5_{i}" for i in range(1, 6))
+PROJECT = "motion-paa-recept"
+DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "config" / "projects" / PROJECT
+PSEUDONYM_HEX_DIGITS = 24
+
+DATE = "datetime64[ms]"
+PARTICIPANT_COLUMNS: dict[str, str] = {
+    "participant_id": "str", "enrolment": "int64", "site": "str", "referral_track": "str",
+    "referral_date": DATE, "start_date": DATE, "association": "str", "activity": "str", "team_type": "str",
+    "bridging_model": "str", "accompanied": "boolean", "subsidy_months": "Int64", "subsidy_end_date": DATE,
+    "end_date": DATE, "last_contact_date": DATE, "dropout_reason": "str", "age": "Int64", "sex": "str",
+    "end_status_reported": "bool",
+}
+RESPONSE_COLUMNS: dict[str, str] = {
+    "participant_id": "str", "enrolment": "int64", "site": "str", "wave": "str", "response_date": DATE,
+    **{item: "Int64" for item in WHO5_ITEMS}, "who5_raw": "Int64", "who5_pct": "Int64", "srh": "Int64",
+    "pa_level": "Int64", "job_readiness": "Float64",
+}
+IDENTITY_COLUMNS = ("cpr", "name", "phone", "email", "remark")  # raw-only: never reach data/processed
+RESPONSE_IDENTITY_COLUMNS = ("cpr", "name", "email", "remark")
+
+NAT = np.datetime64("NaT", "D")
+
+
+# --------------------------------------------------------------------------------------------- parameters
+@dataclass(frozen=True)
+class SiteSpec:
+    """One site (municipality) of the programme as the simulator sees it.
+
+    `subsidy_rules` are (in force from, planned months) pairs; the rule in force at the start date decides
+    a person's planned subsidy. `track_mix` gives the shares of health, employment, self and other
+    referrals (summing to 1). `site_effect` is u_site on the cloglog scale. `associations` pairs each
+    association with the activities it offers; the first association takes 60 % of the enrolments.
+    `subsidy_exception_share` is the share whose register records an individual plan that differs from the
+    rule (only sensible where the register has a subsidy column).
+    """
+
+    site: str
+    n: int
+    subsidy_rules: tuple[tuple[date, int], ...]
+    reports_end_status: bool
+    track_mix: tuple[float, float, float, float]
+    site_effect: float
+    bridging_model: str = "brobygger"
+    associations: tuple[tuple[str, tuple[str, ...]], ...] = (("Forening", ("Gymnastik",)),)
+    subsidy_exception_share: float = 0.0
+
+
+@dataclass(frozen=True)
+class SimulationParameters:
+    """All true parameters of the synthetic world. Treat as immutable; vary with dataclasses.replace()."""
+
+    sites: tuple[SiteSpec, ...]
+    log_hr_post_subsidy: float = log(1.8)
+    # alpha_m for months 1..len; later months reuse the last value.
+    baseline_cloglog: tuple[float, ...] = ()
+    track_effects: dict[str, float] = field(default_factory=lambda: {
+        "health": 0.0, "employment": 0.45, "self": 0.15, "other": 0.25})
+    start_probability: dict[str, float] = field(default_factory=lambda: {
+        "health": 0.85, "employment": 0.65, "self": 0.90, "other": 0.75})
+    log_hr_lockdown: float = log(1.5)
+    lockdowns: tuple[tuple[date, date], ...] = ()
+    referral_period: tuple[date, date] = (date(2019, 12, 1), date(2023, 6, 30))
+    extraction_date: date = date(2023, 12, 31)
+    referral_weight_in_lockdown: float = 0.35
+    start_delay_days: tuple[int, int] = (7, 42)
+    restart_after_lockdown_days: tuple[int, int] = (1, 14)
+    p_accompanied: float = 0.40
+    p_new_team: float = 0.25
+    p_female: float = 0.60
+    age_range: tuple[int, int] = (18, 80)
+    p_re_referral: float = 0.01
+    p_lost_to_followup: float = 0.05
+    last_contact_window_days: int = 60
+    course_weeks: int = 12
+    followup_months: int = 12
+    wave_window_days: dict[str, int] = field(default_factory=lambda: {"baseline": 14, "end": 21, "followup": 30})
+    response_probability: dict[str, float] = field(default_factory=lambda: {
+        "baseline": 0.85, "end": 0.65, "followup": 0.45})
+    response_logit_not_engaged: float = -1.0
+    who5_baseline_pct: tuple[float, float] = (48.0, 18.0)
+    who5_change_pct: dict[str, tuple[float, float]] = field(default_factory=lambda: {
+        "baseline": (0.0, 0.0), "end": (8.0, 3.0), "followup": (7.0, 2.0)})
+    p_item_missing: float = 0.02
+    p_cost_after_subsidy: float = 0.45
+    p_cost_during_subsidy: float = 0.05
+    p_cost_unsubsidised: float = 0.10
+    other_reason_weights: dict[str, float] = field(default_factory=lambda: {
+        "health": 0.18, "pain": 0.10, "mental": 0.12, "own_exercise": 0.16, "moved": 0.05, "time": 0.14,
+        "other": 0.07, "unknown": 0.18})
+    pseudonym_key: str = "brobygning-demo-key-not-secret"
+
+    def to_jsonable(self) -> dict:
+        """The parameters as JSON-ready plain data (dates as ISO strings, tuples as lists)."""
+        return _jsonable({name: getattr(self, name) for name in self.__dataclass_fields__})
+
+
+def _jsonable(value: object) -> object:
+    if isinstance(value, SiteSpec):
+        return {name: _jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float):
+        return round(value, 10)
+    return value
+
+
+def declining_baseline(level: float, slope: float, months: int = 60) -> tuple[float, ...]:
+    """alpha_m = level + slope * log(m) for m = 1..months (slope < 0: the first months are riskiest)."""
+    return tuple(round(level + slope * log(m), 6) for m in range(1, months + 1))
+
+
+# Calibrated so that ~888 enrolments of the 8 reporting sites are still active at 2023-12-31 (see
+# tests/test_simulate.py); slope gives a first-month hazard about 5x that of month 24.
+BASELINE_LEVEL = -2.92
+BASELINE_SLOPE = -0.5
+
+# What the config files do not say: size, referral mix, site effect and the associations' activities.
+_SITE_DEFAULTS: dict[str, dict] = {
+    "assens": {"n": 212, "track_mix": (0.56, 0.28, 0.14, 0.02), "site_effect": 0.00,
+               "associations": (("Assens Svømmeklub", ("Svømning",)),
+                                ("Assens Gymnastikforening", ("Gymnastik",))),
+               "subsidy_exception_share": 0.04},
+    "broenderslev": {"n": 198, "track_mix": (0.52, 0.34, 0.12, 0.02), "site_effect": 0.15,
+                     "associations": (("Brønderslev Idrætsforening", ("Fodbold", "Løb")),
+                                      ("Brønderslev Bokseklub", ("Boksning",)))},
+    "fredensborg": {"n": 265, "track_mix": (0.57, 0.29, 0.12, 0.02), "site_effect": -0.10,
+                    "associations": (("Fredensborg Floorball", ("Floorball",)),
+                                     ("Fredensborg Løbeklub", ("Løb",))),
+                    "subsidy_exception_share": 0.04},
+    "guldborgsund": {"n": 301, "track_mix": (0.54, 0.32, 0.12, 0.02), "site_effect": 0.10,
+                     "associations": (("Guldborgsund Gymnastik", ("Gymnastik",)),
+                                      ("Nykøbing F. Svømmeklub", ("Svømning",))),
+                     "subsidy_exception_share": 0.04},
+    "helsingoer": {"n": 236, "track_mix": (0.48, 0.25, 0.25, 0.02), "site_effect": -0.05,
+                   "associations": (("Helsingør Yogaforening", ("Yoga",)), ("Helsingør Roklub", ("Roning",)))},
+    "hoeje-taastrup": {"n": 289, "track_mix": (0.50, 0.36, 0.12, 0.02), "site_effect": 0.20,
+                       "associations": (("Høje-Taastrup Motion", ("Styrketræning", "Løb")),
+                                        ("Taastrup Boldklub", ("Fodbold",))),
+                       "subsidy_exception_share": 0.04},
+    "jammerbugt": {"n": 187, "track_mix": (0.58, 0.28, 0.12, 0.02), "site_effect": 0.00,
+                   "associations": (("Jammerbugt Naturhold", ("Naturhold",)),
+                                    ("Aabybro Gymnastikforening", ("Gymnastik",)))},
+    "viborg": {"n": 344, "track_mix": (0.57, 0.29, 0.12, 0.02), "site_effect": -0.15,
+               "associations": (("Viborg Svømmeklub", ("Svømning",)), ("Viborg Cykelmotion", ("Cykling",)))},
+    "silkeborg": {"n": 346, "track_mix": (0.48, 0.25, 0.25, 0.02), "site_effect": -0.10,
+                  "associations": (("Silkeborg Motionsforening", ("Styrketræning", "Løb")),
+                                   ("Silkeborg Roklub", ("Roning",))),
+                  "subsidy_exception_share": 0.04},
+}
+
+
+def _as_date(value: object) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value))
+
+
+def default_parameters(project_dir: str | Path | None = None) -> SimulationParameters:
+    """True parameters for the nine sites of motion-paa-recept (2,378 enrolments in total).
+
+    Dates, lockdowns, subsidy rules, bridging models, end-status reporting and the demo pseudonym key are
+    read from the project's config.yaml and sites.tsv, so the simulator and the cleaner share one source;
+    site sizes, referral mixes, site effects and activities are the simulator's own choices (above).
+    """
+    project_dir = Path(project_dir) if project_dir is not None else DEFAULT_PROJECT_DIR
+    config = yaml.safe_load((project_dir / "config.yaml").read_text(encoding="utf-8"))
+    with open(project_dir / "sites.tsv", encoding="utf-8", newline="") as handle:
+        sheet = list(csv.DictReader(handle, delimiter="\t"))
+    sites = []
+    for row in sheet:
+        defaults = _SITE_DEFAULTS[row["site"]]
+        rules = tuple((_as_date(r["from"]), int(r["months"])) for r in config["subsidy_rules"][row["site"]])
+        sites.append(SiteSpec(site=row["site"], subsidy_rules=rules, bridging_model=row["bridging_model"],
+                              reports_end_status=row["reports_end_status"].strip().lower() == "true",
+                              **defaults))
+    lockdowns = tuple((_as_date(p["start"]), _as_date(p["end"])) for p in config["lockdowns"])
+    return SimulationParameters(
+        sites=tuple(sites),
+        baseline_cloglog=declining_baseline(BASELINE_LEVEL, BASELINE_SLOPE),
+        lockdowns=lockdowns,
+        extraction_date=_as_date(config["extraction_date"]),
+        course_weeks=int(config["course_weeks"]),
+        followup_months=int(config["followup_months"]),
+        pseudonym_key=str(config["pseudonym"]["demo_key"]),
+    )
+
+
+# ---------------------------------------------------------------------------------------- date helpers
+def _day(value: date) -> np.datetime64:
+    return np.datetime64(value.isoformat(), "D")
+
+
+def add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
+    """Calendar-month addition on datetime64[D] arrays: 31 Jan + 1 month = 28/29 Feb. NaT stays NaT."""
+    days = np.asarray(days, dtype="datetime64[D]")
+    first = days.astype("datetime64[M]")
+    offset = (days - first.astype("datetime64[D]")).astype("int64")
+    target = first + np.asarray(months, dtype="int64")
+    length = ((target + 1).astype("datetime64[D]") - target.astype("datetime64[D]")).astype("int64")
+    out = target.astype("datetime64[D]") + np.minimum(offset, length - 1)
+    return np.where(np.isnat(days), NAT, out)
+
+
+def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Year, month (1-12) and day (1-31) of a datetime64[D] array without NaT."""
+    years = days.astype("datetime64[Y]").astype("int64") + 1970
+    months = days.astype("datetime64[M]").astype("int64") % 12 + 1
+    dom = (days - days.astype("datetime64[M]").astype("datetime64[D]")).astype("int64") + 1
+    return years, months, dom
+
+
+def age_in_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
+    """Completed years of age on each date (birthdays counted on the calendar day)."""
+    by, bm, bd = _ymd(born)
+    oy, om, od = _ymd(on)
+    return oy - by - ((om < bm) | ((om == bm) & (od < bd))).astype("int64")
+
+
+def _in_any_period(first: np.ndarray, last: np.ndarray, periods: tuple[tuple[date, date], ...]) -> np.ndarray:
+    """True where the day range [first, last] overlaps one of the (start, end) periods (inclusive)."""
+    hit = np.zeros(len(first), dtype=bool)
+    for start, end in periods:
+        hit |= (first <= _day(end)) & (last >= _day(start))
+    return hit
+
+
+def _uniform_days(rng: np.random.Generator, low: int, high: int, n: int) -> np.ndarray:
+    """Whole numbers of days drawn uniformly from low..high inclusive."""
+    return rng.integers(low, high + 1, size=n).astype("timedelta64[D]")
+
+
+# ------------------------------------------------------------------------------------------ the people
+_FEMALE = ("Anne", "Kirsten", "Mette", "Hanne", "Helle", "Anna", "Susanne", "Lene", "Maria", "Marianne",
+           "Lone", "Camilla", "Pia", "Louise", "Charlotte", "Tina", "Gitte", "Bente", "Inge", "Karen", "Sofie",
+           "Ida", "Emma", "Julie", "Laura", "Signe", "Line", "Rikke", "Birgitte", "Jette", "Dorthe", "Lise",
+           "Heidi", "Tanja", "Nadia", "Sara", "Fatima", "Amalie", "Freja", "Søs")
+_MALE = ("Peter", "Jens", "Lars", "Michael", "Henrik", "Thomas", "Søren", "Jan", "Niels", "Anders", "Morten",
+         "Jesper", "Martin", "Mads", "Rasmus", "Christian", "Ole", "Per", "Hans", "Jørgen", "Kim", "Brian",
+         "Bo", "Torben", "Frederik", "Mikkel", "Jonas", "Emil", "Oliver", "Kasper", "Allan", "Carsten",
+         "René", "Steen", "Flemming", "Ahmad", "Ali", "Kenneth", "Jakob", "Simon")
+_SURNAMES = ("Nielsen", "Jensen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen",
+             "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen", "Thomsen", "Christiansen",
+             "Poulsen", "Johansen", "Møller", "Mortensen", "Knudsen", "Jakobsen", "Mikkelsen", "Frederiksen",
+             "Lund", "Holm", "Schmidt", "Eriksen", "Kristiansen", "Simonsen", "Clausen", "Svendsen",
+             "Andreasen", "Iversen", "Østergaard", "Jeppesen", "Vestergaard", "Nissen", "Lauridsen", "Kjær",
+             "Dam", "Bech", "Friis", "Mogensen", "Winther", "Skov", "Bak", "Ahmed", "Yilmaz", "Kaya")
+_MAIL_DOMAINS = ("example.com", "example.net", "example.org")  # reserved for examples (RFC 2606)
+_ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
+
+_REMARKS = (
+    "", "", "", "", "", "",
+    "Ringet {d}/{m}, går fint", "Ringet {d}/{m}, ingen svar", "Sms sendt {d}/{m}",
+    "Talt med {who}, glad for holdet", "Træner {who} siger det går godt", "Ønsker at skifte hold",
+    "Mangler transport", "Har knæproblemer, træner forsigtigt", "Ledsaget af {who} første gang",
+    "Aftalt opfølgning med {who} fra jobcentret", "Glad for fællesskabet", "Ringet {d}/{m}, vil gerne fortsætte",
+)
+_COMMENTS = (
+    "Dejligt hold", "Det har hjulpet mig meget", "Savner mere fleksible tider", "Kontingentet er for dyrt nu",
+    "Træneren er god", "For hårdt i starten", "Jeg har fået nye venner", "Godt tilbud; fortsæt sådan",
+    "Ring gerne til mig - {who}", "Har haft ondt i ryggen", "Svært at komme afsted om vinteren",
+)
+
+
+def substitute_cprs(rng: np.random.Generator, born: np.ndarray, male: np.ndarray,
+                    taken: set[str] | frozenset[str] = frozenset()) -> np.ndarray:
+    """Unique substitute CPR numbers DDMMYY-SSSS (day + 60) for the given birth dates and sexes.
+
+    Guarantees: DD in 61..91; the 7th digit is 0-3 for births 1900-1999 and 4 for 2000-2036; the last
+    digit is odd for men and even for women; no number repeats or is in `taken`.
+    """
+    n = len(born)
+    years, months, dom = _ymd(born)
+    if np.any((years < 1900) | (years > 2036)):
+        raise ValueError("substitute CPR numbers are only drawn for births 1900-2036")
+    head = np.strings.add(np.strings.add((dom + 60).astype(str), np.strings.zfill(months.astype(str), 2)),
+                          np.strings.zfill((years % 100).astype(str), 2))
+    serial = np.zeros(n, dtype="int64")
+    redo = np.ones(n, dtype=bool)
+    out = np.empty(n, dtype="<U11")
+    while redo.any():
+        idx = np.flatnonzero(redo)
+        century = np.where(years[idx] >= 2000, 4, rng.integers(0, 4, size=len(idx)))
+        last = 2 * rng.integers(0, 5, size=len(idx)) + male[idx].astype("int64")
+        serial[idx] = century * 1000 + rng.integers(0, 100, size=len(idx)) * 10 + last
+        out[idx] = np.strings.add(np.strings.add(head[idx], "-"), np.strings.zfill(serial[idx].astype(str), 4))
+        _, first_index = np.unique(out, return_index=True)
+        redo = np.ones(n, dtype=bool)
+        redo[first_index] = False
+        if taken:
+            redo |= np.isin(out, np.array(sorted(taken), dtype="<U11"))
+    return out
+
+
+def pseudonym(cpr: str, key: str) -> str:
+    """participant_id of a CPR number: HMAC-SHA256(key, ten digits), first 24 hex digits."""
+    digits = cpr.replace("-", "").replace(" ", "")
+    return hmac.new(key.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_DIGITS]
+
+
+def _fill_templates(templates: tuple[str, ...], choice: np.ndarray, who: np.ndarray,
+                    when: np.ndarray | None) -> list[str]:
+    """Free text from templates; {who} is a first name, {d}/{m} the day and month of `when`."""
+    if when is None:
+        when = np.full(len(choice), np.datetime64("2023-01-01", "D"))
+    _, months, dom = _ymd(np.where(np.isnat(when), np.datetime64("2023-01-01", "D"), when))
+    return [templates[c].format(who=w, d=d, m=m) if "{" in templates[c] else templates[c]
+            for c, w, d, m in zip(choice.tolist(), who.tolist(), dom.tolist(), months.tolist(), strict=True)]
+
+
+def _draw_identities(rng: np.random.Generator, male: np.ndarray) -> dict[str, np.ndarray]:
+    """Names, phone numbers and e-mail addresses; phone numbers start with 1, which Danish numbering never
+    gives a subscriber, and e-mail domains are the reserved example domains, so no real person is hit."""
+    n = len(male)
+    female_names, male_names = np.array(_FEMALE), np.array(_MALE)
+    first = np.where(male, male_names[rng.integers(0, len(_MALE), n)], female_names[rng.integers(0, len(_FEMALE), n)])
+    surnames = np.array(_SURNAMES)
+    last = surnames[rng.integers(0, len(_SURNAMES), n)]
+    middle = surnames[rng.integers(0, len(_SURNAMES), n)]
+    has_middle = rng.random(n) < 0.12
+    name = np.where(has_middle, np.strings.add(np.strings.add(first, " "), np.strings.add(np.strings.add(middle, " "),
+                                                                                           last)),
+                    np.strings.add(np.strings.add(first, " "), last))
+    phone = np.strings.add("1", np.strings.zfill(rng.integers(0, 10_000_000, n).astype(str), 7))
+    ascii_first = np.array([s.translate(_ASCII).lower() for s in first.tolist()])
+    ascii_last = np.array([s.translate(_ASCII).lower() for s in last.tolist()])
+    number = np.where(rng.random(n) < 0.4, rng.integers(1, 100, n).astype(str), "")
+    domain = np.array(_MAIL_DOMAINS)[rng.integers(0, len(_MAIL_DOMAINS), n)]
+    email = np.strings.add(np.strings.add(np.strings.add(ascii_first, "."), np.strings.add(ascii_last, number)),
+                           np.strings.add("@", domain))
+    return {"first": first, "name": name, "phone": phone, "email": email}
+
+
+# ------------------------------------------------------------------------------------ the enrolments
+def _site_table(params: SimulationParameters) -> dict[str, np.ndarray]:
+    """Per-site arrays in site order (n, cumulative track mix, site effect, end-status flag)."""
+    mix = np.array([s.track_mix for s in params.sites], dtype=float)
+    if np.any(np.abs(mix.sum(axis=1) - 1) > 1e-9):
+        raise ValueError("every site's track_mix must sum to 1")
+    return {"n": np.array([s.n for s in params.sites], dtype="int64"), "cum_mix": np.cumsum(mix, axis=1),
+            "effect": np.array([s.site_effect for s in params.sites], dtype=float),
+            "reports": np.array([s.reports_end_status for s in params.sites], dtype=bool)}
+
+
+def _draw_referrals(params: SimulationParameters, rng: np.random.Generator, n: int) -> np.ndarray:
+    """Referral days over the referral period, uniform except fewer during lockdowns."""
+    first, last = (_day(d) for d in params.referral_period)
+    days = np.arange(first, last + 1, dtype="datetime64[D]")
+    weight = np.where(_in_any_period(days, days, params.lockdowns), params.referral_weight_in_lockdown, 1.0)
+    return rng.choice(days, size=n, p=weight / weight.sum())
+
+
+def _draw_tracks(rng: np.random.Generator, cum_mix: np.ndarray) -> np.ndarray:
+    """Track index (position in TRACKS) of each enrolment, from its site's cumulative mix."""
+    u = rng.random(len(cum_mix))
+    return np.minimum((u[:, None] > cum_mix).sum(axis=1), len(TRACKS) - 1)
+
+
+def _draw_starts(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray,
+                 track: np.ndarray) -> np.ndarray:
+    """Start day in the association (NaT = never started): 7-42 days after referral, moved to just after
+    a lockdown's end when it falls inside one."""
+    n = len(referral)
+    p_start = np.array([params.start_probability[t] for t in TRACKS])[track]
+    started = rng.random(n) < p_start
+    start = referral + _uniform_days(rng, *params.start_delay_days, n)
+    delay_after = _uniform_days(rng, *params.restart_after_lockdown_days, n)
+    for first, last in sorted(params.lockdowns):
+        inside = (start >= _day(first)) & (start <= _day(last))
+        start = np.where(inside, _day(last) + delay_after, start)
+    return np.where(started, start, NAT)
+
+
+def _planned_subsidy(params: SimulationParameters, rng: np.random.Generator, site: np.ndarray,
+                     start: np.ndarray, referral: np.ndarray) -> np.ndarray:
+    """Planned subsidy months: the site rule in force at the start (at referral if never started), except
+    for a site's `subsidy_exception_share`, who got an individual plan (3 months more, or none)."""
+    on = np.where(np.isnat(start), referral, start)
+    months = np.zeros(len(site), dtype="int64")
+    exception_share = np.zeros(len(site))
+    for k, spec in enumerate(params.sites):
+        mask = site == k
+        rules = sorted(spec.subsidy_rules)
+        if not rules:
+            continue
+        starts = np.array([_day(r[0]) for r in rules])
+        which = np.searchsorted(starts, on[mask], side="right") - 1
+        months[mask] = np.where(which >= 0, np.array([r[1] for r in rules])[np.maximum(which, 0)], 0)
+        exception_share[mask] = spec.subsidy_exception_share
+    exception = (rng.random(len(site)) < exception_share) & (months > 0)
+    alternative = np.where(rng.random(len(site)) < 0.5, months + 3, 0)
+    return np.where(exception, alternative, months)
+
+
+def _draw_latent_ends(params: SimulationParameters, rng: np.random.Generator, start: np.ndarray,
+                      fixed_effect: np.ndarray, planned: np.ndarray) -> np.ndarray:
+    """First dropout day of each started enrolment under the monthly cloglog hazard (NaT = none by the
+    extraction date). Month m is [start + (m-1) months, start + m months); the day is uniform inside it."""
+    end = np.full(len(start), NAT)
+    idx = np.flatnonzero(~np.isnat(start))
+    if len(idx) == 0:
+        return end
+    s0, eta0, months = start[idx], fixed_effect[idx], planned[idx]
+    alpha = np.asarray(params.baseline_cloglog, dtype=float)
+    if alpha.size == 0:
+        raise ValueError("baseline_cloglog is empty")
+    extraction = _day(params.extraction_date)
+    alive = np.ones(len(idx), dtype=bool)
+    latent = np.full(len(idx), NAT)
+    month = 1
+    while True:
+        first, after = add_months(s0, month - 1), add_months(s0, month)
+        at_risk = alive & (first <= extraction)
+        if not at_risk.any():
+            break
+        post = (months > 0) & (month > months)
+        locked = _in_any_period(first, after - 1, params.lockdowns)
+        eta = alpha[min(month, alpha.size) - 1] + eta0 + params.log_hr_post_subsidy * post \
+            + params.log_hr_lockdown * locked
+        hazard = -np.expm1(-np.exp(eta))
+        event = at_risk & (rng.random(len(idx)) < hazard)
+        length = (after - first).astype("int64")
+        day = first + (rng.random(len(idx)) * length).astype("int64").astype("timedelta64[D]")
+        latent = np.where(event, day, latent)
+        alive &= ~event
+        month += 1
+    end[idx] = latent
+    return end
+
+
+def _observe(params: SimulationParameters, rng: np.random.Generator, start: np.ndarray,
+             latent_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(end_date, last_contact_date) as the register sees them.
+
+    Each started person's last follow-up contact lies 0..60 days before extraction, or (lost to follow-up)
+    at a day between 30 days after the start and 61 days before extraction. A dropout is recorded only if
+    it happened on or before that contact; its last contact is 0..21 days after the end (never after the
+    censoring contact). Never-started enrolments have neither date.
+    """
+    n = len(start)
+    extraction = _day(params.extraction_date)
+    started = ~np.isnat(start)
+    safe_start = np.where(started, start, extraction)
+    contact = extraction - _uniform_days(rng, 0, params.last_contact_window_days, n)
+    lost_from = safe_start + np.timedelta64(30, "D")
+    lost_until = extraction - np.timedelta64(params.last_contact_window_days + 1, "D")
+    span = (lost_until - lost_from).astype("int64")
+    lost = (rng.random(n) < params.p_lost_to_followup) & (span > 0)
+    lost_day = lost_from + (rng.random(n) * np.maximum(span, 0)).astype("int64").astype("timedelta64[D]")
+    contact = np.maximum(np.where(lost, lost_day, contact), safe_start)
+    observed = started & ~np.isnat(latent_end) & (latent_end <= contact)
+    after_end = np.minimum(latent_end + _uniform_days(rng, 0, 21, n), contact)
+    end = np.where(observed, latent_end, NAT)
+    last_contact = np.where(observed, after_end, np.where(started, contact, NAT))
+    return end, last_contact
+
+
+def _draw_reasons(params: SimulationParameters, rng: np.random.Generator, end: np.ndarray,
+                  subsidy_end: np.ndarray, site_subsidised: np.ndarray) -> np.ndarray:
+    """Dropout reason index (position in DROPOUT_REASONS; -1 = no dropout). 'cost' is far more likely
+    after the planned subsidy ended than during it, and in between for sites without subsidy."""
+    n = len(end)
+    post = ~np.isnat(subsidy_end) & (end >= subsidy_end)
+    p_cost = np.where(post, params.p_cost_after_subsidy,
+                      np.where(site_subsidised, params.p_cost_during_subsidy, params.p_cost_unsubsidised))
+    others = np.array([params.other_reason_weights[r] for r in DROPOUT_REASONS[1:]], dtype=float)
+    others = others / others.sum()
+    probs = np.column_stack([p_cost, (1 - p_cost)[:, None] * others[None, :]])
+    reason = (rng.random(n)[:, None] > np.cumsum(probs, axis=1)).sum(axis=1)
+    return np.where(np.isnat(end), -1, np.minimum(reason, len(DROPOUT_REASONS) - 1))
+
+
+def _draw_birth_dates(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray,
+                      track: np.ndarray) -> np.ndarray:
+    """Birth days giving an age within age_range at referral (employment referrals are younger)."""
+    lo, hi = params.age_range
+    employment = track == TRACKS.index("employment")
+    share = rng.beta(np.where(employment, 1.6, 2.2), np.where(employment, 2.4, 1.8))
+    years = lo + 0.01 + share * (hi + 1 - lo - 0.02)
+    return referral - np.round(years * 365.2425).astype("int64").astype("timedelta64[D]")
+
+
+def _link_re_referrals(params: SimulationParameters, rng: np.random.Generator, site: np.ndarray,
+                       referral: np.ndarray, start: np.ndarray, end: np.ndarray, born: np.ndarray) -> np.ndarray:
+    """For ~p_re_referral of each site's enrolments, the index of an earlier enrolment of the same person
+    (-1 otherwise). The earlier one ended (or never started 60+ days before) at least 14 days before the
+    later referral, and the person is still within age_range at the later referral."""
+    previous = np.full(len(site), -1, dtype="int64")
+    released = np.where(np.isnat(start), referral + np.timedelta64(60, "D"),
+                        np.where(np.isnat(end), NAT, end + np.timedelta64(14, "D")))
+    for k in range(len(params.sites)):
+        ids = np.flatnonzero(site == k)
+        candidates = ids[~np.isnat(released[ids])]
+        count = min(rng.binomial(len(ids), params.p_re_referral), len(candidates))
+        firsts = np.sort(rng.choice(candidates, size=count, replace=False)) if count else candidates[:0]
+        pool = np.setdiff1d(ids, firsts)
+        pool = pool[np.argsort(referral[pool], kind="stable")]
+        position = np.searchsorted(referral[pool], released[firsts], side="right")
+        spread = np.maximum(len(pool) - position, 0)
+        pick = position + (rng.random(count) * spread).astype("int64")
+        ok = position < len(pool)
+        firsts, seconds = firsts[ok], pool[pick[ok]]
+        ok = age_in_years(born[firsts], referral[seconds]) <= params.age_range[1]
+        firsts, seconds = firsts[ok], seconds[ok]
+        _, unique_at = np.unique(seconds, return_index=True)
+        previous[seconds[unique_at]] = firsts[unique_at]
+    return previous
+
+
+def _next_referral(previous: np.ndarray, referral: np.ndarray) -> np.ndarray:
+    """Referral day of the person's next enrolment (NaT if none)."""
+    following = np.full(len(previous), NAT)
+    linked = np.flatnonzero(previous >= 0)
+    following[previous[linked]] = referral[linked]
+    return following
+
+
+# ------------------------------------------------------------------------------------------ responses
+def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: dict[str, np.ndarray],
+                    next_referral: np.ndarray) -> dict[str, np.ndarray]:
+    """One row per enrolment and wave answered, with answers on the canonical scales (NaN = missing).
+
+    A wave exists if its date is on or before extraction and before the person's next referral (a new
+    referral restarts the survey cycle). Response is less likely for those not engaged at the wave (never
+    started; at end and follow-up also those who had left). WHO-5 improves more for the engaged.
+    """
+    n = len(e["referral"])
+    extraction = _day(params.extraction_date)
+    mean_pct, sd_pct = params.who5_baseline_pct
+    trait = rng.normal(mean_pct / 4, np.sqrt(max((sd_pct / 4) ** 2 - 2.0**2 - 1.7, 1.0)), n)
+    job_trait = rng.normal(4.5, 2.0, n)
+    pa_trait = rng.normal(1.7, 0.6, n)
+    employment = e["track"] == TRACKS.index("employment")
+    started = ~np.isnat(e["start"])
+    pieces = []
+    for w, wave in enumerate(WAVES):
+        if wave == "baseline":
+            anchor = e["referral"]
+        elif wave == "end":
+            anchor = e["referral"] + np.timedelta64(7 * params.course_weeks, "D")
+        else:
+            anchor = add_months(e["referral"], params.followup_months)
+        when = anchor + _uniform_days(rng, 0, params.wave_window_days[wave], n)
+        exists = (when <= extraction) & (np.isnat(next_referral) | (when < next_referral))
+        if wave == "baseline":
+            engaged = started
+        else:
+            engaged = started & (e["start"] <= when) & (np.isnat(e["latent_end"]) | (e["latent_end"] > when))
+        base = params.response_probability[wave]
+        logit = np.log(base / (1 - base)) + params.response_logit_not_engaged * ~engaged
+        answered = exists & (rng.random(n) < 1 / (1 + np.exp(-logit)))
+        active_gain, other_gain = params.who5_change_pct[wave]
+        state = trait + np.where(engaged, active_gain, other_gain) / 4 + rng.normal(0, 2.0, n)
+        items = np.clip(np.round(state[:, None] / 5 + rng.normal(0, 0.5, (n, 5))), 0, 5)
+        items[rng.random((n, 5)) < params.p_item_missing] = np.nan
+        gain = 0.0 if wave == "baseline" else 1.0
+        srh = np.clip(np.round(2.7 + 0.12 * (state - 12) + 0.25 * gain * engaged + rng.normal(0, 0.75, n)), 1, 5)
+        srh[rng.random(n) < params.p_item_missing] = np.nan
+        pa = np.clip(np.round(pa_trait + 0.025 * (state - 12) + gain * np.where(engaged, 0.6, 0.15)
+                              + rng.normal(0, 0.5, n)), 1, 4)
+        pa[rng.random(n) < 1.5 * params.p_item_missing] = np.nan
+        job = np.clip(np.round(2 * (job_trait + 0.3 * gain * engaged + rng.normal(0, 1.0, n))) / 2, 0, 10)
+        job[~employment | (rng.random(n) < 2.5 * params.p_item_missing)] = np.nan
+        rows = np.flatnonzero(answered)
+        pieces.append({"row": rows, "wave": np.full(len(rows), w), "response_date": when[rows],
+                       "items": items[rows], "srh": srh[rows], "pa_level": pa[rows], "job_readiness": job[rows]})
+    out = {key: np.concatenate([p[key] for p in pieces]) for key in pieces[0]}
+    out["comment_choice"] = np.where(rng.random(len(out["row"])) < 0.15,
+                                     rng.integers(0, len(_COMMENTS), len(out["row"])), -1)
+    return out
+
+
+# ------------------------------------------------------------------------------------------ assembly
+def simulate_population(params: SimulationParameters, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The true participants (one row per enrolment) and responses (one row per enrolment and wave).
+
+    Columns are those of the canonical tables (analysis.tables) plus the raw-only identity columns cpr,
+    name, phone, email, remark (responses: cpr, name, email, remark). Rows are in site order, then by
+    referral date (responses: by site, wave, response date). end_date etc. are the truth for every site,
+    including sites whose registers do not report end status (end_status_reported = False there).
+    Same params and seed give identical tables.
+    """
+    rng = np.random.default_rng(seed)
+    sites = _site_table(params)
+    site = np.repeat(np.arange(len(params.sites)), sites["n"])
+    n = len(site)
+    referral = _draw_referrals(params, rng, n)
+    order = np.lexsort((referral, site))  # site order, then referral date
+    referral = referral[order]
+    track = _draw_tracks(rng, sites["cum_mix"][site])
+    start = _draw_starts(params, rng, referral, track)
+    planned = _planned_subsidy(params, rng, site, start, referral)
+    subsidy_end = np.where((planned > 0) & ~np.isnat(start), add_months(start, planned), NAT)
+    fixed = np.array([params.track_effects[t] for t in TRACKS])[track] + sites["effect"][site]
+    latent_end = _draw_latent_ends(params, rng, start, fixed, planned)
+    end, last_contact = _observe(params, rng, start, latent_end)
+    site_subsidised = np.array([any(m > 0 for _, m in s.subsidy_rules) for s in params.sites])[site]
+    reason = _draw_reasons(params, rng, end, subsidy_end, site_subsidised)
+    born = _draw_birth_dates(params, rng, referral, track)
+    male = rng.random(n) >= params.p_female
+    cpr = substitute_cprs(rng, born, male)
+    people = _draw_identities(rng, male)
+    previous = _link_re_referrals(params, rng, site, referral, start, end, born)
+    linked = np.flatnonzero(previous >= 0)
+    for values in (born, male, cpr, *people.values()):
+        values[linked] = values[previous[linked]]
+    enrolment = np.ones(n, dtype="int64")
+    enrolment[linked] = 2
+    association, activity = _draw_matches(params, rng, site)
+    arrays = {"site": site, "referral": referral, "track": track, "start": start, "planned": planned,
+              "subsidy_end": subsidy_end, "latent_end": latent_end, "end": end, "last_contact": last_contact,
+              "reason": reason, "born": born, "male": male, "cpr": cpr, "enrolment": enrolment,
+              "association": association, "activity": activity, **people}
+    remark_choice = rng.integers(0, len(_REMARKS), n)
+    remark = _fill_templates(_REMARKS, remark_choice, people["first"][rng.permutation(n)],
+                             np.where(np.isnat(last_contact), referral, last_contact))
+    team_new = rng.random(n) < params.p_new_team
+    accompanied = rng.random(n) < params.p_accompanied
+    pids = _pseudonyms(cpr, params.pseudonym_key)
+    participants = _participant_frame(params, arrays, pids, remark, team_new, accompanied)
+    answers = _draw_responses(params, rng, arrays, _next_referral(previous, referral))
+    comments = _fill_templates(_COMMENTS, np.maximum(answers["comment_choice"], 0),
+                               people["first"][answers["row"]], None)
+    comments = [c if k >= 0 else "" for c, k in zip(comments, answers["comment_choice"].tolist(), strict=True)]
+    responses = _response_frame(params, arrays, pids, answers, comments)
+    return participants, responses
+
+
+def _draw_matches(params: SimulationParameters, rng: np.random.Generator,
+                  site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Association (first one 60 %, the rest share 40 %) and one of its activities, per enrolment."""
+    n = len(site)
+    u, v = rng.random(n), rng.random(n)
+    association = np.empty(n, dtype=object)
+    activity = np.empty(n, dtype=object)
+    for k, spec in enumerate(params.sites):
+        mask = site == k
+        names = [a for a, _ in spec.associations]
+        weights = np.array([0.6] + [0.4 / (len(names) - 1)] * (len(names) - 1)) if len(names) > 1 else np.ones(1)
+        which = np.minimum((u[mask][:, None] > np.cumsum(weights)).sum(axis=1), len(names) - 1)
+        association[mask] = np.array(names, dtype=object)[which]
+        picked = [spec.associations[a][1][int(x * len(spec.associations[a][1]))]
+                  for a, x in zip(which.tolist(), v[mask].tolist(), strict=True)]
+        activity[mask] = np.array(picked, dtype=object)
+    return association, activity
+
+
+def _pseudonyms(cpr: np.ndarray, key: str) -> np.ndarray:
+    """participant_id for each CPR number, hashing each distinct number once."""
+    unique, inverse = np.unique(cpr, return_inverse=True)
+    return np.array([pseudonym(c, key) for c in unique.tolist()], dtype=object)[inverse]
+
+
+def _dates(values: np.ndarray) -> pd.Series:
+    return pd.Series(values.astype("datetime64[ms]"))
+
+
+def _participant_frame(params: SimulationParameters, a: dict[str, np.ndarray], pids: np.ndarray,
+                       remark: list[str], team_new: np.ndarray, accompanied: np.ndarray) -> pd.DataFrame:
+    """Assemble the participants truth table with the canonical dtypes."""
+    site_ids = np.array([s.site for s in params.sites], dtype=object)
+    models = np.array([s.bridging_model for s in params.sites], dtype=object)
+    reports = np.array([s.reports_end_status for s in params.sites])
+    reasons = np.array((*DROPOUT_REASONS, None), dtype=object)
+    frame = pd.DataFrame({
+        "participant_id": pids, "enrolment": a["enrolment"], "site": site_ids[a["site"]],
+        "referral_track": np.array(TRACKS, dtype=object)[a["track"]],
+        "referral_date": _dates(a["referral"]), "start_date": _dates(a["start"]),
+        "association": a["association"], "activity": a["activity"],
+        "team_type": np.where(team_new, "new", "existing"), "bridging_model": models[a["site"]],
+        "accompanied": accompanied, "subsidy_months": a["planned"], "subsidy_end_date": _dates(a["subsidy_end"]),
+        "end_date": _dates(a["end"]), "last_contact_date": _dates(a["last_contact"]),
+        "dropout_reason": reasons[a["reason"]],
+        "age": age_in_years(a["born"], a["referral"]), "sex": np.where(a["male"], "male", "female"),
+        "end_status_reported": reports[a["site"]],
+    })
+    frame = frame.astype(PARTICIPANT_COLUMNS)
+    for column, values in (("cpr", a["cpr"]), ("name", a["name"]), ("phone", a["phone"]),
+                           ("email", a["email"])):
+        frame[column] = pd.Series(values.astype(object), dtype="str")
+    frame["remark"] = pd.Series(remark, dtype="str")
+    return frame
+
+
+def _response_frame(params: SimulationParameters, a: dict[str, np.ndarray], pids: np.ndarray,
+                    answers: dict[str, np.ndarray], comments: list[str]) -> pd.DataFrame:
+    """Assemble the responses truth table (canonical dtypes) sorted by site, wave and response date."""
+    rows = answers["row"]
+    items = answers["items"]
+    raw = items.sum(axis=1)  # NaN when any item is missing
+    site_ids = np.array([s.site for s in params.sites], dtype=object)
+    frame = pd.DataFrame({
+        "participant_id": pids[rows], "enrolment": a["enrolment"][rows], "site": site_ids[a["site"][rows]],
+        "wave": np.array(WAVES, dtype=object)[answers["wave"]], "response_date": _dates(answers["response_date"]),
+        **{item: items[:, i] for i, item in enumerate(WHO5_ITEMS)},
+        "who5_raw": raw, "who5_pct": 4 * raw, "srh": answers["srh"], "pa_level": answers["pa_level"],
+        "job_readiness": answers["job_readiness"],
+    })
+    frame = frame.astype(RESPONSE_COLUMNS)
+    frame["cpr"] = pd.Series(a["cpr"][rows].astype(object), dtype="str")
+    frame["name"] = pd.Series(a["name"][rows].astype(object), dtype="str")
+    frame["email"] = pd.Series(a["email"][rows].astype(object), dtype="str")
+    frame["remark"] = pd.Series(comments, dtype="str")
+    order = np.lexsort((np.arange(len(frame)), answers["response_date"], answers["wave"], a["site"][rows]))
+    return frame.iloc[order].reset_index(drop=True)

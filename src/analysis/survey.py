@@ -1,0 +1,137 @@
+"""Cleaning survey exports (one file per wave) into canonical responses.
+
+Rules (see docs/cleaning-rules.md): a row without a valid CPR number or response date, from a person not
+in the site's register, dated after the extraction date, or repeating an earlier answer of the same
+enrolment and wave is rejected. An answer is read as label text or as the survey tool's label number, as
+the site sheet says; "Ved ikke" and blanks are missing; a number outside its scale is set missing and
+recorded as a repair; an unknown label stops the job with an error naming the cell. An answer belongs to
+the person's latest enrolment referred on or before the response date (else their first).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+import pandas as pd
+
+from . import cpr as cprlib
+from .codebook import DROP, Codebook
+from .dates import is_blank, parse_date
+from .errors import RawInputError
+from .ledger import Ledger
+from .readers import RawTable
+from .register import RowRejected
+from .tables import WHO5_ITEMS
+from .values import parse_label, parse_number
+
+ANSWER_COLUMNS = [*WHO5_ITEMS, "srh", "pa_level", "job_readiness"]
+
+
+@dataclass(frozen=True)
+class SurveyContext:
+    """What cleaning one survey file needs besides the file."""
+
+    site: str
+    wave: str
+    coding: str  # labels | codes
+    extraction_date: date
+    codebook: Codebook
+
+
+class _AnswerReader:
+    """Reads answers of each scale as labels or label numbers."""
+
+    def __init__(self, table: RawTable, header_of: dict[str, str], ctx: SurveyContext):
+        self.table, self.header_of, self.ctx = table, header_of, ctx
+        self.missing = ctx.codebook.missing_labels()
+        self.lookups: dict[str, dict] = {}
+        for column in ANSWER_COLUMNS:
+            spec = ctx.codebook.scale(ctx.codebook.scale_of(column))
+            if "labels" in spec and ctx.coding == "labels":
+                self.lookups[column] = ctx.codebook.scale_labels(ctx.codebook.scale_of(column))
+
+    def read(self, column: str, value: object, row: int, ledger: Ledger) -> float | None:
+        spec = self.ctx.codebook.scale(self.ctx.codebook.scale_of(column))
+        ref = self.table.column_ref(self.header_of[column])
+        if column in self.lookups:
+            try:
+                return parse_label(value, self.lookups[column], self.missing)
+            except KeyError as exc:
+                raise RawInputError(self.table.file, f"unknown answer '{exc.args[0]}': add it to codebook.yaml "
+                                    f"under scales.{self.ctx.codebook.scale_of(column)}.labels", row, ref) from None
+        if is_blank(value) or str(value).strip().casefold() in self.missing:
+            return None
+        try:
+            number = parse_number(value)
+        except ValueError:
+            raise RawInputError(self.table.file, f"answer '{str(value).strip()}' is not a number, as the site "
+                                f"sheet says this site's survey answers are ({self.ctx.coding})", row, ref) from None
+        if "codes" in spec:
+            score = {float(k): v for k, v in spec["codes"].items()}.get(number)
+        else:
+            lo, hi = spec["range"]
+            score = number if lo <= number <= hi else None
+        if score is None:
+            ledger.repair(self.table.file, row, ref, f"{column} outside its scale set missing")
+        return score
+
+
+def clean_survey(table: RawTable, ctx: SurveyContext, enrolments: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
+    """Canonical responses of one survey file, linked to the register's enrolments via the CPR number.
+
+    `enrolments` holds columns cpr, participant_id, enrolment, referral_date. Every row is returned or
+    recorded in the ledger. Raises RawInputError for an unknown header or answer label.
+    """
+    mapping = ctx.codebook.map_headers(table, "survey")
+    header_of = {c: h for h, c in mapping.items() if c != DROP}
+    tally = ledger.open_file(table.file, "survey", ctx.wave, table.encoding)
+    tally.read = len(table.rows) + len(table.blank_rows)
+    for row in table.blank_rows:
+        ledger.reject(table.file, row, None, "empty row")
+    by_cpr = {cpr: group.sort_values("referral_date") for cpr, group in enrolments.groupby("cpr")}
+    answers = _AnswerReader(table, header_of, ctx)
+    renamed = table.frame.rename(columns=mapping)
+    renamed = renamed.loc[:, [c for c in renamed.columns if c != DROP]]
+    records, first_row_of = [], {}
+    for row, values in zip(table.rows, renamed.to_dict("records"), strict=True):
+        try:
+            record = _clean_row(values, row, ctx, by_cpr, answers, header_of, ledger)
+            key = (record["participant_id"], record["enrolment"])
+            if key in first_row_of:
+                raise RowRejected("cpr", f"duplicate response: same person and wave as row {first_row_of[key]}")
+        except RowRejected as fault:
+            column = table.column_ref(header_of[fault.column]) if fault.column in header_of else None
+            ledger.reject(table.file, row, column, fault.reason)
+            continue
+        first_row_of[key] = row
+        ledger.keep(table.file)
+        records.append(record)
+    return pd.DataFrame(records, columns=["participant_id", "enrolment", "site", "wave", "response_date",
+                                          *ANSWER_COLUMNS])
+
+
+def _clean_row(values: dict, row: int, ctx: SurveyContext, by_cpr: dict, answers: _AnswerReader,
+               header_of: dict[str, str], ledger: Ledger) -> dict:
+    try:
+        number = cprlib.normalise_cpr(values.get("cpr"))
+    except ValueError as exc:
+        raise RowRejected("cpr", str(exc)) from None
+    if number not in by_cpr:
+        raise RowRejected("cpr", "respondent is not in the site's register")
+    try:
+        answered = parse_date(values.get("response_date"), ctx.extraction_date.year)
+    except ValueError as exc:
+        raise RowRejected("response_date", f"response_date: {exc}") from None
+    if answered is None:
+        raise RowRejected("response_date", "response date is missing")
+    if answered > ctx.extraction_date:
+        raise RowRejected("response_date", "response_date is after the extraction date")
+    enrolments = by_cpr[number]
+    earlier = enrolments[enrolments["referral_date"] <= pd.Timestamp(answered)]
+    chosen = (earlier if len(earlier) else enrolments.iloc[:1]).iloc[-1]
+    record = {"participant_id": chosen["participant_id"], "enrolment": int(chosen["enrolment"]),
+              "site": ctx.site, "wave": ctx.wave, "response_date": pd.Timestamp(answered)}
+    for column in ANSWER_COLUMNS:
+        record[column] = answers.read(column, values.get(column), row, ledger) if column in header_of else None
+    return record

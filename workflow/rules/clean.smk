@@ -1,0 +1,49 @@
+# Clean each site's raw exports (notebook 10), then pool the sites.
+
+
+rule clean_site:
+    input:
+        raw=raw_files,
+        config=project_config_files,
+        code=package_sources,
+        notebook=NOTEBOOK_DIR / "10_clean.ipynb",
+    output:
+        participants="data/processed/{project}/sites/{site}/participants.parquet",
+        responses="data/processed/{project}/sites/{site}/responses.parquet",
+        rejected="data/processed/{project}/sites/{site}/rejected.csv",
+        repairs="data/processed/{project}/sites/{site}/repairs.csv",
+        quality="data/processed/{project}/sites/{site}/quality.json",
+        notebook="reports/{project}/notebooks/10_clean_{site}.ipynb",
+    log:
+        "logs/{project}/clean_{site}.log",
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=10,
+    shell:
+        papermill({"project": "{wildcards.project}", "site": "{wildcards.site}"})
+
+
+rule pool:
+    input:
+        quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
+        participants=expand("data/processed/{{project}}/sites/{site}/participants.parquet", site=SITES),
+        responses=expand("data/processed/{{project}}/sites/{site}/responses.parquet", site=SITES),
+        rejected=expand("data/processed/{{project}}/sites/{site}/rejected.csv", site=SITES),
+        code=package_sources,
+    output:
+        participants="data/processed/{project}/participants.parquet",
+        responses="data/processed/{project}/responses.parquet",
+        rejected="data/processed/{project}/rejected.csv",
+        quality="data/processed/{project}/quality.json",
+    log:
+        "logs/{project}/pool.log",
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=1000,
+        runtime=5,
+    params:
+        site_dirs=lambda wildcards: [site_dir(s) for s in SITES],
+    shell:
+        "{PYTHON} -m analysis.pool --out data/processed/{wildcards.project} {params.site_dirs} > {log} 2>&1"

@@ -1,0 +1,67 @@
+# Helpers only: the validated project, its sites, and how notebooks are run.
+import re
+import sys
+from pathlib import Path
+
+from analysis.errors import ConfigError
+from analysis.project import load_project, raw_folder_problems, site_raw_files
+
+PYTHON = sys.executable
+NOTEBOOK_DIR = Path(workflow.basedir) / "notebooks"
+PACKAGE_DIR = Path(workflow.basedir) / "src" / "analysis"
+
+try:
+    PROJECT = load_project(config["project"])
+    _problems = raw_folder_problems(PROJECT)
+    if _problems:
+        raise ConfigError(_problems)
+except ConfigError as error:
+    raise WorkflowError(f"project '{config['project']}' is not ready to run:\n{error}") from None
+
+SITES = PROJECT.site_ids
+
+
+wildcard_constraints:
+    project=re.escape(PROJECT.name),
+    site="|".join(re.escape(s) for s in SITES),
+
+
+def raw_files(wildcards):
+    """Every raw file of a site: changing one reruns that site only."""
+    return [str(p) for p in site_raw_files(PROJECT, wildcards.site)]
+
+
+def project_config_files(wildcards):
+    return [str(PROJECT.config_dir / name) for name in ("config.yaml", "sites.tsv", "codebook.yaml")]
+
+
+def package_sources(wildcards):
+    """The package's code: results are rebuilt when the code that made them changes."""
+    return sorted(str(p) for p in PACKAGE_DIR.glob("*.py"))
+
+
+def site_dir(site):
+    return f"data/processed/{PROJECT.name}/sites/{site}"
+
+
+def pooled_outputs():
+    return expand(
+        "data/processed/{project}/{table}",
+        project=PROJECT.name,
+        table=["participants.parquet", "responses.parquet", "rejected.csv", "quality.json"],
+    )
+
+
+def papermill(parameters):
+    """Shell command running {input.notebook} into {output.notebook} with string parameters.
+
+    Strings go with -r (papermill's -p would turn '0301' into 301). Each job gets its own IPython and
+    Jupyter runtime folders, since parallel kernels otherwise race on shared files.
+    """
+    args = " ".join(f"-r {name} {value}" for name, value in parameters.items())
+    return (
+        'export IPYTHONDIR="$(mktemp -d)" JUPYTER_RUNTIME_DIR="$(mktemp -d)"; '
+        'trap \'rm -rf "$IPYTHONDIR" "$JUPYTER_RUNTIME_DIR"\' EXIT; '
+        f"{PYTHON} -m papermill {{input.notebook}} {{output.notebook}} --kernel brobygning --cwd . "
+        f"--no-progress-bar {args} > {{log}} 2>&1"
+    )
