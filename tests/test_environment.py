@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import tomllib
 
+import pytest
 import yaml
 from conftest import REPO
 
@@ -18,8 +19,11 @@ def _lock() -> dict[str, str]:
     return pins
 
 
-def _conda_pins() -> dict[str, str]:
-    env = yaml.safe_load((REPO / "environment.yml").read_text())
+CONDA_FILES = ["environment.yml", "workflow/envs/brobygning.yaml"]
+
+
+def _conda_pins(name: str = "environment.yml") -> dict[str, str]:
+    env = yaml.safe_load((REPO / name).read_text())
     pins = {}
     for dep in env["dependencies"]:
         if isinstance(dep, str) and "==" in dep:
@@ -28,19 +32,21 @@ def _conda_pins() -> dict[str, str]:
     return pins
 
 
-def test_every_conda_pin_matches_the_lock_file():
-    lock, conda = _lock(), _conda_pins()
+@pytest.mark.parametrize("name", CONDA_FILES)
+def test_every_conda_pin_matches_the_lock_file(name):
+    lock, conda = _lock(), _conda_pins(name)
     mismatched = {name: (version, lock.get(name)) for name, version in conda.items() if lock.get(name) != version}
-    assert not mismatched, f"environment.yml and requirements.lock disagree: {mismatched}"
+    assert not mismatched, f"{name} and requirements.lock disagree: {mismatched}"
 
 
-def test_every_direct_dependency_is_pinned_in_both():
+@pytest.mark.parametrize("name", CONDA_FILES)
+def test_every_direct_dependency_is_pinned_in_both(name):
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     direct = project["dependencies"] + project["optional-dependencies"]["dev"]
     names = {re.split(r"[<>=\[ ]", d)[0].lower() for d in direct}
-    lock, conda = _lock(), _conda_pins()
+    lock, conda = _lock(), _conda_pins(name)
     assert names - set(lock) == set(), "direct dependencies missing from requirements.lock"
-    assert names - set(conda) == set(), "direct dependencies missing from environment.yml"
+    assert names - set(conda) == set(), f"direct dependencies missing from {name}"
 
 
 def test_conda_python_is_the_supported_version():

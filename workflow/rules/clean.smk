@@ -20,6 +20,8 @@ rule clean_site:
     resources:
         mem_mb=1000,
         runtime=10,
+    conda:
+        "../envs/brobygning.yaml"
     shell:
         papermill({"project": "{wildcards.project}", "site": "{wildcards.site}"})
 
@@ -43,7 +45,11 @@ rule pool:
     resources:
         mem_mb=1000,
         runtime=5,
+    conda:
+        "../envs/brobygning.yaml"
     params:
+        python=PYTHON,
+        source=SOURCE_DIR,
         site_dirs=lambda wildcards: [site_dir(s) for s in SITES],
     shell:
-        "{PYTHON} -m analysis.pool --out data/processed/{wildcards.project} {params.site_dirs} > {log} 2>&1"
+        "PYTHONPATH={params.source} {params.python} -m analysis.pool --out data/processed/{wildcards.project} {params.site_dirs} > {log} 2>&1"

@@ -7,6 +7,9 @@ from analysis.errors import ConfigError
 from analysis.project import load_project, raw_folder_problems, site_raw_files
 
 PYTHON = sys.executable
+# The Jupyter kernel notebooks run in: `make` registers 'brobygning' in .venv; under --use-conda use python3.
+KERNEL = config.get("kernel", "brobygning")
+SOURCE_DIR = Path(workflow.basedir) / "src"
 NOTEBOOK_DIR = Path(workflow.basedir) / "notebooks"
 PACKAGE_DIR = Path(workflow.basedir) / "src" / "analysis"
 
@@ -62,6 +65,7 @@ def papermill(parameters):
     return (
         'export IPYTHONDIR="$(mktemp -d)" JUPYTER_RUNTIME_DIR="$(mktemp -d)"; '
         'trap \'rm -rf "$IPYTHONDIR" "$JUPYTER_RUNTIME_DIR"\' EXIT; '
-        f"{PYTHON} -m papermill {{input.notebook}} {{output.notebook}} --kernel brobygning --cwd . "
+        f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
+        f"{PYTHON} -m papermill {{input.notebook}} {{output.notebook}} --kernel {KERNEL} --cwd . "
         f"--no-progress-bar {args} > {{log}} 2>&1"
     )

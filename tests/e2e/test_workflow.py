@@ -1,0 +1,139 @@
+"""End-to-end: the real Snakemake workflow on a small simulated project (3 sites) in a scratch folder."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from openpyxl import load_workbook
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT = "e2e-mini"
+SITES = ["assens", "guldborgsund", "jammerbugt"]
+CPR_LIKE = re.compile(rb"(?<!\d)\d{6}[- ]?\d{4}(?!\d)")
+
+pytestmark = pytest.mark.e2e
+
+
+def _snakemake(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
+    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(root),
+               "--cores", "2", "--config", f"project={PROJECT}", *args]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=root)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
+    return result
+
+
+def _make_project(root: Path) -> None:
+    source = REPO / "config" / "projects" / "motion-paa-recept"
+    target = root / "config" / "projects" / PROJECT
+    shutil.copytree(source, target)
+    config = (target / "config.yaml").read_text(encoding="utf-8")
+    (target / "config.yaml").write_text(config.replace("project: motion-paa-recept", f"project: {PROJECT}"),
+                                        encoding="utf-8")
+    lines = (target / "sites.tsv").read_text(encoding="utf-8").splitlines()
+    kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] in SITES]
+    (target / "sites.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
+    (root / "config" / "config.yaml").write_text(f"project: {PROJECT}\n", encoding="utf-8")
+    subprocess.run([sys.executable, "-m", "analysis.simulate", "--out", str(root / "data" / "raw" / PROJECT),
+                    "--sites", ",".join(SITES), "--scale", "0.15"], check=True, capture_output=True)
+
+
+@pytest.fixture(scope="module")
+def workflow_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("e2e")
+    _make_project(root)
+    _snakemake(root)
+    return root
+
+
+def _registers_pii(root: Path) -> set[bytes]:
+    """Every name and phone number written in the raw registers."""
+    values = set()
+    for site in SITES:
+        sheet = load_workbook(root / "data" / "raw" / PROJECT / site / "register.xlsx", read_only=True).worksheets[0]
+        rows = list(sheet.iter_rows(values_only=True))
+        for index, header in enumerate(rows[0]):
+            if header and re.search(r"navn|telefon|tlf|mobil", str(header), re.IGNORECASE):
+                values |= {str(r[index]).strip().encode() for r in rows[1:] if r[index] not in (None, "")}
+    return values
+
+
+def _output_texts(root: Path) -> dict[Path, bytes]:
+    """Every output file as bytes; parquet files also as the CSV text of their contents."""
+    texts = {}
+    for folder in (root / "data" / "processed", root / "reports"):
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            texts[path] = path.read_bytes()
+            if path.suffix == ".parquet":
+                buffer = io.StringIO()
+                pd.read_parquet(path).to_csv(buffer, index=False)
+                texts[path] += buffer.getvalue().encode()
+    return texts
+
+
+def test_every_raw_row_is_kept_or_rejected(workflow_root):
+    processed = workflow_root / "data" / "processed" / PROJECT
+    participants = pd.read_parquet(processed / "participants.parquet")
+    responses = pd.read_parquet(processed / "responses.parquet")
+    rejected = pd.read_csv(processed / "rejected.csv")
+    kept_registers = kept_surveys = 0
+    for site in SITES:
+        quality = json.loads((processed / "sites" / site / "quality.json").read_text())
+        assert {f["file"].split("/")[-1] for f in quality["files"]} >= {"register.xlsx"}
+        for tally in quality["files"]:
+            assert tally["kept"] + tally["rejected"] == tally["read"], tally
+            assert tally["rejected"] == ((rejected["file"] == tally["file"]).sum())
+            if tally["kind"] == "register":
+                kept_registers += tally["kept"]
+            else:
+                kept_surveys += tally["kept"]
+    assert len(participants) == kept_registers and len(responses) == kept_surveys
+    assert sorted(participants["site"].unique()) == SITES
+    assert (workflow_root / "reports" / PROJECT / "notebooks" / "10_clean_assens.ipynb").exists()
+
+
+def test_no_personal_data_reaches_the_outputs(workflow_root):
+    pii = _registers_pii(workflow_root)
+    assert len(pii) > 50, "the raw registers should hold names and phone numbers to look for"
+    for path, blob in _output_texts(workflow_root).items():
+        assert not CPR_LIKE.search(blob), f"CPR-like number in {path}"
+        leaked = [value.decode() for value in pii if value in blob]
+        assert not leaked, f"{path} holds names or phone numbers from the registers: {leaked[:3]}"
+
+
+def test_rerun_does_nothing_and_a_touched_site_reruns_alone(workflow_root):
+    assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
+    register = workflow_root / "data" / "raw" / PROJECT / "guldborgsund" / "register.xlsx"
+    later = register.stat().st_mtime + 60
+    os.utime(register, (later, later))
+    plan = _snakemake(workflow_root, "--dry-run", "--quiet", "rules").stdout
+    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, re.MULTILINE))
+    assert jobs == {"clean_site": "1", "pool": "1", "total": "2"}, plan
+    _snakemake(workflow_root)
+    assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
+
+
+def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_root, tmp_path):
+    root = tmp_path / "broken"
+    shutil.copytree(workflow_root / "config", root / "config")
+    shutil.copytree(workflow_root / "data" / "raw", root / "data" / "raw")
+    register = root / "data" / "raw" / PROJECT / "assens" / "register.xlsx"
+    book = load_workbook(register)
+    sheet = book.worksheets[0]
+    track_column = next(c.column for c in sheet[1] if c.value in ("Henvist fra", "Henvisning", "Målgruppe"))
+    sheet.cell(row=3, column=track_column, value="Frisør")
+    book.save(register)
+    result = _snakemake(root, check=False)
+    assert result.returncode != 0
+    log = (root / "logs" / PROJECT / "clean_assens.log").read_text()
+    assert re.search(r"register.xlsx, row 3, column '[^']+ \[[A-Z]+\]': unknown value 'Frisør'", log), log[-2000:]
+    assert not (root / "data" / "processed" / PROJECT / "sites" / "assens" / "participants.parquet").exists()

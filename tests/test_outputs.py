@@ -1,0 +1,29 @@
+import pandas as pd
+import pytest
+
+from analysis import outputs
+
+
+def _frame():
+    return pd.DataFrame({"a": [2, 1], "b": ["æ", None], "d": pd.to_datetime(["2021-01-01", None])})
+
+
+@pytest.mark.parametrize("write", [outputs.write_parquet, outputs.write_csv])
+def test_same_table_gives_same_bytes(tmp_path, write):
+    first, second = write(_frame(), tmp_path / "one"), write(_frame(), tmp_path / "two")
+    assert first.read_bytes() == second.read_bytes()
+
+
+def test_a_failed_write_leaves_neither_the_file_nor_a_temporary(tmp_path):
+    def write_half_then_fail(tmp):
+        tmp.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError, match="disk full"):
+        outputs._atomic_write(tmp_path / "out.json", write_half_then_fail)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_json_is_sorted_and_ends_with_newline(tmp_path):
+    path = outputs.write_json({"b": 1, "a": "ø"}, tmp_path / "q.json")
+    assert path.read_text(encoding="utf-8") == '{\n  "a": "ø",\n  "b": 1\n}\n'
