@@ -20,7 +20,7 @@ def test_ruff_is_clean():
 
 def test_snakemake_lint_is_clean():
     result = subprocess.run([sys.executable, "-m", "snakemake", "--lint"], cwd=REPO, capture_output=True, text=True)
-    assert result.returncode == 0 and "Congratulations" in result.stdout, result.stdout + result.stderr
+    assert result.returncode == 0 and "Congratulations" in result.stdout + result.stderr, result.stdout + result.stderr
 
 
 @pytest.mark.parametrize("notebook", NOTEBOOKS, ids=lambda p: p.name)

@@ -12,6 +12,8 @@ from datetime import date
 
 _SEPARATORS = re.compile(r"[\s\-]")
 _TEN_DIGITS = re.compile(r"^\d{10}$")
+_STANDARD_FORM = re.compile(r"^\d{6}-\d{4}$")
+NORMALISED_RULE = "CPR number written without hyphen or with spaces"
 
 
 def normalise_cpr(value: object) -> str:
@@ -29,6 +31,11 @@ def normalise_cpr(value: object) -> str:
         raise ValueError("CPR number is not ten digits (expected DDMMYY-SSSS)")
     birth_date(text)  # raises for an impossible date of birth
     return text
+
+
+def written_in_standard_form(value: object) -> bool:
+    """True when a raw cell holds the number exactly as DDMMYY-SSSS (else normalising it is a repair)."""
+    return bool(_STANDARD_FORM.match(str(value).strip()))
 
 
 def is_substitute(cpr: str) -> bool:

@@ -109,8 +109,8 @@ class _RowCleaner:
             number = cprlib.normalise_cpr(values.get("cpr"))
         except ValueError as exc:
             raise RowRejected("cpr", str(exc)) from None
-        if not is_blank(values.get("cpr")) and str(values["cpr"]).strip() != f"{number[:6]}-{number[6:]}":
-            ledger.repair(self.table.file, row, self.ref("cpr"), "CPR number written without hyphen or with spaces")
+        if not cprlib.written_in_standard_form(values["cpr"]):
+            ledger.repair(self.table.file, row, self.ref("cpr"), cprlib.NORMALISED_RULE)
         track = self.label(values, row, "referral_track", "referral_track")
         if track is None:
             raise RowRejected("referral_track", "referral track is missing")

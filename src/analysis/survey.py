@@ -119,6 +119,8 @@ def _clean_row(values: dict, row: int, ctx: SurveyContext, by_cpr: dict, answers
         raise RowRejected("cpr", str(exc)) from None
     if number not in by_cpr:
         raise RowRejected("cpr", "respondent is not in the site's register")
+    if not cprlib.written_in_standard_form(values["cpr"]):
+        ledger.repair(answers.table.file, row, answers.table.column_ref(header_of["cpr"]), cprlib.NORMALISED_RULE)
     try:
         answered = parse_date(values.get("response_date"), ctx.extraction_date.year)
     except ValueError as exc:

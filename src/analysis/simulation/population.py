@@ -1,7 +1,8 @@
 """The synthetic truth of a bridging programme: who was referred, who started, who left, what they answered.
 
-Everything is drawn with one `numpy.random.default_rng(seed)` stream in a fixed order, so the same
-parameters and seed give the same tables on every machine; no clock is ever read. All work is vectorised
+Everything is drawn from `numpy.random.default_rng(seed)` in a fixed order (identity text from a child
+stream spawned from it), so the same parameters and seed give the same tables on every machine; no clock
+is ever read. All work is vectorised
 over enrolments (the only Python loops run over calendar months, sites and lockdowns), so 98 sites x 5,000
 participants take seconds.
 
@@ -110,7 +111,8 @@ class SimulationParameters:
     last_contact_window_days: int = 60
     course_weeks: int = 12
     followup_months: int = 12
-    wave_window_days: dict[str, int] = field(default_factory=lambda: {"baseline": 14, "end": 21, "followup": 30})
+    wave_window_days: dict[str, int] = field(default_factory=lambda: {
+        "baseline": 14, "end": 21, "followup": 30})
     response_probability: dict[str, float] = field(default_factory=lambda: {
         "baseline": 0.85, "end": 0.65, "followup": 0.45})
     response_logit_not_engaged: float = -1.0
@@ -173,7 +175,8 @@ _SITE_DEFAULTS: dict[str, dict] = {
                                       ("Nykøbing F. Svømmeklub", ("Svømning",))),
                      "subsidy_exception_share": 0.04},
     "helsingoer": {"n": 236, "track_mix": (0.48, 0.25, 0.25, 0.02), "site_effect": -0.05,
-                   "associations": (("Helsingør Yogaforening", ("Yoga",)), ("Helsingør Roklub", ("Roning",)))},
+                   "associations": (("Helsingør Yogaforening", ("Yoga",)),
+                                    ("Helsingør Roklub", ("Roning",)))},
     "hoeje-taastrup": {"n": 289, "track_mix": (0.50, 0.36, 0.12, 0.02), "site_effect": 0.20,
                        "associations": (("Høje-Taastrup Motion", ("Styrketræning", "Løb")),
                                         ("Taastrup Boldklub", ("Fodbold",))),
@@ -182,7 +185,8 @@ _SITE_DEFAULTS: dict[str, dict] = {
                    "associations": (("Jammerbugt Naturhold", ("Naturhold",)),
                                     ("Aabybro Gymnastikforening", ("Gymnastik",)))},
     "viborg": {"n": 344, "track_mix": (0.57, 0.29, 0.12, 0.02), "site_effect": -0.15,
-               "associations": (("Viborg Svømmeklub", ("Svømning",)), ("Viborg Cykelmotion", ("Cykling",)))},
+               "associations": (("Viborg Svømmeklub", ("Svømning",)),
+                                ("Viborg Cykelmotion", ("Cykling",)))},
     "silkeborg": {"n": 346, "track_mix": (0.48, 0.25, 0.25, 0.02), "site_effect": -0.10,
                   "associations": (("Silkeborg Motionsforening", ("Styrketræning", "Løb")),
                                    ("Silkeborg Roklub", ("Roning",))),
@@ -286,9 +290,9 @@ def _uniform_days(rng: np.random.Generator, low: int, high: int, n: int) -> np.n
 
 # ------------------------------------------------------------------------------------------ the people
 _FEMALE = ("Anne", "Kirsten", "Mette", "Hanne", "Helle", "Anna", "Susanne", "Lene", "Maria", "Marianne",
-           "Lone", "Camilla", "Pia", "Louise", "Charlotte", "Tina", "Gitte", "Bente", "Inge", "Karen", "Sofie",
-           "Ida", "Emma", "Julie", "Laura", "Signe", "Line", "Rikke", "Birgitte", "Jette", "Dorthe", "Lise",
-           "Heidi", "Tanja", "Nadia", "Sara", "Fatima", "Amalie", "Freja", "Søs")
+           "Lone", "Camilla", "Pia", "Louise", "Charlotte", "Tina", "Gitte", "Bente", "Inge", "Karen",
+           "Sofie", "Ida", "Emma", "Julie", "Laura", "Signe", "Line", "Rikke", "Birgitte", "Jette", "Dorthe",
+           "Lise", "Heidi", "Tanja", "Nadia", "Sara", "Fatima", "Amalie", "Freja", "Søs")
 _MALE = ("Peter", "Jens", "Lars", "Michael", "Henrik", "Thomas", "Søren", "Jan", "Niels", "Anders", "Morten",
          "Jesper", "Martin", "Mads", "Rasmus", "Christian", "Ole", "Per", "Hans", "Jørgen", "Kim", "Brian",
          "Bo", "Torben", "Frederik", "Mikkel", "Jonas", "Emil", "Oliver", "Kasper", "Allan", "Carsten",
@@ -307,7 +311,8 @@ _REMARKS = (
     "Ringet {d}/{m}, går fint", "Ringet {d}/{m}, ingen svar", "Sms sendt {d}/{m}",
     "Talt med {who}, glad for holdet", "Træner {who} siger det går godt", "Ønsker at skifte hold",
     "Mangler transport", "Har knæproblemer, træner forsigtigt", "Ledsaget af {who} første gang",
-    "Aftalt opfølgning med {who} fra jobcentret", "Glad for fællesskabet", "Ringet {d}/{m}, vil gerne fortsætte",
+    "Aftalt opfølgning med {who} fra jobcentret", "Glad for fællesskabet",
+    "Ringet {d}/{m}, vil gerne fortsætte",
 )
 _COMMENTS = (
     "Dejligt hold", "Det har hjulpet mig meget", "Savner mere fleksible tider", "Kontingentet er for dyrt nu",
@@ -340,17 +345,18 @@ def substitute_cprs(rng: np.random.Generator, born: np.ndarray, male: np.ndarray
         redo = np.ones(n, dtype=bool)
         redo[first_index] = False
         redo |= np.isin(number, blocked)
-    digits = number.astype(str)
-    return np.strings.add(np.strings.add(np.strings.slice(digits, 0, 6), "-"), np.strings.slice(digits, 6, 10))
+    return _concat(_digit_strings(number // 10_000, 6), "-", _digit_strings(number % 10_000, 4))
 
 
 def pseudonym(cpr: str, key: str) -> str:
     """participant_id of a CPR number: HMAC-SHA256(key, ten digits), first 24 hex digits."""
     digits = cpr.replace("-", "").replace(" ", "")
-    return hmac.new(key.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()[:PSEUDONYM_HEX_DIGITS]
+    digest = hmac.new(key.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()
+    return digest[:PSEUDONYM_HEX_DIGITS]
 
 
-def _fill_templates(templates: tuple[str, ...], choice: np.ndarray, fields: dict[str, np.ndarray]) -> np.ndarray:
+def _fill_templates(templates: tuple[str, ...], choice: np.ndarray,
+                    fields: dict[str, np.ndarray]) -> np.ndarray:
     """Free text: row i gets templates[choice[i]] with each {field} replaced by fields[field][i]
     (choice -1 gives an empty text). Vectorised per template."""
     out = np.full(len(choice), "", dtype=object)
@@ -362,6 +368,13 @@ def _fill_templates(templates: tuple[str, ...], choice: np.ndarray, fields: dict
                   for i, part in enumerate(re.split(r"\{(\w+)\}", template)) if part != "" or i % 2]
         out[rows] = _concat(np.full(len(rows), ""), *pieces).astype(object)
     return out
+
+
+def _digit_strings(values: np.ndarray, width: int) -> np.ndarray:
+    """Non-negative integers as zero-padded decimal strings of a fixed width (no per-item formatting)."""
+    powers = 10 ** np.arange(width - 1, -1, -1, dtype="int64")
+    codes = (np.asarray(values, dtype="int64")[:, None] // powers % 10 + ord("0")).astype("uint8")
+    return np.ascontiguousarray(codes).view(f"S{width}").ravel().astype(f"U{width}")
 
 
 def _concat(*parts: np.ndarray | str) -> np.ndarray:
@@ -376,18 +389,20 @@ def _mail_form(names: tuple[str, ...]) -> np.ndarray:
     return np.array([n.translate(_ASCII).lower() for n in names])
 
 
-def _draw_identities(rng: np.random.Generator, male: np.ndarray) -> dict[str, np.ndarray]:
+def draw_identities(rng: np.random.Generator, male: np.ndarray) -> dict[str, np.ndarray]:
     """Names, phone numbers and e-mail addresses; phone numbers start with 1, which Danish numbering never
     gives a subscriber, and e-mail domains are the reserved example domains, so no real person is hit."""
     n = len(male)
     female_pick, male_pick = rng.integers(0, len(_FEMALE), n), rng.integers(0, len(_MALE), n)
-    last_pick, middle_pick = rng.integers(0, len(_SURNAMES), n), rng.integers(0, len(_SURNAMES), n)
+    last_pick = rng.integers(0, len(_SURNAMES), n)
+    middle_pick = (last_pick + rng.integers(1, len(_SURNAMES), n)) % len(_SURNAMES)  # never the last name
     first = np.where(male, np.array(_MALE)[male_pick], np.array(_FEMALE)[female_pick])
     mail_first = np.where(male, _mail_form(_MALE)[male_pick], _mail_form(_FEMALE)[female_pick])
     last, middle = np.array(_SURNAMES)[last_pick], np.array(_SURNAMES)[middle_pick]
     name = np.where(rng.random(n) < 0.12, _concat(first, " ", middle, " ", last), _concat(first, " ", last))
-    phone = _concat("1", np.strings.zfill(rng.integers(0, 10_000_000, n).astype(str), 7))
-    number = np.where(rng.random(n) < 0.4, rng.integers(1, 100, n).astype(str), "")
+    phone = _concat("1", _digit_strings(rng.integers(0, 10_000_000, n), 7))
+    suffix = np.strings.lstrip(_digit_strings(rng.integers(1, 100, n), 2), "0")
+    number = np.where(rng.random(n) < 0.4, suffix, "")
     domain = np.array(_MAIL_DOMAINS)[rng.integers(0, len(_MAIL_DOMAINS), n)]
     email = _concat(mail_first, ".", _mail_form(_SURNAMES)[last_pick], number, "@", domain)
     return {"first": first, "name": name, "phone": phone, "email": email}
@@ -457,38 +472,31 @@ def _planned_subsidy(params: SimulationParameters, rng: np.random.Generator, sit
 def _draw_latent_ends(params: SimulationParameters, rng: np.random.Generator, start: np.ndarray,
                       fixed_effect: np.ndarray, planned: np.ndarray) -> np.ndarray:
     """First dropout day of each started enrolment under the monthly cloglog hazard (NaT = none by the
-    extraction date). Month m is [start + (m-1) months, start + m months); the day is uniform inside it."""
-    end = np.full(len(start), NAT)
-    idx = np.flatnonzero(~np.isnat(start))
-    if len(idx) == 0:
-        return end
-    s0, eta0, months = start[idx], fixed_effect[idx], planned[idx]
-    month0, offset0 = _month_parts(s0)
+    extraction date). Month m is [start + (m-1) months, start + m months); the day is uniform inside it.
+    Each month only those still at risk are drawn for, so the loop gets cheaper as it goes."""
     alpha = np.asarray(params.baseline_cloglog, dtype=float)
     if alpha.size == 0:
         raise ValueError("baseline_cloglog is empty")
     extraction = _day(params.extraction_date)
-    alive = np.ones(len(idx), dtype=bool)
-    latent = np.full(len(idx), NAT)
+    end = np.full(len(start), NAT)
+    live = np.flatnonzero(~np.isnat(start))
+    month0, offset0 = _month_parts(np.where(np.isnat(start), extraction, start))
     month = 1
-    while True:
-        first = _from_month_parts(month0 + month - 1, offset0)
-        after = _from_month_parts(month0 + month, offset0)
-        at_risk = alive & (first <= extraction)
-        if not at_risk.any():
-            break
-        post = (months > 0) & (month > months)
+    while len(live):
+        first = _from_month_parts(month0[live] + month - 1, offset0[live])
+        keep = first <= extraction
+        live, first = live[keep], first[keep]
+        after = _from_month_parts(month0[live] + month, offset0[live])
+        post = (planned[live] > 0) & (month > planned[live])
         locked = _in_any_period(first, after - 1, params.lockdowns)
-        eta = alpha[min(month, alpha.size) - 1] + eta0 + params.log_hr_post_subsidy * post \
+        eta = alpha[min(month, alpha.size) - 1] + fixed_effect[live] + params.log_hr_post_subsidy * post \
             + params.log_hr_lockdown * locked
-        hazard = -np.expm1(-np.exp(eta))
-        event = at_risk & (rng.random(len(idx)) < hazard)
-        length = (after - first).astype("int64")
-        day = first + (rng.random(len(idx)) * length).astype("int64").astype("timedelta64[D]")
-        latent = np.where(event, day, latent)
-        alive &= ~event
+        event = rng.random(len(live)) < -np.expm1(-np.exp(eta))
+        length = (after[event] - first[event]).astype("int64")
+        into = (rng.random(len(length)) * length).astype("int64").astype("timedelta64[D]")
+        end[live[event]] = first[event] + into
+        live = live[~event]
         month += 1
-    end[idx] = latent
     return end
 
 
@@ -545,7 +553,8 @@ def _draw_birth_dates(params: SimulationParameters, rng: np.random.Generator, re
 
 
 def _link_re_referrals(params: SimulationParameters, rng: np.random.Generator, site: np.ndarray,
-                       referral: np.ndarray, start: np.ndarray, end: np.ndarray, born: np.ndarray) -> np.ndarray:
+                       referral: np.ndarray, start: np.ndarray, end: np.ndarray,
+                       born: np.ndarray) -> np.ndarray:
     """For ~p_re_referral of each site's enrolments, the index of an earlier enrolment of the same person
     (-1 otherwise). The earlier one ended (or never started 60+ days before) at least 14 days before the
     later referral, and the person is still within age_range at the later referral."""
@@ -580,9 +589,49 @@ def _next_referral(previous: np.ndarray, referral: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------ responses
+def _wave_dates(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray,
+                wave: str) -> np.ndarray:
+    """Planned answer day of a wave: baseline 0-14 days after referral, end course_weeks + 0-21 days,
+    follow-up followup_months + 0-30 days."""
+    if wave == "baseline":
+        anchor = referral
+    elif wave == "end":
+        anchor = referral + np.timedelta64(7 * params.course_weeks, "D")
+    else:
+        anchor = add_months(referral, params.followup_months)
+    return anchor + _uniform_days(rng, 0, params.wave_window_days[wave], len(referral))
+
+
+def _draw_answers(params: SimulationParameters, rng: np.random.Generator, wave: str,
+                  traits: dict[str, np.ndarray], engaged: np.ndarray,
+                  employment: np.ndarray) -> dict[str, np.ndarray]:
+    """Answers of one wave on the canonical scales (NaN = missing) for the given respondents.
+
+    WHO-5 items are the wave's wellbeing state / 5 plus noise, rounded into 0..5; the state is the
+    person's trait plus the wave's gain (larger for the engaged). srh and pa_level follow wellbeing and
+    engagement; job_readiness (half points, 0..10) exists for the employment track only.
+    """
+    n = len(engaged)
+    active_gain, other_gain = params.who5_change_pct[wave]
+    later = 0.0 if wave == "baseline" else 1.0
+    state = traits["who5"] + np.where(engaged, active_gain, other_gain) / 4 + rng.normal(0, 2.0, n)
+    items = np.clip(np.round(state[:, None] / 5 + rng.normal(0, 0.5, (n, 5))), 0, 5)
+    items[rng.random((n, 5)) < params.p_item_missing] = np.nan
+    srh = np.clip(np.round(2.7 + 0.12 * (state - 12) + 0.25 * later * engaged + rng.normal(0, 0.75, n)), 1, 5)
+    srh[rng.random(n) < params.p_item_missing] = np.nan
+    pa = np.clip(np.round(traits["pa"] + 0.025 * (state - 12) + later * np.where(engaged, 0.6, 0.15)
+                          + rng.normal(0, 0.5, n)), 1, 4)
+    pa[rng.random(n) < 1.5 * params.p_item_missing] = np.nan
+    job = np.clip(np.round(2 * (traits["job"] + 0.3 * later * engaged + rng.normal(0, 1.0, n))) / 2, 0, 10)
+    job += 0.0  # turns -0.0 into 0.0
+    job[~employment | (rng.random(n) < 2.5 * params.p_item_missing)] = np.nan
+    return {"items": items, "srh": srh, "pa_level": pa, "job_readiness": job}
+
+
 def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: dict[str, np.ndarray],
                     next_referral: np.ndarray) -> dict[str, np.ndarray]:
-    """One row per enrolment and wave answered, with answers on the canonical scales (NaN = missing).
+    """One row per enrolment and wave answered (sorted by site, wave, date, enrolment), with answers on
+    the canonical scales (NaN = missing) and `row` = the enrolment's index.
 
     A wave exists if its date is on or before extraction and before the person's next referral (a new
     referral restarts the survey cycle). Response is less likely for those not engaged at the wave (never
@@ -591,66 +640,72 @@ def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: d
     n = len(e["referral"])
     extraction = _day(params.extraction_date)
     mean_pct, sd_pct = params.who5_baseline_pct
-    trait = rng.normal(mean_pct / 4, np.sqrt(max((sd_pct / 4) ** 2 - 2.0**2 - 1.7, 1.0)), n)
-    job_trait = rng.normal(4.5, 2.0, n)
-    pa_trait = rng.normal(1.7, 0.6, n)
+    traits = {"who5": rng.normal(mean_pct / 4, np.sqrt(max((sd_pct / 4) ** 2 - 2.0**2 - 1.7, 1.0)), n),
+              "job": rng.normal(4.5, 2.0, n), "pa": rng.normal(1.7, 0.6, n)}
     employment = e["track"] == TRACKS.index("employment")
     started = ~np.isnat(e["start"])
     pieces = []
     for w, wave in enumerate(WAVES):
-        if wave == "baseline":
-            anchor = e["referral"]
-        elif wave == "end":
-            anchor = e["referral"] + np.timedelta64(7 * params.course_weeks, "D")
-        else:
-            anchor = add_months(e["referral"], params.followup_months)
-        when = anchor + _uniform_days(rng, 0, params.wave_window_days[wave], n)
+        when = _wave_dates(params, rng, e["referral"], wave)
         exists = (when <= extraction) & (np.isnat(next_referral) | (when < next_referral))
-        if wave == "baseline":
-            engaged = started
-        else:
-            engaged = started & (e["start"] <= when) & (np.isnat(e["latent_end"]) | (e["latent_end"] > when))
+        engaged = started.copy()
+        if wave != "baseline":
+            engaged &= (e["start"] <= when) & (np.isnat(e["latent_end"]) | (e["latent_end"] > when))
         base = params.response_probability[wave]
         logit = np.log(base / (1 - base)) + params.response_logit_not_engaged * ~engaged
-        answered = exists & (rng.random(n) < 1 / (1 + np.exp(-logit)))
-        active_gain, other_gain = params.who5_change_pct[wave]
-        state = trait + np.where(engaged, active_gain, other_gain) / 4 + rng.normal(0, 2.0, n)
-        items = np.clip(np.round(state[:, None] / 5 + rng.normal(0, 0.5, (n, 5))), 0, 5)
-        items[rng.random((n, 5)) < params.p_item_missing] = np.nan
-        gain = 0.0 if wave == "baseline" else 1.0
-        srh = np.clip(np.round(2.7 + 0.12 * (state - 12) + 0.25 * gain * engaged + rng.normal(0, 0.75, n)), 1, 5)
-        srh[rng.random(n) < params.p_item_missing] = np.nan
-        pa = np.clip(np.round(pa_trait + 0.025 * (state - 12) + gain * np.where(engaged, 0.6, 0.15)
-                              + rng.normal(0, 0.5, n)), 1, 4)
-        pa[rng.random(n) < 1.5 * params.p_item_missing] = np.nan
-        job = np.clip(np.round(2 * (job_trait + 0.3 * gain * engaged + rng.normal(0, 1.0, n))) / 2, 0, 10)
-        job[~employment | (rng.random(n) < 2.5 * params.p_item_missing)] = np.nan
-        rows = np.flatnonzero(answered)
-        pieces.append({"row": rows, "wave": np.full(len(rows), w), "response_date": when[rows],
-                       "items": items[rows], "srh": srh[rows], "pa_level": pa[rows], "job_readiness": job[rows]})
+        rows = np.flatnonzero(exists & (rng.random(n) < 1 / (1 + np.exp(-logit))))
+        answers = _draw_answers(params, rng, wave, {k: v[rows] for k, v in traits.items()}, engaged[rows],
+                                employment[rows])
+        pieces.append({"row": rows, "wave": np.full(len(rows), w), "response_date": when[rows], **answers})
     out = {key: np.concatenate([p[key] for p in pieces]) for key in pieces[0]}
-    out["comment_choice"] = np.where(rng.random(len(out["row"])) < 0.15,
-                                     rng.integers(0, len(_COMMENTS), len(out["row"])), -1)
-    return out
+    order = np.lexsort((out["row"], out["response_date"], out["wave"], e["site"][out["row"]]))
+    return {key: values[order] for key, values in out.items()}
 
 
 # ------------------------------------------------------------------------------------------ assembly
-def simulate_population(params: SimulationParameters, seed: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+def simulate_population(params: SimulationParameters, seed: int, *,
+                        identities: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The true participants (one row per enrolment) and responses (one row per enrolment and wave).
 
     Columns are those of the canonical tables (analysis.tables) plus the raw-only identity columns cpr,
     name, phone, email, remark (responses: cpr, name, email, remark). Rows are in site order, then by
-    referral date (responses: by site, wave, response date). end_date etc. are the truth for every site,
-    including sites whose registers do not report end status (end_status_reported = False there).
-    Same params and seed give identical tables.
+    referral date (responses: by site, wave, response date, then enrolment order). end_date etc. are the
+    truth for every site, including sites whose registers do not report end status (end_status_reported
+    is False there). Same params and seed give identical tables.
+
+    identities=False (for large coverage studies) leaves out the identity columns and uses cheap
+    participant ids (24 hex digits numbering the people) instead of the keyed pseudonym; every other value
+    is the same as with identities=True, because identity text is drawn from its own child stream.
     """
     rng = np.random.default_rng(seed)
+    text_rng = rng.spawn(1)[0]
+    world = _draw_world(params, rng)
+    previous = _link_re_referrals(params, rng, world["site"], world["referral"], world["start"], world["end"],
+                                  world["born"])
+    person = _person_numbers(previous)
+    world["enrolment"] = np.where(previous >= 0, 2, 1)
+    for column in ("born", "male"):
+        world[column] = world[column][person]
+    world["association"], world["activity"] = _draw_matches(params, rng, world["site"])
+    world["team_new"] = rng.random(len(person)) < params.p_new_team
+    world["accompanied"] = rng.random(len(person)) < params.p_accompanied
+    answers = _draw_responses(params, rng, world, _next_referral(previous, world["referral"]))
+    if identities:
+        people = _draw_people_text(params, text_rng, world, person, answers)
+        pids = _pseudonyms(people["cpr"], params.pseudonym_key)
+    else:
+        people, pids = None, _hex_ids(person)
+    return (_participant_frame(params, world, pids, people),
+            _response_frame(params, world, pids, answers, people))
+
+
+def _draw_world(params: SimulationParameters, rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Referral, track, start, subsidy plan, dropout, follow-up, reason, birth day and sex of each
+    enrolment, in site order and then referral order (before re-referrals are linked)."""
     sites = _site_table(params)
     site = np.repeat(np.arange(len(params.sites)), sites["n"])
-    n = len(site)
-    referral = _draw_referrals(params, rng, n)
-    order = np.lexsort((referral, site))  # site order, then referral date
-    referral = referral[order]
+    referral = _draw_referrals(params, rng, len(site))
+    referral = referral[np.lexsort((referral, site))]
     track = _draw_tracks(rng, sites["cum_mix"][site])
     start = _draw_starts(params, rng, referral, track)
     planned = _planned_subsidy(params, rng, site, start, referral)
@@ -661,32 +716,45 @@ def simulate_population(params: SimulationParameters, seed: int) -> tuple[pd.Dat
     site_subsidised = np.array([any(m > 0 for _, m in s.subsidy_rules) for s in params.sites])[site]
     reason = _draw_reasons(params, rng, end, subsidy_end, site_subsidised)
     born = _draw_birth_dates(params, rng, referral, track)
-    male = rng.random(n) >= params.p_female
-    cpr = substitute_cprs(rng, born, male)
-    people = _draw_identities(rng, male)
-    previous = _link_re_referrals(params, rng, site, referral, start, end, born)
-    linked = np.flatnonzero(previous >= 0)
-    for values in (born, male, cpr, *people.values()):
-        values[linked] = values[previous[linked]]
-    enrolment = np.ones(n, dtype="int64")
-    enrolment[linked] = 2
-    association, activity = _draw_matches(params, rng, site)
-    arrays = {"site": site, "referral": referral, "track": track, "start": start, "planned": planned,
-              "subsidy_end": subsidy_end, "latent_end": latent_end, "end": end, "last_contact": last_contact,
-              "reason": reason, "born": born, "male": male, "cpr": cpr, "enrolment": enrolment,
-              "association": association, "activity": activity, **people}
-    remark_choice = rng.integers(0, len(_REMARKS), n)
-    _, note_month, note_day = _ymd(np.where(np.isnat(last_contact), referral, last_contact))
-    remark = _fill_templates(_REMARKS, remark_choice, {"who": people["first"][rng.permutation(n)],
-                                                       "d": note_day, "m": note_month})
-    team_new = rng.random(n) < params.p_new_team
-    accompanied = rng.random(n) < params.p_accompanied
-    pids = _pseudonyms(cpr, params.pseudonym_key)
-    participants = _participant_frame(params, arrays, pids, remark, team_new, accompanied)
-    answers = _draw_responses(params, rng, arrays, _next_referral(previous, referral))
-    comments = _fill_templates(_COMMENTS, answers["comment_choice"], {"who": people["first"][answers["row"]]})
-    responses = _response_frame(params, arrays, pids, answers, comments)
-    return participants, responses
+    male = rng.random(len(site)) >= params.p_female
+    return {"site": site, "referral": referral, "track": track, "start": start, "planned": planned,
+            "subsidy_end": subsidy_end, "latent_end": latent_end, "end": end, "last_contact": last_contact,
+            "reason": reason, "born": born, "male": male}
+
+
+def _person_numbers(previous: np.ndarray) -> np.ndarray:
+    """For each enrolment, the index of the person's first enrolment (itself unless re-referred)."""
+    return np.where(previous >= 0, previous, np.arange(len(previous)))
+
+
+def _hex_ids(person: np.ndarray) -> np.ndarray:
+    """24-hex-digit ids numbering the people (used instead of pseudonyms when identities are left out)."""
+    powers = 16 ** np.arange(7, -1, -1, dtype="int64")
+    codes = np.array(list(b"0123456789abcdef"), dtype="uint8")[person[:, None] // powers % 16]
+    tail = np.ascontiguousarray(codes).view("S8").ravel().astype("U8")
+    return np.strings.add("0" * 16, tail).astype(object)
+
+
+def _draw_people_text(params: SimulationParameters, rng: np.random.Generator, world: dict[str, np.ndarray],
+                      person: np.ndarray, answers: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """CPR numbers, names, phones, e-mails and free-text remarks (register) and comments (surveys).
+
+    A re-referred person keeps the CPR number, name, phone and e-mail of their first enrolment.
+    """
+    n = len(person)
+    cpr = substitute_cprs(rng, world["born"], world["male"])
+    people = draw_identities(rng, world["male"])
+    people["cpr"] = cpr
+    for column in ("cpr", "first", "name", "phone", "email"):
+        people[column] = people[column][person]
+    _, note_month, note_day = _ymd(np.where(np.isnat(world["last_contact"]), world["referral"],
+                                            world["last_contact"]))
+    fields = {"who": people["first"][rng.permutation(n)], "d": note_day, "m": note_month}
+    people["remark"] = _fill_templates(_REMARKS, rng.integers(0, len(_REMARKS), n), fields)
+    rows = answers["row"]
+    choice = np.where(rng.random(len(rows)) < 0.15, rng.integers(0, len(_COMMENTS), len(rows)), -1)
+    people["comment"] = _fill_templates(_COMMENTS, choice, {"who": people["first"][rows]})
+    return people
 
 
 def _draw_matches(params: SimulationParameters, rng: np.random.Generator,
@@ -704,7 +772,8 @@ def _draw_matches(params: SimulationParameters, rng: np.random.Generator,
         for a, (name, activities) in enumerate(spec.associations):
             chosen = rows[which == a]
             association[chosen] = name
-            activity[chosen] = np.array(activities, dtype=object)[(v[chosen] * len(activities)).astype("int64")]
+            offered = np.array(activities, dtype=object)
+            activity[chosen] = offered[(v[chosen] * len(activities)).astype("int64")]
     return association, activity
 
 
@@ -729,55 +798,56 @@ def _pseudonyms(cpr: np.ndarray, key: str) -> np.ndarray:
     return np.array([one(f"{d:010d}") for d in unique.tolist()], dtype=object)[inverse]
 
 
-def _dates(values: np.ndarray) -> pd.Series:
-    return pd.Series(values.astype("datetime64[ms]"))
+def _dates(values: np.ndarray) -> np.ndarray:
+    return values.astype("datetime64[ms]")
 
 
-def _participant_frame(params: SimulationParameters, a: dict[str, np.ndarray], pids: np.ndarray,
-                       remark: list[str], team_new: np.ndarray, accompanied: np.ndarray) -> pd.DataFrame:
-    """Assemble the participants truth table with the canonical dtypes."""
+def _text(values: np.ndarray) -> pd.Series:
+    return pd.Series(np.asarray(values).astype(object), dtype="str")
+
+
+def _participant_frame(params: SimulationParameters, w: dict[str, np.ndarray], pids: np.ndarray,
+                       people: dict[str, np.ndarray] | None) -> pd.DataFrame:
+    """The participants truth table: canonical columns and dtypes, then the identity columns (if any)."""
     site_ids = np.array([s.site for s in params.sites], dtype=object)
     models = np.array([s.bridging_model for s in params.sites], dtype=object)
     reports = np.array([s.reports_end_status for s in params.sites])
     reasons = np.array((*DROPOUT_REASONS, None), dtype=object)
     frame = pd.DataFrame({
-        "participant_id": pids, "enrolment": a["enrolment"], "site": site_ids[a["site"]],
-        "referral_track": np.array(TRACKS, dtype=object)[a["track"]],
-        "referral_date": _dates(a["referral"]), "start_date": _dates(a["start"]),
-        "association": a["association"], "activity": a["activity"],
-        "team_type": np.where(team_new, "new", "existing"), "bridging_model": models[a["site"]],
-        "accompanied": accompanied, "subsidy_months": a["planned"], "subsidy_end_date": _dates(a["subsidy_end"]),
-        "end_date": _dates(a["end"]), "last_contact_date": _dates(a["last_contact"]),
-        "dropout_reason": reasons[a["reason"]],
-        "age": age_in_years(a["born"], a["referral"]), "sex": np.where(a["male"], "male", "female"),
-        "end_status_reported": reports[a["site"]],
-    })
-    frame = frame.astype(PARTICIPANT_COLUMNS)
-    for column, values in (("cpr", a["cpr"]), ("name", a["name"]), ("phone", a["phone"]),
-                           ("email", a["email"])):
-        frame[column] = pd.Series(values.astype(object), dtype="str")
-    frame["remark"] = pd.Series(remark, dtype="str")
+        "participant_id": pids, "enrolment": w["enrolment"], "site": site_ids[w["site"]],
+        "referral_track": np.array(TRACKS, dtype=object)[w["track"]],
+        "referral_date": _dates(w["referral"]), "start_date": _dates(w["start"]),
+        "association": w["association"], "activity": w["activity"],
+        "team_type": np.where(w["team_new"], "new", "existing").astype(object),
+        "bridging_model": models[w["site"]], "accompanied": w["accompanied"], "subsidy_months": w["planned"],
+        "subsidy_end_date": _dates(w["subsidy_end"]), "end_date": _dates(w["end"]),
+        "last_contact_date": _dates(w["last_contact"]), "dropout_reason": reasons[w["reason"]],
+        "age": age_in_years(w["born"], w["referral"]),
+        "sex": np.where(w["male"], "male", "female").astype(object),
+        "end_status_reported": reports[w["site"]],
+    }).astype(PARTICIPANT_COLUMNS)
+    if people is not None:
+        for column in IDENTITY_COLUMNS:
+            frame[column] = _text(people[column])
     return frame
 
 
-def _response_frame(params: SimulationParameters, a: dict[str, np.ndarray], pids: np.ndarray,
-                    answers: dict[str, np.ndarray], comments: list[str]) -> pd.DataFrame:
-    """Assemble the responses truth table (canonical dtypes) sorted by site, wave and response date."""
+def _response_frame(params: SimulationParameters, w: dict[str, np.ndarray], pids: np.ndarray,
+                    answers: dict[str, np.ndarray], people: dict[str, np.ndarray] | None) -> pd.DataFrame:
+    """The responses truth table: canonical columns and dtypes, then the identity columns (if any)."""
     rows = answers["row"]
     items = answers["items"]
     raw = items.sum(axis=1)  # NaN when any item is missing
     site_ids = np.array([s.site for s in params.sites], dtype=object)
     frame = pd.DataFrame({
-        "participant_id": pids[rows], "enrolment": a["enrolment"][rows], "site": site_ids[a["site"][rows]],
-        "wave": np.array(WAVES, dtype=object)[answers["wave"]], "response_date": _dates(answers["response_date"]),
+        "participant_id": pids[rows], "enrolment": w["enrolment"][rows], "site": site_ids[w["site"][rows]],
+        "wave": np.array(WAVES, dtype=object)[answers["wave"]],
+        "response_date": _dates(answers["response_date"]),
         **{item: items[:, i] for i, item in enumerate(WHO5_ITEMS)},
         "who5_raw": raw, "who5_pct": 4 * raw, "srh": answers["srh"], "pa_level": answers["pa_level"],
         "job_readiness": answers["job_readiness"],
-    })
-    frame = frame.astype(RESPONSE_COLUMNS)
-    frame["cpr"] = pd.Series(a["cpr"][rows].astype(object), dtype="str")
-    frame["name"] = pd.Series(a["name"][rows].astype(object), dtype="str")
-    frame["email"] = pd.Series(a["email"][rows].astype(object), dtype="str")
-    frame["remark"] = pd.Series(comments, dtype="str")
-    order = np.lexsort((np.arange(len(frame)), answers["response_date"], answers["wave"], a["site"][rows]))
-    return frame.iloc[order].reset_index(drop=True)
+    }).astype(RESPONSE_COLUMNS)
+    if people is not None:
+        for column in RESPONSE_IDENTITY_COLUMNS:
+            frame[column] = _text(people["comment"] if column == "remark" else people[column][rows])
+    return frame
