@@ -67,3 +67,14 @@ def test_unknown_raw_files_and_missing_registers_are_listed_for_all_sites(projec
 def test_a_missing_project_says_where_it_looked(tmp_path):
     with pytest.raises(ConfigError, match="no such project"):
         load_project("nope", tmp_path)
+
+
+def test_a_notebook_opened_in_a_subfolder_finds_the_project_root(monkeypatch):
+    monkeypatch.chdir(REPO / "notebooks")
+    assert load_project(DEFAULT_PROJECT).root == REPO
+
+
+def test_outside_a_checkout_the_root_is_not_guessed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="no folder at or above it holds config/projects"):
+        load_project(DEFAULT_PROJECT)

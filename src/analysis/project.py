@@ -140,9 +140,24 @@ def _cross_checks(name: str, root: Path, config: dict, sites: list[dict], codebo
     return problems
 
 
-def load_project(name: str, root: str | Path = ".") -> Project:
-    """Read and validate a project. Raises ConfigError listing every problem found."""
-    root = Path(root)
+def find_root(start: str | Path = ".") -> Path:
+    """The project root at or above `start`: the nearest folder holding config/projects/.
+
+    Lets a notebook opened from notebooks/ find the same files as the workflow does from the root.
+    """
+    start = Path(start).resolve()
+    for folder in (start, *start.parents):
+        if (folder / "config" / "projects").is_dir():
+            return folder
+    raise ConfigError([f"{start}: no folder at or above it holds config/projects/ (is this a Brobygning checkout?)"])
+
+
+def load_project(name: str, root: str | Path | None = None) -> Project:
+    """Read and validate a project. Raises ConfigError listing every problem found.
+
+    `root` defaults to the nearest folder at or above the working directory that holds config/projects/.
+    """
+    root = find_root() if root is None else Path(root)
     folder = root / "config" / "projects" / name
     problems: list[str] = []
     if not folder.is_dir():

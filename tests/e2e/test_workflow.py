@@ -154,6 +154,8 @@ def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_roo
     book.save(register)
     result = _snakemake(root, check=False)
     assert result.returncode != 0
+    one_line = r"10_clean.ipynb, cell In \[\d+\]: RawInputError: \S+/assens/register.xlsx, row 3, column '[^']+'"
+    assert re.search(one_line, result.stdout + result.stderr), result.stderr[-2000:]
     log = (root / "logs" / PROJECT / "clean_assens.log").read_text()
     assert re.search(r"register.xlsx, row 3, column '[^']+ \[[A-Z]+\]': unknown value 'Frisør'", log), log[-2000:]
     assert not (root / "data" / "processed" / PROJECT / "sites" / "assens" / "participants.parquet").exists()

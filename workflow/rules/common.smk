@@ -59,7 +59,8 @@ def papermill(parameters):
     """Shell command running {input.notebook} into {output.notebook} with string parameters.
 
     Strings go with -r (papermill's -p would turn '0301' into 301). Each job gets its own IPython and
-    Jupyter runtime folders, since parallel kernels otherwise race on shared files.
+    Jupyter runtime folders, since parallel kernels otherwise race on shared files. On failure the job
+    prints one line naming the notebook, the failing cell and the error, and exits non-zero.
     """
     args = " ".join(f"-r {name} {value}" for name, value in parameters.items())
     return (
@@ -67,5 +68,6 @@ def papermill(parameters):
         'trap \'rm -rf "$IPYTHONDIR" "$JUPYTER_RUNTIME_DIR"\' EXIT; '
         f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
         f"{PYTHON} -m papermill {{input.notebook}} {{output.notebook}} --kernel {KERNEL} --cwd . "
-        f"--no-progress-bar {args} > {{log}} 2>&1"
+        f"--no-progress-bar {args} > {{log}} 2>&1 "
+        f"|| {{{{ {PYTHON} -m analysis.failures {{log}} {{input.notebook}}; exit 1; }}}}"
     )
