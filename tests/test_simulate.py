@@ -21,10 +21,10 @@ import pytest
 import yaml
 from openpyxl import load_workbook
 
+from analysis.calendar import add_months
 from analysis.simulate import TRUTH_FILE, main, simulate
 from analysis.simulation.population import (
     DEFAULT_PROJECT_DIR,
-    add_months,
     default_parameters,
     simulate_population,
 )

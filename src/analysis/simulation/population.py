@@ -32,6 +32,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..calendar import NAT, add_months, as_day, from_month_parts, in_any_period, month_parts, ymd
+
 TRACKS = ("health", "employment", "self", "other")
 DROPOUT_REASONS = ("cost", "health", "pain", "mental", "own_exercise", "moved", "time", "other", "unknown")
 WAVES = ("baseline", "end", "followup")
@@ -56,7 +58,6 @@ RESPONSE_COLUMNS: dict[str, str] = {
 IDENTITY_COLUMNS = ("cpr", "name", "phone", "email", "remark")  # raw-only: never reach data/processed
 RESPONSE_IDENTITY_COLUMNS = ("cpr", "name", "email", "remark")
 
-NAT = np.datetime64("NaT", "D")
 
 
 # --------------------------------------------------------------------------------------------- parameters
@@ -228,59 +229,11 @@ def default_parameters(project_dir: str | Path | None = None) -> SimulationParam
     )
 
 
-# ---------------------------------------------------------------------------------------- date helpers
-def _day(value: date) -> np.datetime64:
-    return np.datetime64(value.isoformat(), "D")
-
-
-_MONTH_START = np.arange("1900-01", "2101-01", dtype="datetime64[M]").astype("datetime64[D]")
-_MONTH_LENGTH = np.diff(np.append(_MONTH_START, np.datetime64("2101-01-01", "D"))).astype("int64")
-
-
-def _month_parts(days: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(month index since January 1900, 0-based day of month) of datetime64[D] days without NaT.
-
-    Table look-ups instead of datetime64 unit casts keep this fast for millions of dates.
-    """
-    index = np.searchsorted(_MONTH_START, days, side="right") - 1
-    if np.any(index < 0) or np.any(days >= _MONTH_START[-1] + np.timedelta64(31, "D")):
-        raise ValueError("dates must lie in 1900-2100")
-    return index, (days - _MONTH_START[index]).astype("int64")
-
-
-def _from_month_parts(index: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """The day `offset` days into month `index`, clipped to the month's last day."""
-    return _MONTH_START[index] + np.minimum(offset, _MONTH_LENGTH[index] - 1)
-
-
-def add_months(days: np.ndarray, months: np.ndarray | int) -> np.ndarray:
-    """Calendar-month addition on datetime64[D] arrays: 31 Jan + 1 month = 28/29 Feb. NaT stays NaT."""
-    days = np.asarray(days, dtype="datetime64[D]")
-    missing = np.isnat(days)
-    index, offset = _month_parts(np.where(missing, _MONTH_START[0], days))
-    out = _from_month_parts(index + np.asarray(months, dtype="int64"), offset)
-    return np.where(missing, NAT, out)
-
-
-def _ymd(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Year, month (1-12) and day (1-31) of a datetime64[D] array without NaT."""
-    index, offset = _month_parts(days)
-    return 1900 + index // 12, index % 12 + 1, offset + 1
-
-
 def age_in_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
     """Completed years of age on each date (birthdays counted on the calendar day)."""
-    by, bm, bd = _ymd(born)
-    oy, om, od = _ymd(on)
+    by, bm, bd = ymd(born)
+    oy, om, od = ymd(on)
     return oy - by - ((om < bm) | ((om == bm) & (od < bd))).astype("int64")
-
-
-def _in_any_period(first: np.ndarray, last: np.ndarray, periods: tuple[tuple[date, date], ...]) -> np.ndarray:
-    """True where the day range [first, last] overlaps one of the (start, end) periods (inclusive)."""
-    hit = np.zeros(len(first), dtype=bool)
-    for start, end in periods:
-        hit |= (first <= _day(end)) & (last >= _day(start))
-    return hit
 
 
 def _uniform_days(rng: np.random.Generator, low: int, high: int, n: int) -> np.ndarray:
@@ -329,7 +282,7 @@ def substitute_cprs(rng: np.random.Generator, born: np.ndarray, male: np.ndarray
     digit is odd for men and even for women; no number repeats or is in `taken` (any spelling).
     """
     n = len(born)
-    years, months, dom = _ymd(born)
+    years, months, dom = ymd(born)
     if np.any((years < 1900) | (years > 2036)):
         raise ValueError("substitute CPR numbers are only drawn for births 1900-2036")
     head = ((dom + 60) * 100 + months) * 100 + years % 100
@@ -421,9 +374,9 @@ def _site_table(params: SimulationParameters) -> dict[str, np.ndarray]:
 
 def _draw_referrals(params: SimulationParameters, rng: np.random.Generator, n: int) -> np.ndarray:
     """Referral days over the referral period, uniform except fewer during lockdowns."""
-    first, last = (_day(d) for d in params.referral_period)
+    first, last = (as_day(d) for d in params.referral_period)
     days = np.arange(first, last + 1, dtype="datetime64[D]")
-    weight = np.where(_in_any_period(days, days, params.lockdowns), params.referral_weight_in_lockdown, 1.0)
+    weight = np.where(in_any_period(days, days, params.lockdowns), params.referral_weight_in_lockdown, 1.0)
     return rng.choice(days, size=n, p=weight / weight.sum())
 
 
@@ -443,8 +396,8 @@ def _draw_starts(params: SimulationParameters, rng: np.random.Generator, referra
     start = referral + _uniform_days(rng, *params.start_delay_days, n)
     delay_after = _uniform_days(rng, *params.restart_after_lockdown_days, n)
     for first, last in sorted(params.lockdowns):
-        inside = (start >= _day(first)) & (start <= _day(last))
-        start = np.where(inside, _day(last) + delay_after, start)
+        inside = (start >= as_day(first)) & (start <= as_day(last))
+        start = np.where(inside, as_day(last) + delay_after, start)
     return np.where(started, start, NAT)
 
 
@@ -460,7 +413,7 @@ def _planned_subsidy(params: SimulationParameters, rng: np.random.Generator, sit
         rules = sorted(spec.subsidy_rules)
         if not rules:
             continue
-        starts = np.array([_day(r[0]) for r in rules])
+        starts = np.array([as_day(r[0]) for r in rules])
         which = np.searchsorted(starts, on[mask], side="right") - 1
         months[mask] = np.where(which >= 0, np.array([r[1] for r in rules])[np.maximum(which, 0)], 0)
         exception_share[mask] = spec.subsidy_exception_share
@@ -477,18 +430,18 @@ def _draw_latent_ends(params: SimulationParameters, rng: np.random.Generator, st
     alpha = np.asarray(params.baseline_cloglog, dtype=float)
     if alpha.size == 0:
         raise ValueError("baseline_cloglog is empty")
-    extraction = _day(params.extraction_date)
+    extraction = as_day(params.extraction_date)
     end = np.full(len(start), NAT)
     live = np.flatnonzero(~np.isnat(start))
-    month0, offset0 = _month_parts(np.where(np.isnat(start), extraction, start))
+    month0, offset0 = month_parts(np.where(np.isnat(start), extraction, start))
     month = 1
     while len(live):
-        first = _from_month_parts(month0[live] + month - 1, offset0[live])
+        first = from_month_parts(month0[live] + month - 1, offset0[live])
         keep = first <= extraction
         live, first = live[keep], first[keep]
-        after = _from_month_parts(month0[live] + month, offset0[live])
+        after = from_month_parts(month0[live] + month, offset0[live])
         post = (planned[live] > 0) & (month > planned[live])
-        locked = _in_any_period(first, after - 1, params.lockdowns)
+        locked = in_any_period(first, after - 1, params.lockdowns)
         eta = alpha[min(month, alpha.size) - 1] + fixed_effect[live] + params.log_hr_post_subsidy * post \
             + params.log_hr_lockdown * locked
         event = rng.random(len(live)) < -np.expm1(-np.exp(eta))
@@ -510,7 +463,7 @@ def _observe(params: SimulationParameters, rng: np.random.Generator, start: np.n
     censoring contact). Never-started enrolments have neither date.
     """
     n = len(start)
-    extraction = _day(params.extraction_date)
+    extraction = as_day(params.extraction_date)
     started = ~np.isnat(start)
     safe_start = np.where(started, start, extraction)
     contact = extraction - _uniform_days(rng, 0, params.last_contact_window_days, n)
@@ -638,7 +591,7 @@ def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: d
     started; at end and follow-up also those who had left). WHO-5 improves more for the engaged.
     """
     n = len(e["referral"])
-    extraction = _day(params.extraction_date)
+    extraction = as_day(params.extraction_date)
     mean_pct, sd_pct = params.who5_baseline_pct
     traits = {"who5": rng.normal(mean_pct / 4, np.sqrt(max((sd_pct / 4) ** 2 - 2.0**2 - 1.7, 1.0)), n),
               "job": rng.normal(4.5, 2.0, n), "pa": rng.normal(1.7, 0.6, n)}
@@ -747,7 +700,7 @@ def _draw_people_text(params: SimulationParameters, rng: np.random.Generator, wo
     people["cpr"] = cpr
     for column in ("cpr", "first", "name", "phone", "email"):
         people[column] = people[column][person]
-    _, note_month, note_day = _ymd(np.where(np.isnat(world["last_contact"]), world["referral"],
+    _, note_month, note_day = ymd(np.where(np.isnat(world["last_contact"]), world["referral"],
                                             world["last_contact"]))
     fields = {"who": people["first"][rng.permutation(n)], "d": note_day, "m": note_month}
     people["remark"] = _fill_templates(_REMARKS, rng.integers(0, len(_REMARKS), n), fields)
