@@ -1,4 +1,4 @@
-# Brobygning workflow: raw exports -> clean per site -> pooled tables (-> models -> reports).
+# Brobygning workflow: raw exports -> clean per site -> pooled tables -> retention models (-> reports).
 # Run from the project root: `make run`, or `snakemake --profile profiles/default --config project=<name>`.
 from snakemake.utils import min_version, validate
 
@@ -13,6 +13,7 @@ validate(config, "workflow/schemas/workflow.schema.yaml")
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/clean.smk"
+include: "workflow/rules/model.smk"
 
 
 rule all:

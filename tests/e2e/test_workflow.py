@@ -19,8 +19,8 @@ from openpyxl import load_workbook
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = "e2e-mini"
 SITES = ["assens", "guldborgsund", "jammerbugt"]
-# A CPR-like number standing alone (not inside a hexadecimal pseudonym or another number).
-CPR_LIKE = re.compile(rb"(?<![0-9A-Za-z])\d{6}[- ]?\d{4}(?![0-9A-Za-z])")
+# A CPR-like number standing alone (not inside a hexadecimal pseudonym, another number or a decimal fraction).
+CPR_LIKE = re.compile(rb"(?<![0-9A-Za-z.])\d{6}[- ]?\d{4}(?![0-9A-Za-z])")
 
 pytestmark = pytest.mark.e2e
 
@@ -109,6 +109,17 @@ def test_every_raw_row_is_kept_or_rejected(workflow_root):
     assert (workflow_root / "reports" / PROJECT / "notebooks" / "10_clean_assens.ipynb").exists()
 
 
+def test_the_retention_models_are_written_for_the_reports(workflow_root):
+    models = workflow_root / "data" / "processed" / PROJECT / "models"
+    summary = json.loads((models / "summary.json").read_text())
+    primary = pd.read_parquet(models / "primary.parquet")
+    assert set(primary["se_type"]) == {"clustered", "naive"} and "post_subsidy" in set(primary["term"])
+    assert summary["excluded"]["site does not report end status"] > 0  # jammerbugt reports no end status
+    km = pd.read_parquet(models / "km.parquet")
+    assert set(km["scope"]) == {"all sites", "assens", "guldborgsund"}
+    assert (workflow_root / "reports" / PROJECT / "notebooks" / "20_retention.ipynb").exists()
+
+
 def test_no_personal_data_reaches_the_outputs(workflow_root):
     pii = _registers_pii(workflow_root)
     assert len(pii) > 50, "the raw registers should hold names and phone numbers to look for"
@@ -135,7 +146,7 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     book.save(register)
     plan = _snakemake(workflow_root, "--dry-run", "--quiet", "rules").stdout
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, re.MULTILINE))
-    assert jobs == {"all": "1", "clean_site": "1", "pool": "1", "total": "3"}, plan
+    assert jobs == {"all": "1", "clean_site": "1", "pool": "1", "retention": "1", "total": "4"}, plan
     _snakemake(workflow_root)
     assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
     # A remark is free text and never leaves the raw layer: the rebuilt tables are byte-identical.

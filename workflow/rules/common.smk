@@ -38,9 +38,17 @@ def project_config_files(wildcards):
     return [str(PROJECT.config_dir / name) for name in ("config.yaml", "sites.tsv", "codebook.yaml")]
 
 
-def package_sources(wildcards):
-    """The package's code: results are rebuilt when the code that made them changes."""
-    return sorted(str(p) for p in PACKAGE_DIR.glob("*.py"))
+def package_sources(*subpackages):
+    """Input function: the package's top-level modules and the named subpackages' code, so that results
+    are rebuilt when the code that made them changes (and only then)."""
+
+    def sources(wildcards):
+        files = list(PACKAGE_DIR.glob("*.py"))
+        for name in subpackages:
+            files += (PACKAGE_DIR / name).glob("*.py")
+        return sorted(str(p) for p in files)
+
+    return sources
 
 
 def site_dir(site):
@@ -51,7 +59,7 @@ def pooled_outputs():
     return expand(
         "data/processed/{project}/{table}",
         project=PROJECT.name,
-        table=["participants.parquet", "responses.parquet", "rejected.csv", "quality.json"],
+        table=["participants.parquet", "responses.parquet", "rejected.csv", "quality.json", "models/summary.json"],
     )
 
 

@@ -1,0 +1,1 @@
+"""Retention: person-months, Kaplan-Meier, discrete-time hazard models, Cox and site comparisons."""

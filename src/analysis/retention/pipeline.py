@@ -1,0 +1,137 @@
+"""The retention stage of the workflow: every model on a project's pooled enrolments, written as tables.
+
+Outputs (data/processed/<project>/models/): primary.parquet (the subsidy-end effect and covariates),
+event_study.parquet, cox.parquet (robustness check), site_effects.parquet, km.parquet (Kaplan-Meier curves by
+scope and track), retention_at.parquet (retention at fixed months) and summary.json (sample sizes, what was
+left out and why, identification, warnings). Report notebooks read only these files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import pandas as pd
+
+from .. import outputs
+from .cox import cox_counting_process
+from .hazard import HazardFit, fit_discrete_hazard, fit_event_study
+from .km import AT_COLUMNS, kaplan_meier, survival_at
+from .person_months import build_person_months, enrolment_durations
+from .site_effects import site_effects
+
+DEFAULT_COVARIATES = ["referral_track", "lockdown"]
+DEFAULT_RETENTION_MONTHS = [3, 6, 12]
+ALL_SITES = "all sites"
+
+
+@dataclass
+class RetentionResults:
+    """All retention estimates of a project, ready to be written and read by the reports."""
+
+    primary: HazardFit
+    event_study: HazardFit
+    cox: pd.DataFrame
+    sites: pd.DataFrame
+    km: pd.DataFrame
+    retention: pd.DataFrame
+    summary: dict = field(default_factory=dict)
+
+
+def lockdown_periods(config: dict) -> list[tuple[date, date]]:
+    """The config's association lockdowns as (first day, last day) pairs."""
+    return [(date.fromisoformat(p["start"]), date.fromisoformat(p["end"])) for p in config.get("lockdowns", [])]
+
+
+def kaplan_meier_by_scope(durations: pd.DataFrame, by: str = "referral_track") -> pd.DataFrame:
+    """Kaplan-Meier curves for all sites together and for each site, overall and by `by`.
+
+    Columns: scope ('all sites' or a site id), group ('all' or a level of `by`), then kaplan_meier's columns.
+    """
+    parts = []
+    for scope, subset in [(ALL_SITES, durations), *durations.groupby("site", sort=True)]:
+        for grouping in (None, by):
+            curve = kaplan_meier(subset, "months", "event", group=grouping)
+            parts.append(curve.assign(scope=scope))
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[["scope", *[c for c in frame.columns if c != "scope"]]]
+
+
+def retention_at(km: pd.DataFrame, months: list[int]) -> pd.DataFrame:
+    """Share still in the association at each of `months` after starting, per scope and group."""
+    parts = [survival_at(curves.drop(columns="scope"), months).assign(scope=scope)
+             for scope, curves in km.groupby("scope", sort=False)]
+    if not parts:
+        return pd.DataFrame(columns=["scope", *AT_COLUMNS])
+    frame = pd.concat(parts, ignore_index=True)
+    return frame[["scope", *[c for c in frame.columns if c != "scope"]]]
+
+
+def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
+    """Cox model with post_subsidy as a time-varying covariate on (day_from, day_to] intervals.
+
+    Categorical covariates and site enter as 0/1 columns (site as fixed effects, not strata: with strata
+    a site whose participants share one subsidy length could not inform the effect).
+    """
+    categorical = [c for c in [*covariates, "site"] if not pd.api.types.is_numeric_dtype(person_months[c])]
+    numeric = [c for c in covariates if c not in categorical]
+    dummies = pd.get_dummies(person_months[categorical], drop_first=True, dtype="int64")
+    data = pd.concat([person_months[["day_from", "day_to", "event", "post_subsidy", *numeric]], dummies], axis=1)
+    return cox_counting_process(data, stop="day_to", event="event", start="day_from",
+                                covariates=["post_subsidy", *numeric, *dummies.columns])
+
+
+def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
+    """Fit every retention model on a project's pooled enrolments, as the project config says."""
+    settings = config.get("retention", {})
+    covariates = settings.get("covariates", DEFAULT_COVARIATES)
+    months = settings.get("retention_months", DEFAULT_RETENTION_MONTHS)
+    extraction = date.fromisoformat(config["extraction_date"])
+    built = build_person_months(participants, extraction, lockdown_periods(config))
+    rows = built.rows
+    primary = fit_discrete_hazard(rows, ["post_subsidy"], covariates)
+    event_study = fit_event_study(rows, covariates)
+    cox = cox_robustness(rows, covariates) if rows["event"].sum() else pd.DataFrame()
+    sites = site_effects(rows, [*covariates, "post_subsidy"] if primary.identified else covariates)
+    durations = enrolment_durations(participants, extraction).rows
+    km = kaplan_meier_by_scope(durations)
+    summary = {
+        "enrolments": int(len(participants)),
+        "excluded": built.excluded,
+        "person_months": int(len(rows)),
+        "events": int(rows["event"].sum()),
+        "covariates": covariates,
+        "primary": {"info": primary.info, "identification": [c.__dict__ for c in primary.identification]},
+        "event_study": {"info": event_study.info},
+        "cox_warnings": list(cox.attrs.get("warnings", [])),
+        "warnings": list(dict.fromkeys([*built.warnings, *primary.warnings, *event_study.warnings])),
+    }
+    return RetentionResults(primary=primary, event_study=event_study, cox=cox, sites=sites, km=km,
+                            retention=retention_at(km, months), summary=summary)
+
+
+def write_retention(results: RetentionResults, out_dir: str | Path) -> list[Path]:
+    """Write every table of the retention stage (atomically) under `out_dir`."""
+    out_dir = Path(out_dir)
+    tables = {"primary": results.primary.table, "event_study": results.event_study.table, "cox": results.cox,
+              "site_effects": results.sites, "km": results.km, "retention_at": results.retention}
+    written = [outputs.write_parquet(frame.reset_index(drop=True), out_dir / f"{name}.parquet")
+               for name, frame in tables.items()]
+    written.append(outputs.write_json(results.summary, out_dir / "summary.json"))
+    return written
+
+
+def headline(primary: HazardFit) -> str:
+    """One plain-English sentence on the subsidy-end effect, every number taken from the fit."""
+    rows = primary.table[(primary.table["term"] == "post_subsidy") & (primary.table["se_type"] == "clustered")]
+    if rows.empty or not bool(rows.iloc[0]["identified"]):
+        reasons = [c.message for c in primary.identification if not c.identified] or primary.warnings
+        return "No subsidy-end effect is reported. " + " ".join(reasons)
+    row = rows.iloc[0]
+    change = f"{abs(row['hazard_ratio'] - 1):.0%} {'higher' if row['hazard_ratio'] > 1 else 'lower'}"
+    adjusted = ", ".join(primary.info.get("covariates", []))
+    return (f"After the planned subsidy ended, the monthly risk of leaving the association was "
+            f"{row['hazard_ratio']:.2f} times that during the subsidy ({change}; 95 % CI {row['ci_lower']:.2f} to "
+            f"{row['ci_upper']:.2f}, clustered by {primary.info['clusters']} sites), comparing people at the same "
+            f"month since start and site, adjusted for {adjusted}.")

@@ -1,0 +1,71 @@
+"""Person-months built from hand-made enrolments whose months can be counted on a calendar."""
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from analysis.retention.person_months import build_person_months, subsidy_end_bins
+
+LOCKDOWN = [(date(2021, 2, 20), date(2021, 2, 25))]
+
+
+def _enrolments():
+    base = {"participant_id": "p", "site": "s", "referral_track": "health", "age": 40, "sex": "female",
+            "accompanied": True, "team_type": "existing", "bridging_model": "b", "referral_date": pd.NaT,
+            "end_status_reported": True, "dropout_reason": None}
+    rows = [
+        dict(base, participant_id="a", enrolment=1, start_date="2021-01-15", end_date="2021-03-20",
+             last_contact_date="2021-03-25", subsidy_months=1),
+        dict(base, participant_id="b", enrolment=1, start_date="2021-01-31", end_date=None,
+             last_contact_date="2021-04-29", subsidy_months=0),
+        dict(base, participant_id="c", enrolment=1, start_date=None, end_date=None, last_contact_date=None,
+             subsidy_months=3),
+        dict(base, participant_id="d", enrolment=1, start_date="2021-01-10", end_date=None, last_contact_date=None,
+             subsidy_months=3, end_status_reported=False),
+        dict(base, participant_id="e", enrolment=1, start_date="2021-01-10", end_date=None,
+             last_contact_date=None, subsidy_months=None),
+    ]
+    frame = pd.DataFrame(rows)
+    for column in ("start_date", "end_date", "last_contact_date"):
+        frame[column] = pd.to_datetime(frame[column])
+    frame["subsidy_months"] = frame["subsidy_months"].astype("Int64")
+    return frame
+
+
+@pytest.fixture
+def built():
+    return build_person_months(_enrolments(), date(2021, 6, 30), LOCKDOWN)
+
+
+def test_a_leaver_is_at_risk_up_to_and_including_the_month_they_left(built):
+    a = built.rows[built.rows["participant_id"] == "a"]
+    assert list(a["month"]) == [1, 2, 3] and list(a["event"]) == [0, 0, 1]
+    assert list(a["post_subsidy"]) == [0, 1, 1]
+    assert list(a["months_from_subsidy_end"]) == [-1, 0, 1]
+    assert list(a["lockdown"]) == [0, 1, 0]
+    assert list(zip(a["day_from"], a["day_to"], strict=True)) == [(0, 31), (31, 59), (59, 65)]
+
+
+def test_a_censored_enrolment_counts_only_months_seen_in_full(built):
+    b = built.rows[built.rows["participant_id"] == "b"]
+    # 31 Jan + 2 months = 31 Mar <= 29 Apr (last contact) < 30 Apr = 31 Jan + 3 months
+    assert list(b["month"]) == [1, 2] and b["event"].sum() == 0
+    assert b["post_subsidy"].sum() == 0 and b["months_from_subsidy_end"].isna().all()
+    assert list(b["lockdown"]) == [1, 0]
+
+
+def test_who_is_left_out_is_counted_and_said(built):
+    assert set(built.rows["participant_id"]) == {"a", "b"}
+    assert built.excluded["never started in the association"] == 1
+    assert built.excluded["site does not report end status"] == 1
+    assert built.excluded["planned subsidy length missing"] == 1
+    assert any("planned subsidy length missing" in w for w in built.warnings)
+
+
+def test_event_study_bins():
+    months = pd.Series([-20, -12, -7, -6, -4, -3, -1, 0, 2, 3, 5, 6, 11, 12, 40, np.nan])
+    assert list(subsidy_end_bins(months)) == [
+        "<-12", "-12..-7", "-12..-7", "-6..-4", "-6..-4", "-3..-1", "-3..-1", "0..2", "0..2", "3..5", "3..5",
+        "6..11", "6..11", "12+", "12+", "no subsidy"]

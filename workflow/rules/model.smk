@@ -1,0 +1,28 @@
+# Retention models on the pooled data of a project (notebook 20).
+
+
+rule retention:
+    input:
+        participants="data/processed/{project}/participants.parquet",
+        config=project_config_files,
+        code=package_sources("retention"),
+        notebook=NOTEBOOK_DIR / "20_retention.ipynb",
+    output:
+        primary="data/processed/{project}/models/primary.parquet",
+        event_study="data/processed/{project}/models/event_study.parquet",
+        cox="data/processed/{project}/models/cox.parquet",
+        site_effects="data/processed/{project}/models/site_effects.parquet",
+        km="data/processed/{project}/models/km.parquet",
+        retention_at="data/processed/{project}/models/retention_at.parquet",
+        summary="data/processed/{project}/models/summary.json",
+        notebook="reports/{project}/notebooks/20_retention.ipynb",
+    log:
+        "logs/{project}/retention.log",
+    threads: 1
+    resources:
+        mem_mb=2000,
+        runtime=20,
+    conda:
+        "../envs/brobygning.yaml"
+    shell:
+        papermill({"project": "{wildcards.project}"})
