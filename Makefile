@@ -8,7 +8,7 @@ PROJECT ?= motion-paa-recept
 CORES ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint simulate lock clean-outputs
+.PHONY: help run test lint simulate validate lock clean-outputs
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -33,6 +33,9 @@ lint: $(STAMP) ## ruff on code and notebooks, snakemake --lint on the workflow
 
 simulate: $(STAMP) ## Regenerate the embedded default project's raw data (deterministic)
 	$(BIN)/python -m analysis.simulate --out data/raw/motion-paa-recept
+
+validate: $(STAMP) ## Recovery study of the subsidy-end estimator: 200 simulated replicates (~5 min)
+	$(BIN)/python -m analysis.retention.validation --replicates 200 --first-seed 1000 --jobs $(CORES)
 
 lock: ## Rebuild requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
