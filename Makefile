@@ -8,7 +8,7 @@ PROJECT ?= motion-paa-recept
 CORES ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint simulate validate lock clean-outputs
+.PHONY: help run test lint simulate validate lock clean-outputs browser pdf report
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,12 +24,23 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP) ## Run the whole pipeline on PROJECT (default: motion-paa-recept)
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --config project=$(PROJECT)
 
-test: $(STAMP) ## Run the whole test suite (unit, reproducibility and end-to-end)
+test: $(STAMP) browser ## Run the whole test suite (unit, reproducibility, end-to-end and browser)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff on code and notebooks, snakemake --lint on the workflow
 	$(BIN)/ruff check src tests notebooks
 	$(BIN)/snakemake --lint --config project=$(PROJECT)
+
+browser: ## Install Debian's Chromium for report checks and PDFs (apt-get as root; nothing if present)
+	@if [ -x /usr/bin/chromium ]; then /usr/bin/chromium --version 2>/dev/null; \
+	elif [ "$$(id -u)" != 0 ]; then echo "make browser: run as root to apt-get install chromium" >&2; exit 1; \
+	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+
+report: $(STAMP) ## Snakemake's own report bundle (all HTML reports with captions) for PROJECT
+	$(BIN)/snakemake --config project=$(PROJECT) --report reports/$(PROJECT)/snakemake-report.zip
+
+pdf: $(STAMP) browser ## Print every report page of PROJECT to an A4 PDF beside it
+	$(BIN)/python -m analysis.reports.browser pdf reports/$(PROJECT)
 
 simulate: $(STAMP) ## Regenerate the embedded default project's raw data (deterministic)
 	$(BIN)/python -m analysis.simulate --out data/raw/motion-paa-recept

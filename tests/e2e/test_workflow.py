@@ -129,6 +129,37 @@ def test_no_personal_data_reaches_the_outputs(workflow_root):
         assert not leaked, f"{path} holds names, phone or CPR numbers from the registers: {len(leaked)} values"
 
 
+def test_every_report_opens_cleanly_in_a_browser(workflow_root):
+    """Headless Chromium: no console error, no image that fails to load, no broken link, nothing fetched
+    from the internet; a screenshot per page is kept beside the reports."""
+    reports = workflow_root / "reports" / PROJECT
+    pages = sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.html"))
+    assert pages == ["index.html", "sites/assens.html", "sites/guldborgsund.html", "sites/jammerbugt.html",
+                     "summary.html"]
+    result = subprocess.run([sys.executable, "-m", "analysis.reports.browser", "check", str(reports)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(list((reports / "screenshots").rglob("*.png"))) == len(pages)
+
+
+def test_snakemake_report_bundles_every_html_report(workflow_root, tmp_path):
+    import zipfile
+
+    bundle = tmp_path / "report.zip"
+    _snakemake(workflow_root, "--report", str(bundle))
+    names = {Path(n).name for n in zipfile.ZipFile(bundle).namelist()}
+    assert {"assens.html", "guldborgsund.html", "jammerbugt.html", "summary.html", "report.html"} <= names
+
+
+def test_reports_are_in_danish_and_hold_the_provenance_footer(workflow_root):
+    page = (workflow_root / "reports" / PROJECT / "sites" / "assens.html").read_text(encoding="utf-8")
+    assert '<html lang="da">' in page and "Nøgletal" in page and "Fastholdelse i foreningen" in page
+    assert "Om denne rapport" in page and "data/raw/e2e-mini/assens/register.xlsx" in page
+    assert "Syntetiske data" in page  # the demo key is flagged
+    jammerbugt = (workflow_root / "reports" / PROJECT / "sites" / "jammerbugt.html").read_text(encoding="utf-8")
+    assert "ikke indberettet" in jammerbugt
+
+
 def _hashes(folder: Path) -> dict[str, str]:
     return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
@@ -138,6 +169,8 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
     processed = workflow_root / "data" / "processed" / PROJECT
     before = _hashes(processed)
+    sites_reports = workflow_root / "reports" / PROJECT / "sites"
+    reports_before = _hashes(sites_reports)
     register = workflow_root / "data" / "raw" / PROJECT / "guldborgsund" / "register.xlsx"
     book = load_workbook(register)
     sheet = book.worksheets[0]
@@ -146,11 +179,16 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     book.save(register)
     plan = _snakemake(workflow_root, "--dry-run", "--quiet", "rules").stdout
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, re.MULTILINE))
-    assert jobs == {"all": "1", "clean_site": "1", "pool": "1", "retention": "1", "total": "4"}, plan
+    assert jobs == {"all": "1", "clean_site": "1", "pool": "1", "retention": "1", "site_report": "3",
+                    "summary_report": "1", "index": "1", "total": "9"}, plan
     _snakemake(workflow_root)
     assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
-    # A remark is free text and never leaves the raw layer: the rebuilt tables are byte-identical.
+    # A remark is free text and never leaves the raw layer: the rebuilt tables are byte-identical, and so are
+    # the reports of the sites whose inputs did not change (the changed site's footer lists its new hash).
     assert _hashes(processed) == before
+    reports_after = _hashes(sites_reports)
+    assert {k: v for k, v in reports_after.items() if "guldborgsund" not in k} == \
+        {k: v for k, v in reports_before.items() if "guldborgsund" not in k}
 
 
 def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_root, tmp_path):

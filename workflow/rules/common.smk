@@ -55,7 +55,8 @@ def site_dir(site):
     return f"data/processed/{PROJECT.name}/sites/{site}"
 
 
-def pooled_outputs():
+def final_outputs():
+    """The default target's inputs, i.e. the pooled tables, the models and every report with the index."""
     return expand(
         "data/processed/{project}/{table}",
         project=PROJECT.name,
@@ -63,7 +64,7 @@ def pooled_outputs():
     )
 
 
-def papermill(parameters):
+def papermill(parameters, html=False):
     """Shell command running {input.notebook} into {output.notebook} with string parameters.
 
     Strings go with -r (papermill's -p would turn '0301' into 301). Each job gets its own IPython and
@@ -71,11 +72,17 @@ def papermill(parameters):
     prints one line naming the notebook, the failing cell and the error, and exits non-zero.
     """
     args = " ".join(f"-r {name} {value}" for name, value in parameters.items())
+    render = (
+        f" && {PYTHON} -m analysis.reports.html {{output.notebook}} {{output.html}} "
+        f"--language {PROJECT.config['language']} >> {{log}} 2>&1"
+        if html
+        else ""
+    )
     return (
         'export IPYTHONDIR="$(mktemp -d)" JUPYTER_RUNTIME_DIR="$(mktemp -d)"; '
         'trap \'rm -rf "$IPYTHONDIR" "$JUPYTER_RUNTIME_DIR"\' EXIT; '
         f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
         f"{PYTHON} -m papermill {{input.notebook}} {{output.notebook}} --kernel {KERNEL} --cwd . "
         f"--no-progress-bar {args} > {{log}} 2>&1 "
-        f"|| {{{{ {PYTHON} -m analysis.failures {{log}} {{input.notebook}}; exit 1; }}}}"
+        f"|| {{{{ {PYTHON} -m analysis.failures {{log}} {{input.notebook}}; exit 1; }}}}{render}"
     )

@@ -1,0 +1,1 @@
+"""Reports: message catalogues, tables, figures, disclosure control and provenance for the HTML reports."""

@@ -1,0 +1,313 @@
+"""The per-site report and the summary report as sequences of displayable sections.
+
+A report notebook holds one cell per section, each calling one method here, so notebooks narrate and the
+package computes. Every count goes through disclosure control before it is shown; every sentence takes
+its numbers from the data and its words from the message catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import pandas as pd
+
+from ..project import Project, load_project, site_raw_files
+from ..pseudonym import load_key
+from ..retention.pipeline import ALL_SITES
+from . import figures, render, site_tables
+from .disclosure import suppress_share, suppress_table
+from .messages import Messages
+from .provenance import code_version, file_hashes, package_versions
+
+MODEL_TABLES = ["primary", "event_study", "site_effects", "km", "retention_at"]
+
+
+@dataclass
+class ReportContext:
+    """Everything the reports of one project read: config, canonical tables, models, quality files."""
+
+    project: Project
+    messages: Messages
+    min_cell: int
+    participants: pd.DataFrame
+    responses: pd.DataFrame
+    models: dict[str, pd.DataFrame]
+    model_summary: dict
+    quality: dict[str, dict]
+
+    @property
+    def marker(self) -> str:
+        return f"<{self.min_cell}"
+
+    def site_name(self, site: str) -> str:
+        return self.project.site(site)["name"]
+
+    @property
+    def unit(self) -> str:
+        return self.project.config["unit_label"][self.messages.language]
+
+
+def load_context(project: str, root: str | Path | None = None) -> ReportContext:
+    """Read a project's processed data and model results for reporting."""
+    spec = load_project(project, root)
+    processed = spec.processed_dir
+    models = {name: pd.read_parquet(processed / "models" / f"{name}.parquet") for name in MODEL_TABLES}
+    quality = {site: json.loads((processed / "sites" / site / "quality.json").read_text(encoding="utf-8"))
+               for site in spec.site_ids}
+    return ReportContext(
+        project=spec, messages=Messages(spec.config["language"]), min_cell=int(spec.config["min_cell"]),
+        participants=pd.read_parquet(processed / "participants.parquet"),
+        responses=pd.read_parquet(processed / "responses.parquet"), models=models,
+        model_summary=json.loads((processed / "models" / "summary.json").read_text(encoding="utf-8")),
+        quality=quality)
+
+
+class ReportSections:
+    """Sections shared by the site and summary reports, over a given set of enrolments and answers."""
+
+    def __init__(self, context: ReportContext, people: pd.DataFrame, answers: pd.DataFrame):
+        self.ctx, self.people, self.answers = context, people, answers
+        self.t = context.messages.t
+
+    # ------------------------------------------------------------------ formatting with disclosure control
+    def _count(self, value: float | None, reference: float | None = None) -> str:
+        """A count in a sentence: hidden when small, or when its complement to `reference` is small."""
+        if value is None or pd.isna(value):
+            return self.t("report.not_reported")
+        hidden = (suppress_share(value, reference, self.ctx.min_cell, suppress_zeros=False)
+                  if reference is not None else 0 < value < self.ctx.min_cell)
+        return self.ctx.marker if hidden else self.ctx.messages.number(value)
+
+    def _counts(self, counts: pd.Series, label_key: str | None, header: str) -> pd.DataFrame:
+        """A one-way table of counts with a total row, small cells and their complements hidden."""
+        frame = counts.to_frame(self.t("labels.count"))
+        shown = suppress_table(frame, self.ctx.min_cell, margins=True).display(
+            marker=self.ctx.marker, number=self.ctx.messages.number, total_label="total")
+        labels = [self.t(f"{label_key}.{i}") if label_key and i != "total" else
+                  (self.t("tracks.all") if i == "total" else str(i)) for i in shown.index]
+        return shown.set_axis(labels).rename_axis(header).reset_index()
+
+    def subsidy(self) -> list:
+        primary = self.ctx.models["primary"]
+        post = primary[(primary["term"] == "post_subsidy") & (primary["se_type"] == "clustered")]
+        out = [render.heading(self.t("sections.subsidy"))]
+        if post.empty or not bool(post.iloc[0]["identified"]):
+            reasons = [c["message"] for c in self.ctx.model_summary["primary"]["identification"]
+                       if not c["identified"]] or self.ctx.model_summary["warnings"][:1]
+            return out + [render.paragraph(self.t("text.subsidy_not_identified", reason=" ".join(reasons)))]
+        row, n = post.iloc[0], self.ctx.messages.number
+        out.append(render.paragraph(self.t("text.subsidy_effect", hr=n(row["hazard_ratio"], 2),
+                                           lower=n(row["ci_lower"], 2), upper=n(row["ci_upper"], 2))))
+        out += [render.paragraph(self.t("text.event_study")),
+                _show(figures.event_study_figure(self.ctx.models["event_study"], self.ctx.messages))]
+        return out
+
+
+    def outcomes(self) -> list:
+        """Means per wave with the number answering, and paired changes from start with 95 % CIs.
+        A mean or change resting on fewer than min_cell answers is hidden."""
+        means = site_tables.outcome_means(self.answers)
+        changes = site_tables.outcome_changes(self.answers)
+        waves = self.ctx.project.config["waves"]
+        level, change = [], []
+        for measure in site_tables.MEASURES:
+            level_row = {self.t("labels.measure"): self.t(f"measures.{measure}")}
+            change_row = dict(level_row)
+            for wave in waves:
+                hit = means[(means["measure"] == measure) & (means["wave"] == wave)]
+                level_row[self.t(f"waves.{wave}")] = self._estimate(hit, ci=False)
+                if wave != "baseline":
+                    hit = changes[(changes["measure"] == measure) & (changes["wave"] == wave)]
+                    change_row[self.t("labels.change_to", wave=self.t(f"waves.{wave}").lower())] = self._estimate(hit)
+            level.append(level_row)
+            change.append(change_row)
+        return [render.heading(self.t("sections.outcomes")), render.paragraph(self.t("text.outcomes")),
+                render.table(pd.DataFrame(level)), render.table(pd.DataFrame(change))]
+
+    def _estimate(self, rows: pd.DataFrame, ci: bool = True) -> str:
+        if rows.empty or rows.iloc[0]["n"] == 0:
+            return ""
+        row, number = rows.iloc[0], self.ctx.messages.number
+        if row["n"] < self.ctx.min_cell or pd.isna(row["mean"]):
+            return self.ctx.marker
+        if not ci:
+            return self.t("labels.mean_n", mean=number(row["mean"], 1), n=number(row["n"]))
+        if pd.isna(row["lower"]):
+            return number(row["mean"], 1)
+        return self.t("labels.estimate_ci", estimate=number(row["mean"], 1), lower=number(row["lower"], 1),
+                      upper=number(row["upper"], 1))
+
+    def _retention_table(self, scope: str) -> pd.DataFrame:
+        at = self.ctx.models["retention_at"]
+        rows = at[at["scope"] == scope]
+        table = {}
+        order = {g: i for i, g in enumerate(["all", "health", "employment", "self", "other"])}
+        for group, group_rows in sorted(rows.groupby("group", sort=False), key=lambda item: order.get(item[0], 99)):
+            cells = {}
+            for _, row in group_rows.iterrows():
+                ok = row["n_risk"] >= self.ctx.min_cell and pd.notna(row["survival"])
+                cells[self.t("labels.months_after_start", months=int(row["time"]))] = (
+                    self.ctx.messages.percent(row["survival"]) if ok else self.ctx.marker)
+            table[self.t(f"tracks.{group}")] = cells
+        return pd.DataFrame(table).T.rename_axis(self.t("labels.track")).reset_index()
+
+    def methods(self) -> list:
+        return [render.heading(self.t("sections.methods")), render.paragraph(self.t("text.methods"))]
+
+    def _footer(self, raw_files: list[Path], parameters: dict) -> list:
+        project = self.ctx.project
+        inputs = [*raw_files, *(project.config_dir / n for n in ("config.yaml", "sites.tsv", "codebook.yaml"))]
+        return [render.footer(self.ctx.messages, project.name, code_version(Path(__file__).resolve().parents[3]),
+                              file_hashes(inputs, project.root), package_versions(), parameters)]
+
+    def _title(self, title: str) -> list:
+        cfg = self.ctx.project.config
+        out = [render.heading(title, 1), render.paragraph(self.t("report.extraction", date=cfg["extraction_date"]))]
+        if load_key(self.ctx.project).is_demo:
+            out.append(render.notice(self.t("report.demo_key_warning")))
+        out.append(render.paragraph(self.t("report.suppressed_note", min_cell=self.ctx.min_cell,
+                                           marker=self.ctx.marker)))
+        return out
+
+
+class SiteReport(ReportSections):
+    """The sections of one site's report."""
+
+    def __init__(self, context: ReportContext, site: str):
+        super().__init__(context, context.participants[context.participants["site"] == site],
+                         context.responses[context.responses["site"] == site])
+        self.site = site
+        self.reports_status = bool(context.project.site(site)["reports_end_status"])
+
+    # ---------------------------------------------------------------------------------------- sections
+    def title(self) -> list:
+        return self._title(self.t("report.site_title", title=self.ctx.project.config["title"], unit=self.ctx.unit,
+                                  site=self.ctx.site_name(self.site)))
+
+    def key_figures(self) -> list:
+        figures_ = site_tables.key_figures(self.people, self.ctx.project.config)
+        referred, started = figures_["referred"], figures_["started"]
+        values = {"referred": self._count(referred), "started": self._count(started, referred)}
+        if self.reports_status:
+            values["active_end"] = self._count(figures_["active_course_end"], figures_["eligible_course_end"])
+            values["active_followup"] = self._count(figures_["active_followup"], figures_["eligible_followup"])
+            text = self.t("text.key_figures", **values)
+        else:
+            text = self.t("text.key_figures_no_status", **values)
+        return [render.heading(self.t("sections.key_figures")), render.paragraph(text)]
+
+    def recruitment(self) -> list:
+        tracks = site_tables.counts_by(self.people, "referral_track", ["health", "employment", "self", "other"])
+        teams = site_tables.counts_by(self.people, "team_type", ["existing", "new"])
+        return [render.heading(self.t("sections.recruitment")),
+                render.table(self._counts(tracks, "tracks", self.t("labels.track"))),
+                render.table(self._counts(site_tables.counts_by(self.people, "association"), None,
+                                          self.t("labels.association"))),
+                render.table(self._counts(site_tables.counts_by(self.people, "activity"), None,
+                                          self.t("labels.activity"))),
+                render.table(self._counts(teams.rename(index={"unknown": "existing"}).groupby(level=0).sum(),
+                                          "team_types", self.t("labels.team_type")))]
+
+    def funnel(self) -> list:
+        table = self._safe_funnel(site_tables.funnel(self.people, self.ctx.project.config))
+        stages = ["referred", "started", "active_course_end", "active_followup"]
+        shown = table[stages].map(lambda v: self._count(v) if pd.notna(v) else self.t("report.not_reported"))
+        shown.index = [self.t(f"tracks.{t}") for t in shown.index]
+        shown.columns = [self.t(f"labels.{s}") for s in stages]
+        out = [render.heading(self.t("sections.funnel")), render.paragraph(self.t("text.funnel")),
+               render.table(shown.rename_axis(self.t("labels.track")).reset_index())]
+        if "all" in table.index and (table.loc["all", ["referred", "started"]] >= self.ctx.min_cell).all():
+            out.append(_show(figures.funnel_figure(table.loc["all"], self.ctx.messages)))
+        return out
+
+    def _safe_funnel(self, table: pd.DataFrame) -> pd.DataFrame:
+        """The funnel with tracks merged until no stage count, and no step between stages, is small.
+
+        Stages are nested (started is part of referred), so a small difference between two shown stages
+        discloses as much as a small count. Tracks failing that are merged into 'other'; if even the merged
+        group fails, only the total is shown. Every shown number then rests on at least min_cell people.
+        """
+        def safe(row: pd.Series) -> bool:
+            pairs = [("referred", None), ("started", "referred"), ("active_course_end", "eligible_course_end"),
+                     ("active_followup", "eligible_followup")]
+            return not any(pd.notna(row[a]) and (suppress_share(row[a], row[b], self.ctx.min_cell, suppress_zeros=False)
+                                                 if b else row[a] < self.ctx.min_cell) for a, b in pairs)
+
+        tracks = table.drop(index="all")
+        unsafe = [t for t in tracks.index if not safe(tracks.loc[t])]
+        if unsafe:
+            merged = tracks.loc[unsafe + (["other"] if "other" in tracks.index and "other" not in unsafe else [])]
+            tracks = tracks.drop(index=merged.index)
+            other = merged.sum(min_count=1)
+            if safe(other):
+                tracks.loc["other"] = other
+            else:
+                tracks = tracks.iloc[:0]
+        total = table.loc[["all"]]
+        if not safe(total.iloc[0]):
+            return total.iloc[:0]
+        return pd.concat([tracks, total])
+
+    def retention(self) -> list:
+        out = [render.heading(self.t("sections.retention"))]
+        if not self.reports_status:
+            return out + [render.paragraph(self.t("report.not_reported"))]
+        km = self.ctx.models["km"]
+        out += [render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
+                _show(figures.retention_figure(km, self.site, self.ctx.messages, self.ctx.min_cell)),
+                render.paragraph(self.t("text.retention_at")),
+                render.table(self._retention_table(self.site))]
+        return out
+
+    def reasons(self) -> list:
+        out = [render.heading(self.t("sections.reasons"))]
+        if not self.reports_status:
+            return out + [render.paragraph(self.t("report.not_reported"))]
+        return out + [render.paragraph(self.t("text.reasons")),
+                      render.table(self._counts(site_tables.dropout_reasons(self.people), "reasons",
+                                                self.t("labels.reason")))]
+
+    def comparison(self) -> list:
+        effects = self.ctx.models["site_effects"]
+        names = {s: self.ctx.site_name(s) for s in self.ctx.project.site_ids}
+        out = [render.heading(self.t("sections.comparison")), render.paragraph(self.t("text.comparison"))]
+        if effects["shrunken_hr"].notna().sum() >= 2:
+            out.append(_show(figures.caterpillar_figure(effects, names, self.site, self.ctx.messages)))
+        return out
+
+    def quality(self) -> list:
+        quality = self.ctx.quality[self.site]
+        files = pd.DataFrame([{self.t("labels.file"): Path(f["file"]).name, self.t("labels.read"): f["read"],
+                               self.t("labels.kept"): f["kept"], self.t("labels.rejected"): f["rejected"]}
+                              for f in quality["files"]])
+        rates = pd.DataFrame([{self.t("labels.wave"): self.t(f"waves.{wave}"),
+                               self.t("labels.eligible"): self._count(v["eligible"]),
+                               self.t("labels.answered"): self._count(v["answered"], v["eligible"]),
+                               self.t("labels.response_rate"): self.ctx.messages.percent(v["rate"])
+                               if v["rate"] is not None and not suppress_share(v["answered"], v["eligible"],
+                                                                               self.ctx.min_cell) else self.ctx.marker}
+                              for wave, v in quality["response_rate"].items()])
+        # Row counts of files are about records, not people, and rejected rows name no one: shown in full.
+        return [render.heading(self.t("sections.quality")), render.paragraph(self.t("text.quality")),
+                render.table(files), render.table(rates)]
+
+    def footer(self, parameters: dict) -> list:
+        return self._footer(site_raw_files(self.ctx.project, self.site), parameters)
+
+
+def _show(fig):
+    """Render a figure as an embedded PNG in the notebook output and free it."""
+    import io
+
+    from IPython.display import Image
+
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    plt.close(fig)
+    return Image(data=buffer.getvalue(), format="png")
+
+
+__all__ = ["ALL_SITES", "ReportContext", "SiteReport", "load_context"]

@@ -1,0 +1,169 @@
+"""Headless-Chromium checks of report pages find exactly the problems planted in tiny pages, and print PDFs.
+
+These tests need Debian's chromium (`make browser`). Without it they fail, unless BROBYGNING_ALLOW_NO_BROWSER=1
+is set, in which case they are skipped with that reason.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import struct
+import subprocess
+import sys
+import zlib
+from pathlib import Path
+
+import pytest
+
+from analysis.reports import browser as browser_module
+from analysis.reports.browser import BrowserNotFoundError, check_page, find_chromium, open_browser, print_pdf
+
+EXTERNAL_CSS = "https://example.org/report.css"
+OUTBOUND = "https://example.org/about"
+A4_POINTS = (595.28, 841.89)
+FAILURE_LISTS = ["console_errors", "broken_images", "failed_resources", "broken_links", "external_loads"]
+
+
+def _png(width: int = 2, height: int = 2) -> bytes:
+    """A tiny valid RGB PNG, built by hand so the test needs no image library."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    rows = b"".join(b"\x00" + b"\x00\x72\xb2" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def _page(folder: Path, name: str, body: str, head: str = "") -> Path:
+    """Write a minimal HTML page and return its path."""
+    path = folder / name
+    path.write_text(f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>{name}</title>{head}</head>'
+                    f"<body>{body}</body></html>", encoding="utf-8")
+    return path
+
+
+def _good_page(folder: Path) -> Path:
+    """A page with an embedded base64 PNG, an in-page anchor, a sibling link and an (allowed) outbound link."""
+    _page(folder, "sibling.html", "<p>Sibling</p>")
+    figure = base64.b64encode(_png()).decode("ascii")
+    return _page(folder, "good.html", f'<a href="#results">Results</a> <a href="sibling.html">Sibling</a> '
+                                      f'<a href="{OUTBOUND}">About</a><h2 id="results">Results</h2>'
+                                      f'<img alt="figure" src="data:image/png;base64,{figure}">')
+
+
+def _problems(result) -> dict[str, list[str]]:
+    """The failure lists of a PageCheck, by name."""
+    return {name: getattr(result, name) for name in FAILURE_LISTS}
+
+
+def _clean(**planted: list[str]) -> dict[str, list[str]]:
+    """The failure lists expected of a page: empty but for the planted ones."""
+    return {name: [] for name in FAILURE_LISTS} | planted
+
+
+def _assert_screenshot(path: Path) -> None:
+    """The screenshot exists, is non-empty and is a PNG."""
+    assert path.stat().st_size > 0
+    assert path.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def _run_command(*args: str) -> subprocess.CompletedProcess:
+    """Run `python -m analysis.reports.browser ARGS` in its own process (one Playwright per thread)."""
+    return subprocess.run([sys.executable, "-m", "analysis.reports.browser", *args], capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Chromium's path; a missing browser fails the tests unless BROBYGNING_ALLOW_NO_BROWSER=1 allows skipping."""
+    found = find_chromium()
+    if found is None:
+        if os.environ.get("BROBYGNING_ALLOW_NO_BROWSER") == "1":
+            pytest.skip("Chromium is not installed and BROBYGNING_ALLOW_NO_BROWSER=1 allows skipping browser tests")
+        pytest.fail("Chromium is not installed: run `make browser` (or set BROBYGNING_ALLOW_NO_BROWSER=1 to skip)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """One headless Chromium shared by the module's in-process checks."""
+    with open_browser() as running:
+        yield running
+
+
+def test_good_page_has_no_problems_and_lists_its_outbound_link(browser, tmp_path):
+    result = check_page(_good_page(tmp_path), tmp_path / "shots" / "good.png", browser=browser)
+    assert _problems(result) == _clean()
+    assert result.ok and result.console_warnings == []
+    assert result.external_links == [OUTBOUND]
+    _assert_screenshot(tmp_path / "shots" / "good.png")
+
+
+def test_console_error_is_reported(browser, tmp_path):
+    page = _page(tmp_path, "console.html", "<p>Text</p><script>console.error('planted failure')</script>")
+    result = check_page(page, tmp_path / "console.png", browser=browser)
+    assert _problems(result) == _clean(console_errors=["planted failure"])
+    assert not result.ok
+    _assert_screenshot(tmp_path / "console.png")
+
+
+def test_missing_image_is_reported_once(browser, tmp_path):
+    page = _page(tmp_path, "image.html", '<img alt="figure" src="missing.png">')
+    result = check_page(page, tmp_path / "image.png", browser=browser)
+    assert _problems(result) == _clean(broken_images=["missing.png"])
+    _assert_screenshot(tmp_path / "image.png")
+
+
+def test_broken_local_link_and_anchor_are_reported(browser, tmp_path):
+    page = _page(tmp_path, "links.html", '<a href="nowhere.html">Gone</a> <a href="#no-such-id">Nothing</a>'
+                                         '<h2 id="present">Present</h2><a href="#present">Fine</a>')
+    result = check_page(page, tmp_path / "links.png", browser=browser)
+    assert _problems(result) == _clean(broken_links=["nowhere.html", "#no-such-id"])
+    _assert_screenshot(tmp_path / "links.png")
+
+
+def test_external_stylesheet_is_a_failure(browser, tmp_path):
+    page = _page(tmp_path, "external.html", "<p>Styled</p>", head=f'<link rel="stylesheet" href="{EXTERNAL_CSS}">')
+    result = check_page(page, tmp_path / "external.png", browser=browser)
+    assert _problems(result) == _clean(external_loads=[EXTERNAL_CSS])
+    assert result.external_links == []
+    _assert_screenshot(tmp_path / "external.png")
+
+
+def test_print_pdf_writes_an_a4_pdf(browser, tmp_path):
+    pdf = print_pdf(_good_page(tmp_path), tmp_path / "good.pdf", browser=browser)
+    assert pdf == tmp_path / "good.pdf"
+    content = pdf.read_bytes()
+    assert content.startswith(b"%PDF")
+    width, height = map(float, re.search(rb"/MediaBox ?\[0 0 ([\d.]+) ([\d.]+)\]", content).groups())
+    assert width == pytest.approx(A4_POINTS[0], abs=2) and height == pytest.approx(A4_POINTS[1], abs=2)
+
+
+def test_check_command_writes_screenshots_and_fails_on_a_bad_page(chromium, tmp_path):
+    (tmp_path / "sites").mkdir()
+    _good_page(tmp_path / "sites")
+    _page(tmp_path, "summary.html", '<img alt="figure" src="missing.png">')
+    run = _run_command("check", str(tmp_path))
+    assert run.returncode == 1, run.stderr
+    lines = run.stdout.splitlines()
+    assert [line.split()[:2] for line in lines] == [["OK", "sites/good.html"], ["OK", "sites/sibling.html"],
+                                                    ["FAIL", "summary.html"]]
+    _assert_screenshot(tmp_path / "screenshots" / "sites" / "good.png")
+    _assert_screenshot(tmp_path / "screenshots" / "summary.png")
+
+
+def test_pdf_command_writes_a_pdf_beside_each_page(chromium, tmp_path):
+    _good_page(tmp_path)
+    run = _run_command("pdf", str(tmp_path))
+    assert run.returncode == 0, run.stderr
+    assert sorted(path.name for path in tmp_path.glob("*.pdf")) == ["good.pdf", "sibling.pdf"]
+
+
+def test_missing_chromium_is_reported_with_the_install_command(tmp_path, monkeypatch):
+    monkeypatch.setattr(browser_module, "DEBIAN_CHROMIUM", tmp_path / "no-chromium")
+    monkeypatch.setenv("PATH", str(tmp_path))
+    assert find_chromium() is None
+    with pytest.raises(BrowserNotFoundError, match="make browser"):
+        check_page(_good_page(tmp_path), tmp_path / "good.png")

@@ -1,0 +1,82 @@
+# Per-site reports (notebook 30), the summary (notebook 40) and the index page.
+
+
+rule site_report:
+    input:
+        models="data/processed/{project}/models/summary.json",
+        participants="data/processed/{project}/participants.parquet",
+        responses="data/processed/{project}/responses.parquet",
+        quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
+        config=project_config_files,
+        code=package_sources("retention", "reports"),
+        notebook=NOTEBOOK_DIR / "30_site_report.ipynb",
+    output:
+        notebook="reports/{project}/notebooks/30_site_report_{site}.ipynb",
+        html=report(
+            "reports/{project}/sites/{site}.html",
+            caption="../report/site_report.rst",
+            category="Site reports",
+            labels={"site": "{site}"},
+        ),
+    log:
+        "logs/{project}/site_report_{site}.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    conda:
+        "../envs/brobygning.yaml"
+    shell:
+        papermill({"project": "{wildcards.project}", "site": "{wildcards.site}"}, html=True)
+
+
+rule summary_report:
+    input:
+        models="data/processed/{project}/models/summary.json",
+        participants="data/processed/{project}/participants.parquet",
+        responses="data/processed/{project}/responses.parquet",
+        quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
+        config=project_config_files,
+        code=package_sources("retention", "reports"),
+        notebook=NOTEBOOK_DIR / "40_summary.ipynb",
+    output:
+        notebook="reports/{project}/notebooks/40_summary.ipynb",
+        html=report(
+            "reports/{project}/summary.html",
+            caption="../report/summary.rst",
+            category="Summary",
+            labels={"report": "summary"},
+        ),
+    log:
+        "logs/{project}/summary_report.log",
+    threads: 1
+    resources:
+        mem_mb=1500,
+        runtime=10,
+    conda:
+        "../envs/brobygning.yaml"
+    shell:
+        papermill({"project": "{wildcards.project}"}, html=True)
+
+
+rule index:
+    input:
+        sites=expand("reports/{{project}}/sites/{site}.html", site=SITES),
+        summary="reports/{project}/summary.html",
+        code=package_sources("retention", "reports"),
+    output:
+        "reports/{project}/index.html",
+    log:
+        "logs/{project}/index.log",
+    localrule: True
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    conda:
+        "../envs/brobygning.yaml"
+    params:
+        python=PYTHON,
+        source=SOURCE_DIR,
+    shell:
+        "PYTHONPATH={params.source} {params.python} -m analysis.reports.summary_report {wildcards.project} {output} > {log} 2>&1"
