@@ -125,7 +125,22 @@ class ReportSections:
             level.append(level_row)
             change.append(change_row)
         return [render.heading(self.t("sections.outcomes")), render.paragraph(self.t("text.outcomes")),
-                render.table(pd.DataFrame(level)), render.table(pd.DataFrame(change))]
+                render.table(pd.DataFrame(level)), render.table(pd.DataFrame(change)),
+                render.paragraph(self.t("text.who_answered")), *self._who_answered()]
+
+    def _who_answered(self) -> list:
+        """Per wave: answered / did not answer among those still active, stopped and never started."""
+        out = []
+        for wave in self.ctx.project.config["waves"]:
+            table = site_tables.response_by_status(self.people, self.answers, wave)
+            table = table.reindex(columns=[True, False], fill_value=0)
+            table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
+            shown = suppress_table(table, self.ctx.min_cell, margins=True).display(
+                marker=self.ctx.marker, number=self.ctx.messages.number, total_label=self.t("tracks.all"))
+            shown.index = [self.t(f"status.{i}") if i in ("active", "stopped", "never_started") else i
+                           for i in shown.index]
+            out.append(render.table(shown.rename_axis(self.t(f"waves.{wave}")).reset_index()))
+        return out
 
     def _estimate(self, rows: pd.DataFrame, ci: bool = True) -> str:
         if rows.empty or rows.iloc[0]["n"] == 0:
@@ -290,9 +305,15 @@ class SiteReport(ReportSections):
                                if v["rate"] is not None and not suppress_share(v["answered"], v["eligible"],
                                                                                self.ctx.min_cell) else self.ctx.marker}
                               for wave, v in quality["response_rate"].items()])
+        reasons = pd.DataFrame([{self.t("labels.file"): Path(f["file"]).name, self.t("labels.reason"): reason,
+                                 self.t("labels.count"): n}
+                                for f in quality["files"] for reason, n in f["rejected_by_reason"].items()])
         # Row counts of files are about records, not people, and rejected rows name no one: shown in full.
-        return [render.heading(self.t("sections.quality")), render.paragraph(self.t("text.quality")),
-                render.table(files), render.table(rates)]
+        out = [render.heading(self.t("sections.quality")), render.paragraph(self.t("text.quality")),
+               render.table(files)]
+        if not reasons.empty:
+            out += [render.paragraph(self.t("text.rejections")), render.table(reasons)]
+        return out + [render.table(rates)]
 
     def footer(self, parameters: dict) -> list:
         return self._footer(site_raw_files(self.ctx.project, self.site), parameters)
