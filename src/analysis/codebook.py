@@ -69,6 +69,11 @@ class Codebook:
                                     f"such as {expected})", row=1)
         return mapping
 
+    def canonical_records(self, table: RawTable, mapping: dict[str, str]) -> list[dict]:
+        """Each data row as {canonical column: raw value}, with dropped columns (personal data) left out."""
+        renamed = table.frame.rename(columns=mapping)
+        return renamed.loc[:, [c for c in renamed.columns if c != DROP]].to_dict("records")
+
     def labels(self, kind: str) -> dict[str, object]:
         """Normalised label -> canonical code for a label set under `labels:` (referral_track, boolean...)."""
         return _lookup(self.raw["labels"][kind])

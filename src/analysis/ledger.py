@@ -40,6 +40,15 @@ class Ledger:
         self.files[file] = tally
         return tally
 
+    def read_file(self, file: str, kind: str, wave: str | None, encoding: str | None, data_rows: int,
+                  blank_rows: list[int]) -> FileTally:
+        """Open a file's tally: every data row and blank row counts as read; blank rows are rejected."""
+        tally = self.open_file(file, kind, wave, encoding)
+        tally.read = data_rows + len(blank_rows)
+        for row in blank_rows:
+            self.reject(file, row, None, "empty row")
+        return tally
+
     def reject(self, file: str, row: int, column: str | None, reason: str) -> None:
         self.rejected.append({"file": file, "row": row, "column": column or "", "reason": reason})
         self.files[file].rejected += 1

@@ -166,15 +166,10 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
     rejected 'empty row'. Raises RawInputError for an unknown header or label.
     """
     mapping = ctx.codebook.map_headers(table, "register")
-    tally = ledger.open_file(table.file, "register", None, table.encoding)
-    tally.read = len(table.rows) + len(table.blank_rows)
-    for row in table.blank_rows:
-        ledger.reject(table.file, row, None, "empty row")
+    ledger.read_file(table.file, "register", None, table.encoding, len(table.rows), table.blank_rows)
     cleaner = _RowCleaner(table, mapping, ctx)
-    renamed = table.frame.rename(columns=mapping)
-    renamed = renamed.loc[:, [c for c in renamed.columns if c != DROP]]
     records, first_row_of = [], {}
-    for row, values in zip(table.rows, renamed.to_dict("records"), strict=True):
+    for row, values in zip(table.rows, ctx.codebook.canonical_records(table, mapping), strict=True):
         try:
             record = cleaner.clean(values, row, ledger)
             key = (record["cpr"], record["referral_date"])

@@ -85,16 +85,11 @@ def clean_survey(table: RawTable, ctx: SurveyContext, enrolments: pd.DataFrame, 
     """
     mapping = ctx.codebook.map_headers(table, "survey")
     header_of = {c: h for h, c in mapping.items() if c != DROP}
-    tally = ledger.open_file(table.file, "survey", ctx.wave, table.encoding)
-    tally.read = len(table.rows) + len(table.blank_rows)
-    for row in table.blank_rows:
-        ledger.reject(table.file, row, None, "empty row")
+    ledger.read_file(table.file, "survey", ctx.wave, table.encoding, len(table.rows), table.blank_rows)
     by_cpr = {cpr: group.sort_values("referral_date") for cpr, group in enrolments.groupby("cpr")}
     answers = _AnswerReader(table, header_of, ctx)
-    renamed = table.frame.rename(columns=mapping)
-    renamed = renamed.loc[:, [c for c in renamed.columns if c != DROP]]
     records, first_row_of = [], {}
-    for row, values in zip(table.rows, renamed.to_dict("records"), strict=True):
+    for row, values in zip(table.rows, ctx.codebook.canonical_records(table, mapping), strict=True):
         try:
             record = _clean_row(values, row, ctx, by_cpr, answers, header_of, ledger)
             key = (record["participant_id"], record["enrolment"])

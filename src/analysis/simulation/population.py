@@ -33,31 +33,17 @@ import pandas as pd
 import yaml
 
 from ..calendar import NAT, add_months, as_day, from_month_parts, in_any_period, month_parts, ymd
+from ..pseudonym import PSEUDONYM_HEX_DIGITS
+from ..tables import DROPOUT_REASONS, PARTICIPANT_DTYPES, RESPONSE_DTYPES, WAVES, WHO5_ITEMS
 
 TRACKS = ("health", "employment", "self", "other")
-DROPOUT_REASONS = ("cost", "health", "pain", "mental", "own_exercise", "moved", "time", "other", "unknown")
-WAVES = ("baseline", "end", "followup")
-WHO5_ITEMS = tuple(f"who5_{i}" for i in range(1, 6))
 PROJECT = "motion-paa-recept"
 DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "config" / "projects" / PROJECT
-PSEUDONYM_HEX_DIGITS = 24
 
-DATE = "datetime64[ms]"
-PARTICIPANT_COLUMNS: dict[str, str] = {
-    "participant_id": "str", "enrolment": "int64", "site": "str", "referral_track": "str",
-    "referral_date": DATE, "start_date": DATE, "association": "str", "activity": "str", "team_type": "str",
-    "bridging_model": "str", "accompanied": "boolean", "subsidy_months": "Int64", "subsidy_end_date": DATE,
-    "end_date": DATE, "last_contact_date": DATE, "dropout_reason": "str", "age": "Int64", "sex": "str",
-    "end_status_reported": "bool",
-}
-RESPONSE_COLUMNS: dict[str, str] = {
-    "participant_id": "str", "enrolment": "int64", "site": "str", "wave": "str", "response_date": DATE,
-    **{item: "Int64" for item in WHO5_ITEMS}, "who5_raw": "Int64", "who5_pct": "Int64", "srh": "Int64",
-    "pa_level": "Int64", "job_readiness": "Float64",
-}
+PARTICIPANT_COLUMNS = PARTICIPANT_DTYPES
+RESPONSE_COLUMNS = RESPONSE_DTYPES
 IDENTITY_COLUMNS = ("cpr", "name", "phone", "email", "remark")  # raw-only: never reach data/processed
 RESPONSE_IDENTITY_COLUMNS = ("cpr", "name", "email", "remark")
-
 
 
 # --------------------------------------------------------------------------------------------- parameters
