@@ -61,7 +61,7 @@ def final_outputs():
         "data/processed/{project}/{table}",
         project=PROJECT.name,
         table=["participants.parquet", "responses.parquet", "rejected.csv", "quality.json", "models/summary.json"],
-    )
+    ) + [f"reports/{PROJECT.name}/index.html"]
 
 
 def papermill(parameters, html=False):
