@@ -45,3 +45,11 @@ def test_all_styles_agree_for_any_day(day):
     styles = [day.strftime("%d-%m-%Y"), day.strftime("%d.%m.%y"), f"{day.day}/{day.month}/{day.year}",
               day.isoformat(), serial, datetime(day.year, day.month, day.day)]
     assert {parse_date(s, PIVOT) for s in styles} == {day}
+
+
+@pytest.mark.parametrize("raw", [datetime(2021, 1, 31, 14, 5), "31-01-2021 14:05", "31.01.2021 14.05.59",
+                                 "2021-01-31T09:30"])
+def test_survey_timestamps_keep_their_day(raw):
+    assert parse_date(raw, PIVOT, keep_day_of_timestamp=True) == date(2021, 1, 31)
+    with pytest.raises(ValueError):
+        parse_date(raw, PIVOT)

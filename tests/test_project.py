@@ -78,3 +78,12 @@ def test_outside_a_checkout_the_root_is_not_guessed(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(ConfigError, match="no folder at or above it holds config/projects"):
         load_project(DEFAULT_PROJECT)
+
+
+def test_one_wave_in_two_formats_is_refused(project_root):
+    _with_raw_folders(project_root)
+    raw = project_root / "data" / "raw" / DEFAULT_PROJECT / "assens"
+    for name in ("register.xlsx", "survey_end.csv", "survey_end.sav"):
+        (raw / name).write_bytes(b"x")
+    problems = raw_folder_problems(load_project(DEFAULT_PROJECT, project_root))
+    assert any("survey_end is there in more than one format" in p for p in problems)

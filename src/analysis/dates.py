@@ -15,6 +15,7 @@ _SERIAL_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-07: numbers outside are 
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
 _DAY_FIRST = re.compile(r"^(\d{1,2})[-./](\d{1,2})[-./](\d{4}|\d{2})$")
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:[.,]0+)?$")
+_TIME_OF_DAY = re.compile(r"[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2})?$")
 
 
 def is_blank(value: object) -> bool:
@@ -41,14 +42,20 @@ def _full_year(two_digits: int, pivot_year: int) -> int:
     return year if year <= pivot_year else year - 100
 
 
-def parse_date(value: object, pivot_year: int) -> date | None:
+def parse_date(value: object, pivot_year: int, keep_day_of_timestamp: bool = False) -> date | None:
     """Return the date a raw cell holds, None for a blank cell.
 
     Raises ValueError with a reason for anything that is not one of the accepted styles or names a day
-    that does not exist (such as 29 February in a non-leap year).
+    that does not exist (such as 29 February in a non-leap year). A time of day is refused (a register date
+    with a time is suspect) unless `keep_day_of_timestamp`, for columns such as a survey tool's answer
+    timestamp, where the day is what matters.
     """
     if is_blank(value):
         return None
+    if keep_day_of_timestamp and isinstance(value, datetime):
+        return value.date()
+    if keep_day_of_timestamp and isinstance(value, str):
+        value = _TIME_OF_DAY.sub("", value.strip())
     if isinstance(value, datetime):
         if value.time() != datetime.min.time():
             raise ValueError(f"date cell {value.isoformat()} has a time part")

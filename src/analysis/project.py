@@ -19,7 +19,7 @@ from .codebook import Codebook
 from .errors import ConfigError
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
-RAW_SUFFIXES = (".xlsx", ".csv")
+RAW_SUFFIXES = (".xlsx", ".csv", ".sav")
 
 
 @dataclass(frozen=True)
@@ -176,7 +176,7 @@ def load_project(name: str, root: str | Path | None = None) -> Project:
 
 
 def site_raw_files(project: Project, site: str) -> list[Path]:
-    """The raw files of a site, sorted: register.xlsx|csv and survey_<wave>.xlsx|csv.
+    """The raw files of a site, sorted: register.xlsx|csv|sav and survey_<wave>.xlsx|csv|sav.
 
     Raises ConfigError for a file that is neither (unknown files are never ignored silently) and for a
     site without a register.
@@ -184,9 +184,13 @@ def site_raw_files(project: Project, site: str) -> list[Path]:
     folder = project.raw_dir / site
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     expected_stems = {"register"} | {f"survey_{w}" for w in project.config["waves"]}
-    problems = [f"{p}: unexpected file (expected register.xlsx or survey_<wave>.csv|xlsx with wave one of "
+    endings = "|".join(s.removeprefix(".") for s in RAW_SUFFIXES)
+    problems = [f"{p}: unexpected file (expected register.{endings} or survey_<wave>.{endings} with wave one of "
                 f"{', '.join(project.config['waves'])})"
                 for p in files if p.stem not in expected_stems or p.suffix.lower() not in RAW_SUFFIXES]
+    stems = [p.stem for p in files]
+    problems += [f"{folder}: {stem} is there in more than one format; keep one file per register or wave"
+                 for stem in sorted({s for s in stems if stems.count(s) > 1})]
     registers = [p for p in files if p.stem == "register"]
     if len(registers) != 1:
         problems.append(f"{folder}: expected exactly one register file, found {len(registers)}")

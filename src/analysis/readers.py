@@ -1,19 +1,22 @@
-"""Reading raw exports (Excel registers, survey CSV/XLSX) into tables of untouched cell values.
+"""Reading raw exports (Excel registers, survey CSV/XLSX/SPSS .sav) into tables of untouched cell values.
 
 Every reader returns a RawTable whose `rows` give, for each data row, the row number a person sees when
 opening the file (header = row 1), so that every later message can point at the exact cell. Values are
 kept as the file holds them (date cells stay dates, text stays text); interpretation is the cleaner's job.
+An SPSS file is read as its data view shows it with value labels switched on (see `_read_sav`).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import re
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyreadstat
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter
 
@@ -30,7 +33,7 @@ class RawTable:
     file: str
     frame: pd.DataFrame  # columns = header texts as written in the file; object dtype
     rows: list[int]  # spreadsheet row number of each frame row
-    column_refs: dict[str, str] = field(default_factory=dict)  # header -> "B" (xlsx) or "2" (csv)
+    column_refs: dict[str, str] = field(default_factory=dict)  # header -> "B" (xlsx), "2" (csv), variable (sav)
     encoding: str | None = None
     blank_rows: list[int] = field(default_factory=list)  # rows with no value at all
 
@@ -41,7 +44,7 @@ class RawTable:
 
 
 def read_raw_table(path: str | Path) -> RawTable:
-    """Read a register or survey export by its file ending (.xlsx, .csv).
+    """Read a register or survey export by its file ending (.xlsx, .csv, .sav).
 
     Raises RawInputError naming the file for a missing, empty, unreadable or header-less file, for
     duplicate or blank headers, and for a CSV row with more fields than the header.
@@ -57,8 +60,10 @@ def read_raw_table(path: str | Path) -> RawTable:
         encoding = None
     elif suffix == ".csv":
         header, body, rows, refs, encoding = _read_csv(path)
+    elif suffix == ".sav":
+        header, body, rows, refs, encoding = _read_sav(path)
     else:
-        raise RawInputError(path, f"unsupported file type '{suffix}' (expected .xlsx or .csv)")
+        raise RawInputError(path, f"unsupported file type '{suffix}' (expected .xlsx, .csv or .sav)")
     return _to_table(path, header, body, rows, refs, encoding)
 
 
@@ -148,3 +153,57 @@ def _read_csv(path: Path):
             raise RawInputError(path, f"row has {len(record)} fields but the header has {len(header)}", row=row)
     body = [record[: len(header)] for record in records[1:]]
     return header, body, rows[1:], refs, encoding
+
+
+_RESTRICTED_NUMERIC = re.compile(r"^N(\d+)$")  # SPSS N format: whole numbers shown with leading zeros
+
+
+def _read_sav(path: Path):
+    """Cells of an SPSS .sav file as SPSS's data view shows them with value labels switched on.
+
+    Header: each variable's label (where SurveyXact and Enalyzer put the question text), else its name;
+    the variable name is the column reference in messages ("Jeg har været glad ... [who5_1]"). Two
+    variables with the same label are a duplicate header, as in any other file.
+
+    Values: a value with a value label becomes the label text ("Hele tiden"); a number without one stays a
+    number (whole numbers as int, like a spreadsheet cell; a variable in SPSS's N format, such as a CPR
+    number in N10, as the zero-padded text SPSS shows). The reader does not know the site, so it is the
+    site sheet that says how answers are read: a site whose .sav answers carry value labels sets
+    `survey_coding: labels` (the label text is matched against the codebook, whatever codes the survey
+    tool used); `codes` suits only a .sav whose answers carry no value labels. A site sheet saying `codes`
+    for labelled answers makes the cleaner stop with an error naming the cell. User-missing values (such as
+    a "Ved ikke" code declared missing) and system-missing values are blank. Date and datetime variables
+    stay dates. Row numbers are the case number + 1 (header = row 1, as in a spreadsheet).
+    """
+    try:
+        data, meta = pyreadstat.read_sav(str(path), user_missing=False)
+    except (pyreadstat.ReadstatError, pyreadstat.PyreadstatError, OSError, ValueError) as exc:
+        reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise RawInputError(path, f"not a readable SPSS .sav file ({reason})") from exc
+    names = list(meta.column_names)
+    labels = meta.column_names_to_labels or {}
+    header = [label if isinstance(label := labels.get(name), str) and label.strip() else name for name in names]
+    formats = meta.original_variable_types or {}
+    columns = []
+    for name in names:
+        value_labels = (meta.variable_value_labels or {}).get(name, {})
+        pad = _RESTRICTED_NUMERIC.match(formats.get(name, ""))
+        width = int(pad[1]) if pad else None
+        columns.append([_sav_value(v, value_labels, width) for v in data[name].tolist()])
+    body = [list(values) for values in zip(*columns, strict=True)] if columns else []
+    rows = list(range(2, len(data) + 2))
+    return header, body, rows, names, meta.file_encoding
+
+
+def _sav_value(value: object, value_labels: dict, width: int | None) -> object:
+    if is_blank(value):
+        return None if not isinstance(value, str) else value
+    if value in value_labels:
+        return value_labels[value]
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    if isinstance(value, float) and value.is_integer():
+        if width is not None and value >= 0:
+            return f"{int(value):0{width}d}"
+        return int(value)
+    return value

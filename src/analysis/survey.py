@@ -117,7 +117,7 @@ def _clean_row(values: dict, row: int, ctx: SurveyContext, by_cpr: dict, answers
     if not cprlib.written_in_standard_form(values["cpr"]):
         ledger.repair(answers.table.file, row, answers.table.column_ref(header_of["cpr"]), cprlib.NORMALISED_RULE)
     try:
-        answered = parse_date(values.get("response_date"), ctx.extraction_date.year)
+        answered = parse_date(values.get("response_date"), ctx.extraction_date.year, keep_day_of_timestamp=True)
     except ValueError as exc:
         raise RowRejected("response_date", f"response_date: {exc}") from None
     if answered is None:
