@@ -8,7 +8,7 @@ PROJECT ?= motion-paa-recept
 CORES ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint simulate validate lock clean-outputs browser pdf report
+.PHONY: help run test lint simulate validate lock clean-outputs browser pdf report audit
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -35,6 +35,9 @@ browser: ## Install Debian's Chromium for report checks and PDFs (apt-get as roo
 	@if [ -x /usr/bin/chromium ]; then /usr/bin/chromium --version 2>/dev/null; \
 	elif [ "$$(id -u)" != 0 ]; then echo "make browser: run as root to apt-get install chromium" >&2; exit 1; \
 	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+
+audit: $(STAMP) ## Privacy audit of PROJECT's outputs: personal data, recoverable or small counts
+	$(BIN)/python -m analysis audit $(PROJECT)
 
 report: $(STAMP) ## Snakemake's own report bundle (all HTML reports with captions) for PROJECT
 	$(BIN)/snakemake --config project=$(PROJECT) --report reports/$(PROJECT)/snakemake-report.zip

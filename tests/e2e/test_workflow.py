@@ -165,6 +165,14 @@ def _hashes(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def test_the_privacy_audit_passes_on_the_real_outputs(workflow_root):
+    """`python -m analysis audit`: no personal value, CPR-like number or recoverable small count anywhere."""
+    result = subprocess.run([sys.executable, "-m", "analysis", "audit", PROJECT], cwd=workflow_root,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "audit: 0 findings" in result.stdout
+
+
 def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_tables(workflow_root):
     assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
     processed = workflow_root / "data" / "processed" / PROJECT

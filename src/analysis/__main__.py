@@ -1,0 +1,59 @@
+"""Command line of the analysis package: `python -m analysis <command> ...`.
+
+Commands
+--------
+audit <project>   privacy audit of data/processed/<project>/ and reports/<project>/ (exit 0: clean,
+                  1: findings, 2: the project cannot be loaded)
+
+Adding a command: write a function that adds its sub-parser (arguments, help) and sets `handler` to a
+function taking the parsed arguments and returning the exit code, and list it in COMMANDS. Import heavy
+modules inside the handler so that `--help` stays fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+
+ROOT_HELP = ("project root, the folder holding config/ and data/ (default: the nearest folder at or above the "
+             "working directory that holds config/projects/)")
+
+
+def _add_audit(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "audit", help="look for personal data and recoverable small counts in a project's outputs",
+        description="Scan data/processed/<project>/ and reports/<project>/ for CPR-like numbers, for the names, "
+                    "phone numbers, e-mails, CPR numbers and remarks of the raw data, and for report tables "
+                    "whose hidden cells can be worked out or that show counts below min_cell. Prints one line "
+                    "per file and kind of finding (never the values) and exits 1 if anything is found, 2 if "
+                    "the project cannot be loaded.")
+    parser.add_argument("project", help="project name (a folder under config/projects/)")
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(handler=_run_audit)
+
+
+def _run_audit(args: argparse.Namespace) -> int:
+    from .audit import main
+
+    return main(args.project, args.root)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_audit]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m analysis", description="Brobygning analysis commands.")
+    commands = parser.add_subparsers(dest="command", metavar="command", required=True)
+    for add in COMMANDS:
+        add(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.handler(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
