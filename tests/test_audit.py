@@ -75,12 +75,10 @@ SMALL_SHOWN = _table(["Holdtype", "Antal"], [["Eksisterende hold", "162"], ["Nyt
 
 
 @pytest.fixture
-def root(project_root):
+def root(site_root):
     """A project root with the default project's config, a raw folder per site and one register with people."""
+    project_root = site_root
     raw = project_root / "data" / "raw" / DEFAULT_PROJECT
-    sheet = (project_root / "config" / "projects" / DEFAULT_PROJECT / "sites.tsv").read_text(encoding="utf-8")
-    for line in sheet.splitlines()[1:]:
-        (raw / line.split("\t")[0]).mkdir(parents=True)
     _register(raw / SITE / "register.xlsx")
     return project_root
 

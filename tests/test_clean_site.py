@@ -36,15 +36,6 @@ def _row(**changes):
     return [row[h] for h in HEADER]
 
 
-@pytest.fixture
-def site_root(project_root):
-    raw = project_root / "data" / "raw" / DEFAULT_PROJECT
-    sheet = (project_root / "config" / "projects" / DEFAULT_PROJECT / "sites.tsv").read_text(encoding="utf-8")
-    for line in sheet.splitlines()[1:]:
-        (raw / line.split("\t")[0]).mkdir(parents=True)
-    return project_root
-
-
 def _clean(root, register_rows, survey_text=None):
     folder = root / "data" / "raw" / DEFAULT_PROJECT / SITE
     _register(folder / "register.xlsx", register_rows)

@@ -118,15 +118,6 @@ REGISTER_ROW = ["Ole Hansen", "710385-1233", "20 30 40 50", "Sundhed", datetime(
                 "Asens Svømmeklub", "Svømmehold", "nej", "ja", 6, "15.09.21", "Økonomi", None, None]
 
 
-@pytest.fixture
-def site_root(project_root):
-    raw = project_root / "data" / "raw" / DEFAULT_PROJECT
-    sheet = (project_root / "config" / "projects" / DEFAULT_PROJECT / "sites.tsv").read_text(encoding="utf-8")
-    for line in sheet.splitlines()[1:]:
-        (raw / line.split("\t")[0]).mkdir(parents=True)
-    return project_root
-
-
 def _clean(root, site, survey, *, labelled):
     folder = root / "data" / "raw" / DEFAULT_PROJECT / site
     book = Workbook()
