@@ -2,6 +2,8 @@
 
 Commands
 --------
+check <project>   validate config and every raw file without running the pipeline, listing all problems
+                  (exit 0: ready, 1: problems)
 audit <project>   privacy audit of data/processed/<project>/ and reports/<project>/ (exit 0: clean,
                   1: findings, 2: the project cannot be loaded)
 
@@ -39,7 +41,23 @@ def _run_audit(args: argparse.Namespace) -> int:
     return main(args.project, args.root)
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_audit]
+def _add_check(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "check", help="validate a project's config and raw files without running the pipeline",
+        description="Validate config, site sheet, codebook, raw folders, the pseudonym key and every raw file, "
+                    "and list every problem found (file, row, column, what was expected). Exits 1 if any.")
+    parser.add_argument("project", help="project name (a folder under config/projects/)")
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(handler=_run_check)
+
+
+def _run_check(args: argparse.Namespace) -> int:
+    from .check import main
+
+    return main(args.project, args.root)
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_check, _add_audit]
 
 
 def build_parser() -> argparse.ArgumentParser:

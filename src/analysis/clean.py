@@ -52,8 +52,12 @@ def _read(path: Path, project: Project) -> RawTable:
     return table
 
 
-def clean_site(project: Project, site: str) -> SiteResult:
-    """Clean every raw file of a site. Raises RawInputError or ConfigError on a fault that stops the site."""
+def clean_site(project: Project, site: str, problems: list[str] | None = None) -> SiteResult:
+    """Clean every raw file of a site. Raises RawInputError or ConfigError on a fault that stops the site.
+
+    With a `problems` list, unknown headers and values are collected there instead of stopping at the first
+    (for `python -m analysis check`); the tables returned then leave those values out and must not be used.
+    """
     sheet = project.site(site)
     key = load_key(project)
     ledger = Ledger()
@@ -63,13 +67,14 @@ def clean_site(project: Project, site: str) -> SiteResult:
                           reports_end_status=sheet["reports_end_status"],
                           extraction_date=project.extraction_date,
                           subsidy_rules=project.config.get("subsidy_rules", {}).get(site, []),
-                          codebook=project.codebook, key=key)
+                          codebook=project.codebook, key=key, problems=problems)
     enrolments = clean_register(_read(register_file, project), ctx, ledger)
     waves = []
     for path in (p for p in files if p.stem.startswith("survey_")):
         table = _read(path, project)
         survey_ctx = SurveyContext(site=site, wave=path.stem.removeprefix("survey_"), coding=sheet["survey_coding"],
-                                   extraction_date=project.extraction_date, codebook=project.codebook)
+                                   extraction_date=project.extraction_date, codebook=project.codebook,
+                                   problems=problems)
         waves.append(clean_survey(table, survey_ctx, enrolments, ledger))
     participants = as_canonical(enrolments, PARTICIPANT_DTYPES, PARTICIPANT_KEY)
     responses = as_canonical(_with_who5_scores(waves), RESPONSE_DTYPES, RESPONSE_KEY)

@@ -44,19 +44,25 @@ class Codebook:
         table.update({normalise_label(h): DROP for h in spec["drop"]})
         return table
 
-    def map_headers(self, table: RawTable, section: str) -> dict[str, str]:
+    def map_headers(self, table: RawTable, section: str, problems: list[str] | None = None) -> dict[str, str]:
         """Return {header in file: canonical name or DROP}.
 
         Raises RawInputError for a header the codebook does not know, for two headers that mean the same
-        column, and for a required column that is absent.
+        column, and for a required column that is absent. With a `problems` list, unknown headers are
+        appended to it (and left out of the mapping) instead, so that a check can list them all.
         """
         lookup = self.header_lookup(section)
         mapping: dict[str, str] = {}
         for header in table.frame.columns:
             canonical = lookup.get(normalise_label(header))
             if canonical is None:
-                raise RawInputError(table.file, f"unknown header '{header}': add it to codebook.yaml under "
-                                    f"{section}.columns or {section}.drop", row=1, column=table.column_ref(header))
+                error = RawInputError(table.file, f"unknown header '{header}': add it to codebook.yaml under "
+                                      f"{section}.columns or {section}.drop", row=1, column=table.column_ref(header))
+                if problems is None:
+                    raise error
+                problems.append(str(error))
+                mapping[header] = DROP
+                continue
             if canonical != DROP and canonical in mapping.values():
                 other = next(h for h, c in mapping.items() if c == canonical)
                 raise RawInputError(table.file, f"headers '{other}' and '{header}' both mean '{canonical}'",

@@ -54,6 +54,7 @@ class RegisterContext:
     subsidy_rules: list[dict]
     codebook: Codebook
     key: PseudonymKey
+    problems: list[str] | None = None  # when given, unknown values are listed here instead of stopping
 
 
 def planned_subsidy_months(rules: list[dict], on: date) -> int:
@@ -92,8 +93,12 @@ class _RowCleaner:
             return parse_label(values.get(column), self.lookups[lookup])
         except KeyError as exc:
             section = {"association": "associations", "activity": "activities"}.get(column, f"labels.{lookup}")
-            raise RawInputError(self.table.file, f"unknown value '{exc.args[0]}': add it to codebook.yaml under "
-                                f"{section}", row=row, column=self.ref(column)) from None
+            error = RawInputError(self.table.file, f"unknown value '{exc.args[0]}': add it to codebook.yaml under "
+                                  f"{section}", row=row, column=self.ref(column))
+            if self.ctx.problems is None:
+                raise error from None
+            self.ctx.problems.append(str(error))
+            return None
 
     def date(self, values: dict, column: str) -> date | None:
         try:
@@ -165,7 +170,7 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
     Every row of the file is either returned or recorded in the ledger; fully blank rows are recorded as
     rejected 'empty row'. Raises RawInputError for an unknown header or label.
     """
-    mapping = ctx.codebook.map_headers(table, "register")
+    mapping = ctx.codebook.map_headers(table, "register", ctx.problems)
     ledger.read_file(table.file, "register", None, table.encoding, len(table.rows), table.blank_rows)
     cleaner = _RowCleaner(table, mapping, ctx)
     records, first_row_of = [], {}

@@ -37,6 +37,7 @@ class SurveyContext:
     coding: str  # labels | codes
     extraction_date: date
     codebook: Codebook
+    problems: list[str] | None = None  # when given, unknown answers are listed here instead of stopping
 
 
 class _AnswerReader:
@@ -58,15 +59,17 @@ class _AnswerReader:
             try:
                 return parse_label(value, self.lookups[column], self.missing)
             except KeyError as exc:
-                raise RawInputError(self.table.file, f"unknown answer '{exc.args[0]}': add it to codebook.yaml "
-                                    f"under scales.{self.ctx.codebook.scale_of(column)}.labels", row, ref) from None
+                return self._unknown(RawInputError(
+                    self.table.file, f"unknown answer '{exc.args[0]}': add it to codebook.yaml under "
+                    f"scales.{self.ctx.codebook.scale_of(column)}.labels", row, ref))
         if is_blank(value) or str(value).strip().casefold() in self.missing:
             return None
         try:
             number = parse_number(value)
         except ValueError:
-            raise RawInputError(self.table.file, f"answer '{str(value).strip()}' is not a number, as the site "
-                                f"sheet says this site's survey answers are ({self.ctx.coding})", row, ref) from None
+            return self._unknown(RawInputError(
+                self.table.file, f"answer '{str(value).strip()}' is not a number, as the site sheet says this "
+                f"site's survey answers are ({self.ctx.coding})", row, ref))
         if "codes" in spec:
             score = {float(k): v for k, v in spec["codes"].items()}.get(number)
         else:
@@ -77,13 +80,20 @@ class _AnswerReader:
         return score
 
 
+    def _unknown(self, error: RawInputError) -> None:
+        if self.ctx.problems is None:
+            raise error
+        self.ctx.problems.append(str(error))
+        return None
+
+
 def clean_survey(table: RawTable, ctx: SurveyContext, enrolments: pd.DataFrame, ledger: Ledger) -> pd.DataFrame:
     """Canonical responses of one survey file, linked to the register's enrolments via the CPR number.
 
     `enrolments` holds columns cpr, participant_id, enrolment, referral_date. Every row is returned or
     recorded in the ledger. Raises RawInputError for an unknown header or answer label.
     """
-    mapping = ctx.codebook.map_headers(table, "survey")
+    mapping = ctx.codebook.map_headers(table, "survey", ctx.problems)
     header_of = {c: h for h, c in mapping.items() if c != DROP}
     ledger.read_file(table.file, "survey", ctx.wave, table.encoding, len(table.rows), table.blank_rows)
     by_cpr = {cpr: group.sort_values("referral_date") for cpr, group in enrolments.groupby("cpr")}

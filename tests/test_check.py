@@ -1,0 +1,57 @@
+"""`python -m analysis check` lists every problem of a project at once, with file, row and column."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from conftest import DEFAULT_PROJECT, REPO
+from openpyxl import Workbook
+from test_clean_site import HEADER, _row
+
+from analysis.check import check_project
+
+
+def _register(path, rows, header=HEADER):
+    book = Workbook()
+    book.active.append(header)
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+
+
+def test_the_default_project_is_ready():
+    assert check_project(DEFAULT_PROJECT, REPO) == []
+
+
+def test_every_unknown_header_and_value_is_listed_at_once(site_root):
+    raw = site_root / "data" / "raw" / DEFAULT_PROJECT
+    header = [*HEADER, "Skostørrelse", "Hårfarve"]
+    rows = [_row() + [42, "brun"], _row(**{"CPR-nr.": "7203851234", "Henvist fra": "Frisør"}) + [40, "rød"],
+            _row(**{"CPR-nr.": "7303851236", "Forening": "Skakklubben"}) + [38, "sort"]]
+    for site in ("assens", "viborg"):
+        _register(raw / site / "register.xlsx", rows, header)
+    for site in ("broenderslev", "fredensborg", "guldborgsund", "helsingoer", "hoeje-taastrup", "jammerbugt",
+                 "silkeborg"):
+        _register(raw / site / "register.xlsx", [_row()])
+    (raw / "silkeborg" / "survey_end.csv").write_bytes(b"")
+    problems = check_project(DEFAULT_PROJECT, site_root)
+    for site in ("assens", "viborg"):
+        mine = [p for p in problems if f"/{site}/register.xlsx" in p]
+        assert len(mine) == 4, mine
+        assert any("row 1, column 'Skostørrelse [P]': unknown header" in p for p in mine)
+        assert any("row 1, column 'Hårfarve [Q]': unknown header" in p for p in mine)
+        assert any("row 3, column 'Henvist fra [D]': unknown value 'Frisør'" in p for p in mine)
+        assert any("row 4, column 'Forening [G]': unknown value 'Skakklubben'" in p for p in mine)
+    assert any("silkeborg/survey_end.csv: file is empty" in p for p in problems)
+    assert len(problems) == 9
+
+
+def test_the_command_line_exits_non_zero_and_prints_one_line_per_problem(site_root):
+    raw = site_root / "data" / "raw" / DEFAULT_PROJECT
+    (raw / "vejle").mkdir()
+    result = subprocess.run([sys.executable, "-m", "analysis", "check", DEFAULT_PROJECT, "--root", str(site_root)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert "vejle: folder of an unknown site" in result.stdout
+    assert result.stdout.strip().splitlines()[-1].startswith("check: ")
