@@ -1,4 +1,6 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from analysis.values import parse_label, parse_number, parse_whole_number
 
@@ -28,3 +30,25 @@ def test_labels_match_normalised_and_missing_is_none():
     assert parse_label("Ved ikke", lookup, {"ved ikke"}) is None
     with pytest.raises(KeyError):
         parse_label("Altid", lookup)
+
+
+@given(st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda t: t.strip()), st.integers(0, 9), min_size=1),
+       st.data())
+def test_any_spelling_with_other_case_and_spacing_finds_its_code(labels, data):
+    from analysis.codebook import normalise_label
+
+    lookup = {normalise_label(k): v for k, v in labels.items()}
+    label = data.draw(st.sampled_from(sorted(labels)))
+    variant = "  " + " ".join(label.split()).upper() + " "
+    if normalise_label(variant) == normalise_label(label):  # some letters change length when upper-cased
+        assert parse_label(variant, lookup) == lookup[normalise_label(label)]
+
+
+@given(st.text(max_size=15))
+def test_a_label_is_either_known_missing_or_an_error_never_a_guess(text):
+    lookup = {"hele tiden": 5}
+    try:
+        result = parse_label(text, lookup, {"ved ikke"})
+    except KeyError:
+        return
+    assert result in (5, None)

@@ -165,6 +165,25 @@ def _hashes(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+def test_two_clean_runs_give_identical_tables_and_reports(workflow_root, tmp_path):
+    """A second run from the same raw data in another folder: every processed file and every HTML report
+    has the same SHA-256 (executed notebooks, the audit trail, carry papermill's timestamps and are left out)."""
+    second = tmp_path / "second"
+    shutil.copytree(workflow_root / "config", second / "config")
+    shutil.copytree(workflow_root / "data" / "raw", second / "data" / "raw")
+    _snakemake(second)
+
+    def outputs(root: Path) -> dict[str, str]:
+        hashes = _hashes(root / "data" / "processed" / PROJECT)
+        hashes |= {f"reports/{k}": v for k, v in _hashes(root / "reports" / PROJECT).items()
+                   if k.endswith(".html")}
+        return hashes
+
+    first_run, second_run = outputs(workflow_root), outputs(second)
+    assert len(second_run) > 25 and any(k.startswith("reports/sites/") for k in second_run)
+    assert first_run == second_run
+
+
 def test_the_privacy_audit_passes_on_the_real_outputs(workflow_root):
     """`python -m analysis audit`: no personal value, CPR-like number or recoverable small count anywhere."""
     result = subprocess.run([sys.executable, "-m", "analysis", "audit", PROJECT], cwd=workflow_root,
