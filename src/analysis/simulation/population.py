@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import hmac
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -285,13 +284,6 @@ def substitute_cprs(rng: np.random.Generator, born: np.ndarray, male: np.ndarray
         redo[first_index] = False
         redo |= np.isin(number, blocked)
     return _concat(_digit_strings(number // 10_000, 6), "-", _digit_strings(number % 10_000, 4))
-
-
-def pseudonym(cpr: str, key: str) -> str:
-    """participant_id of a CPR number: HMAC-SHA256(key, ten digits), first 24 hex digits."""
-    digits = cpr.replace("-", "").replace(" ", "")
-    digest = hmac.new(key.encode("utf-8"), digits.encode("ascii"), hashlib.sha256).hexdigest()
-    return digest[:PSEUDONYM_HEX_DIGITS]
 
 
 def _fill_templates(templates: tuple[str, ...], choice: np.ndarray,
@@ -717,8 +709,9 @@ def _draw_matches(params: SimulationParameters, rng: np.random.Generator,
 
 
 def _pseudonyms(cpr: np.ndarray, key: str) -> np.ndarray:
-    """participant_id for each CPR number; equal to pseudonym() but with HMAC's padded key states hashed
-    once, which makes it several times faster for large populations."""
+    """participant_id for each CPR number; equal to analysis.pseudonym.pseudonymise (the cleaner's, checked
+    by tests/test_clean_default_project.py) but with HMAC's padded key states hashed once, which makes it
+    several times faster for large populations."""
     secret = key.encode("utf-8")
     if len(secret) > 64:  # HMAC: keys longer than the block size are hashed first
         secret = hashlib.sha256(secret).digest()
