@@ -81,6 +81,11 @@ class ReportSections:
                   if reference is not None else 0 < value < self.ctx.min_cell)
         return self.ctx.marker if hidden else self.ctx.messages.number(value)
 
+    def _response_rate(self, wave: dict) -> str:
+        """A wave's response rate from quality.json, hidden when answered, not answered or eligible is small."""
+        hidden = wave["rate"] is None or suppress_share(wave["answered"], wave["eligible"], self.ctx.min_cell)
+        return self.ctx.marker if hidden else self.ctx.messages.percent(wave["rate"])
+
     def _counts(self, counts: pd.Series, label_key: str | None, header: str) -> pd.DataFrame:
         """A one-way table of counts with a total row, small cells and their complements hidden."""
         frame = counts.to_frame(self.t("labels.count"))
@@ -301,9 +306,7 @@ class SiteReport(ReportSections):
         rates = pd.DataFrame([{self.t("labels.wave"): self.t(f"waves.{wave}"),
                                self.t("labels.eligible"): self._count(v["eligible"]),
                                self.t("labels.answered"): self._count(v["answered"], v["eligible"]),
-                               self.t("labels.response_rate"): self.ctx.messages.percent(v["rate"])
-                               if v["rate"] is not None and not suppress_share(v["answered"], v["eligible"],
-                                                                               self.ctx.min_cell) else self.ctx.marker}
+                               self.t("labels.response_rate"): self._response_rate(v)}
                               for wave, v in quality["response_rate"].items()])
         reasons = pd.DataFrame([{self.t("labels.file"): Path(f["file"]).name, self.t("labels.reason"): reason,
                                  self.t("labels.count"): n}

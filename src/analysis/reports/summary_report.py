@@ -10,7 +10,6 @@ import pandas as pd
 from ..project import site_raw_files
 from ..retention.pipeline import ALL_SITES
 from . import figures, render
-from .disclosure import suppress_share
 from .site_report import ReportContext, ReportSections, _show
 from .site_tables import key_figures
 
@@ -57,9 +56,7 @@ class SummaryReport(ReportSections):
                    self.t("labels.kept"): quality["totals"]["kept"],
                    self.t("labels.rejected"): quality["totals"]["rejected"]}
             for wave, v in quality["response_rate"].items():
-                hidden = v["rate"] is None or suppress_share(v["answered"], v["eligible"], self.ctx.min_cell)
-                row[f"{self.t('labels.response_rate')}: {self.t(f'waves.{wave}')}"] = (
-                    self.ctx.marker if hidden else self.ctx.messages.percent(v["rate"]))
+                row[f"{self.t('labels.response_rate')}: {self.t(f'waves.{wave}')}"] = self._response_rate(v)
             rows.append(row)
         return [render.heading(self.t("sections.quality")), render.paragraph(self.t("text.quality")),
                 render.table(pd.DataFrame(rows))]
