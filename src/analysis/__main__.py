@@ -8,13 +8,15 @@ audit <project>   privacy audit of data/processed/<project>/ and reports/<projec
                   1: findings, 2: the project cannot be loaded)
 
 Adding a command: write a function that adds its sub-parser (arguments, help) and sets `handler` to a
-function taking the parsed arguments and returning the exit code, and list it in COMMANDS. Import heavy
-modules inside the handler so that `--help` stays fast.
+function taking the parsed arguments and returning the exit code (`_project_command` builds one for a
+command that takes a project), and list it in COMMANDS. Modules are imported only when their command
+runs, so that `--help` stays fast.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable
 
@@ -22,40 +24,28 @@ ROOT_HELP = ("project root, the folder holding config/ and data/ (default: the n
              "working directory that holds config/projects/)")
 
 
-def _add_audit(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "audit", help="look for personal data and recoverable small counts in a project's outputs",
-        description="Scan data/processed/<project>/ and reports/<project>/ for CPR-like numbers, for the names, "
-                    "phone numbers, e-mails, CPR numbers and remarks of the raw data, and for report tables "
-                    "whose hidden cells can be worked out or that show counts below min_cell. Prints one line "
-                    "per file and kind of finding (never the values) and exits 1 if anything is found, 2 if "
-                    "the project cannot be loaded.")
-    parser.add_argument("project", help="project name (a folder under config/projects/)")
-    parser.add_argument("--root", default=None, help=ROOT_HELP)
-    parser.set_defaults(handler=_run_audit)
+def _project_command(name: str, help_text: str, description: str, module: str):
+    """A subcommand taking a project name and --root, run by `<module>.main(project, root)`."""
+
+    def add(commands: argparse._SubParsersAction) -> None:
+        parser = commands.add_parser(name, help=help_text, description=description)
+        parser.add_argument("project", help="project name (a folder under config/projects/)")
+        parser.add_argument("--root", default=None, help=ROOT_HELP)
+        parser.set_defaults(handler=lambda args: importlib.import_module(module).main(args.project, args.root))
+
+    return add
 
 
-def _run_audit(args: argparse.Namespace) -> int:
-    from .audit import main
-
-    return main(args.project, args.root)
-
-
-def _add_check(commands: argparse._SubParsersAction) -> None:
-    parser = commands.add_parser(
-        "check", help="validate a project's config and raw files without running the pipeline",
-        description="Validate config, site sheet, codebook, raw folders, the pseudonym key and every raw file, "
-                    "and list every problem found (file, row, column, what was expected). Exits 1 if any.")
-    parser.add_argument("project", help="project name (a folder under config/projects/)")
-    parser.add_argument("--root", default=None, help=ROOT_HELP)
-    parser.set_defaults(handler=_run_check)
-
-
-def _run_check(args: argparse.Namespace) -> int:
-    from .check import main
-
-    return main(args.project, args.root)
-
+_add_check = _project_command(
+    "check", "validate a project's config and raw files without running the pipeline",
+    "Validate config, site sheet, codebook, raw folders, the pseudonym key and every raw file, and list every "
+    "problem found (file, row, column, what was expected). Exits 1 if any.", "analysis.check")
+_add_audit = _project_command(
+    "audit", "look for personal data and recoverable small counts in a project's outputs",
+    "Scan data/processed/<project>/ and reports/<project>/ for CPR-like numbers, for the names, phone numbers, "
+    "e-mails, CPR numbers and remarks of the raw data, and for report tables whose hidden cells can be worked "
+    "out or that show counts below min_cell. Prints one line per file and kind of finding (never the values) "
+    "and exits 1 if anything is found, 2 if the project cannot be loaded.", "analysis.audit")
 
 COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_check, _add_audit]
 
