@@ -16,7 +16,8 @@ from conftest import DEFAULT_PROJECT, REPO
 from analysis.clean import clean_site
 from analysis.project import load_project
 from analysis.simulation.population import default_parameters, simulate_population
-from analysis.tables import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY, as_canonical
+from analysis.tables import as_canonical
+from analysis.vocabulary import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY
 
 TRUTH = json.loads((REPO / "data" / "raw" / DEFAULT_PROJECT / "_simulation_truth.json").read_text(encoding="utf-8"))
 PROJECT = load_project(DEFAULT_PROJECT, REPO)

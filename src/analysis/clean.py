@@ -16,16 +16,8 @@ from .quality import site_quality
 from .readers import RawTable, read_raw_table
 from .register import RegisterContext, clean_register
 from .survey import SurveyContext, clean_survey
-from .tables import (
-    PARTICIPANT_DTYPES,
-    PARTICIPANT_KEY,
-    PARTICIPANTS,
-    RESPONSE_DTYPES,
-    RESPONSE_KEY,
-    RESPONSES,
-    WHO5_ITEMS,
-    as_canonical,
-)
+from .tables import PARTICIPANTS, RESPONSES, as_canonical
+from .vocabulary import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY, WHO5_ITEMS
 
 SITE_OUTPUTS = ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")
 

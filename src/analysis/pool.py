@@ -8,7 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from . import outputs
-from .tables import PARTICIPANT_KEY, PARTICIPANTS, RESPONSE_KEY, RESPONSES
+from .tables import PARTICIPANTS, RESPONSES
+from .vocabulary import PARTICIPANT_KEY, RESPONSE_KEY
 
 
 def pool_sites(site_dirs: list[str | Path], out_dir: str | Path) -> dict:

@@ -22,8 +22,8 @@ from .errors import RawInputError
 from .ledger import Ledger
 from .readers import RawTable
 from .register import RowRejected
-from .tables import WHO5_ITEMS
 from .values import parse_label, parse_number
+from .vocabulary import WHO5_ITEMS
 
 ANSWER_COLUMNS = [*WHO5_ITEMS, "srh", "pa_level", "job_readiness"]
 

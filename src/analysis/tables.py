@@ -1,4 +1,4 @@
-"""The canonical tables: column order, dtypes and pandera schemas (see docs/data-dictionary.md).
+"""The canonical tables' pandera schemas, built from analysis.vocabulary (see docs/data-dictionary.md).
 
 These are the contract between pipeline stages. Cleaning builds frames with exactly these columns and
 dtypes; every stage that writes a canonical table validates it here first.
@@ -9,28 +9,17 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-REFERRAL_TRACKS = ["health", "employment", "self", "other"]
-DROPOUT_REASONS = ["cost", "health", "pain", "mental", "own_exercise", "moved", "time", "other", "unknown"]
-TEAM_TYPES = ["existing", "new"]
-SEXES = ["female", "male"]
-WAVES = ["baseline", "end", "followup"]
-WHO5_ITEMS = [f"who5_{i}" for i in range(1, 6)]
-
-DATE = "datetime64[ms]"
-PARTICIPANT_DTYPES: dict[str, str] = {
-    "participant_id": "str", "enrolment": "int64", "site": "str", "referral_track": "str",
-    "referral_date": DATE, "start_date": DATE, "association": "str", "activity": "str", "team_type": "str",
-    "bridging_model": "str", "accompanied": "boolean", "subsidy_months": "Int64", "subsidy_end_date": DATE,
-    "end_date": DATE, "last_contact_date": DATE, "dropout_reason": "str", "age": "Int64", "sex": "str",
-    "end_status_reported": "bool",
-}
-RESPONSE_DTYPES: dict[str, str] = {
-    "participant_id": "str", "enrolment": "int64", "site": "str", "wave": "str", "response_date": DATE,
-    **{item: "Int64" for item in WHO5_ITEMS}, "who5_raw": "Int64", "who5_pct": "Int64", "srh": "Int64",
-    "pa_level": "Int64", "job_readiness": "Float64",
-}
-PARTICIPANT_KEY = ["site", "participant_id", "enrolment"]
-RESPONSE_KEY = ["site", "participant_id", "enrolment", "wave"]
+from .vocabulary import (
+    DATE,
+    DROPOUT_REASONS,
+    PARTICIPANT_KEY,
+    REFERRAL_TRACKS,
+    RESPONSE_KEY,
+    SEXES,
+    TEAM_TYPES,
+    WAVES,
+    WHO5_ITEMS,
+)
 
 
 def _in(values: list[str], nullable: bool = False) -> pa.Column:

@@ -65,24 +65,12 @@ def final_outputs():
 
 
 def papermill(parameters, html=False):
-    """Shell command running {input.notebook} into {output.notebook} with string parameters.
-
-    Strings go with -r (papermill's -p would turn '0301' into 301). Each job gets its own IPython and
-    Jupyter runtime folders, since parallel kernels otherwise race on shared files. On failure the job
-    prints one line naming the notebook, the failing cell and the error, and exits non-zero.
-    """
-    args = " ".join(f"-r {name} {value}" for name, value in parameters.items())
-    render = (
-        f" && {PYTHON} -m analysis.reports.html {{output.notebook}} {{output.html}} "
-        f"--language {PROJECT.config['language']} >> {{log}} 2>&1"
-        if html
-        else ""
-    )
+    """Shell command running {input.notebook} into {output.notebook} (and {output.html} when html=True)
+    with string parameters, through analysis.run_notebook: one line on failure, outputs only when done."""
+    args = " ".join(f"-p {name}={value}" for name, value in parameters.items())
+    render = f" --html {{output.html}} --language {PROJECT.config['language']}" if html else ""
     return (
-        'export IPYTHONDIR="$(mktemp -d)" JUPYTER_RUNTIME_DIR="$(mktemp -d)"; '
-        'trap \'rm -rf "$IPYTHONDIR" "$JUPYTER_RUNTIME_DIR"\' EXIT; '
         f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
-        f"{PYTHON} -m papermill {{input.notebook}} {{output.notebook}} --kernel {KERNEL} --cwd . "
-        f"--no-progress-bar {args} > {{log}} 2>&1 "
-        f"|| {{{{ {PYTHON} -m analysis.failures {{log}} {{input.notebook}}; exit 1; }}}}{render}"
+        f"{PYTHON} -m analysis.run_notebook {{input.notebook}} {{output.notebook}} --kernel {KERNEL} "
+        f"{args}{render} --log {{log}}"
     )

@@ -6,9 +6,7 @@ opens offline. The page title is the report's first heading; the language attrib
 
 from __future__ import annotations
 
-import argparse
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -45,16 +43,3 @@ def render_html(notebook_path: str | Path, html_path: str | Path, language: str)
     tmp.replace(html_path)
     return html_path
 
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Render an executed report notebook to HTML without code.")
-    parser.add_argument("notebook")
-    parser.add_argument("html")
-    parser.add_argument("--language", default="da")
-    args = parser.parse_args(argv)
-    render_html(args.notebook, args.html, args.language)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

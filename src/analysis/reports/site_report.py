@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..project import Project, load_project, site_raw_files
 from ..pseudonym import load_key
-from ..retention.pipeline import ALL_SITES
+from ..retention.km import ALL_SITES
 from . import figures, render, site_tables
 from .disclosure import suppress_share, suppress_table
 from .messages import Messages

@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 
 from ..project import site_raw_files
-from ..retention.pipeline import ALL_SITES
+from ..retention.km import ALL_SITES
 from . import figures, render
 from .site_report import ReportContext, ReportSections, _show
 from .site_tables import key_figures

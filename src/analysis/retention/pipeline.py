@@ -17,13 +17,12 @@ import pandas as pd
 from .. import outputs
 from .cox import cox_counting_process
 from .hazard import HazardFit, fit_discrete_hazard, fit_event_study
-from .km import AT_COLUMNS, kaplan_meier, survival_at
+from .km import ALL_SITES, AT_COLUMNS, kaplan_meier, survival_at
 from .person_months import build_person_months, enrolment_durations
 from .site_effects import site_effects
 
 DEFAULT_COVARIATES = ["referral_track", "lockdown"]
 DEFAULT_RETENTION_MONTHS = [3, 6, 12]
-ALL_SITES = "all sites"
 
 
 @dataclass

@@ -33,7 +33,7 @@ import yaml
 
 from ..calendar import NAT, add_months, as_day, from_month_parts, in_any_period, month_parts, ymd
 from ..pseudonym import PSEUDONYM_HEX_DIGITS
-from ..tables import DROPOUT_REASONS, PARTICIPANT_DTYPES, RESPONSE_DTYPES, WAVES, WHO5_ITEMS
+from ..vocabulary import DROPOUT_REASONS, PARTICIPANT_DTYPES, RESPONSE_DTYPES, WAVES, WHO5_ITEMS
 
 TRACKS = ("health", "employment", "self", "other")
 PROJECT = "motion-paa-recept"
