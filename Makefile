@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PROJECT ?= motion-paa-recept
 CORES ?= 2
+SCALE ?= default
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint simulate validate lock clean-outputs browser pdf report audit
+.PHONY: help run test lint simulate validate lock clean-outputs browser pdf report audit bench
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -44,6 +45,9 @@ report: $(STAMP) ## Snakemake's own report bundle (all HTML reports with caption
 
 pdf: $(STAMP) browser ## Print every report page of PROJECT to an A4 PDF beside it
 	$(BIN)/python -m analysis.reports.browser pdf reports/$(PROJECT)
+
+bench: $(STAMP) ## Time the pipeline against its floor: SCALE=default|98x1000|98x5000, MODELS_ONLY=1 (docs/performance.md)
+	$(BIN)/python -m analysis.bench --scale $(SCALE) --cores $(CORES) $(if $(MODELS_ONLY),--models-only)
 
 simulate: $(STAMP) ## Regenerate the embedded default project's raw data (deterministic)
 	$(BIN)/python -m analysis.simulate --out data/raw/motion-paa-recept

@@ -122,9 +122,12 @@ Regenerate (byte-identical) / Genskab:
 
 
 def simulate(out: Path, seed: int = DEFAULT_SEED, sites: list[str] | None = None, scale: float = 1.0,
-             project_dir: Path = DEFAULT_PROJECT_DIR) -> dict:
-    """Draw the truth, write the raw files and the truth record under `out`, and return the record."""
-    params = select_sites(default_parameters(project_dir), sites, scale)
+             project_dir: Path = DEFAULT_PROJECT_DIR, params: SimulationParameters | None = None) -> dict:
+    """Draw the truth, write the raw files and the truth record under `out`, and return the record.
+
+    `params` replaces the parameters read from `project_dir` (whose site sheet and codebook still decide
+    the export styles); the benchmark uses it for projects of many sites."""
+    params = select_sites(params or default_parameters(project_dir), sites, scale)
     participants, responses = simulate_population(params, seed)
     codebook = yaml.safe_load((project_dir / "codebook.yaml").read_text(encoding="utf-8"))
     sheet = {row["site"]: (i, row) for i, row in enumerate(read_site_sheet(project_dir))}

@@ -235,3 +235,20 @@ def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_roo
     log = (root / "logs" / PROJECT / "clean_assens.log").read_text()
     assert re.search(r"register.xlsx, row 3, column '[^']+ \[[A-Z]+\]': unknown value 'Frisør'", log), log[-2000:]
     assert not (root / "data" / "processed" / PROJECT / "sites" / "assens" / "participants.parquet").exists()
+
+
+def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_root, tmp_path):
+    """The benchmark's baseline (every notebook's code in one plain process) writes the same processed tables
+    as the workflow, so the ratio pipeline / floor compares like with like; per-rule figures come from the
+    rules' Snakemake benchmark files."""
+    from analysis.bench.__main__ import per_rule
+
+    floor = tmp_path / "floor"
+    shutil.copytree(workflow_root / "config", floor / "config")
+    shutil.copytree(workflow_root / "data" / "raw", floor / "data" / "raw")
+    subprocess.run([sys.executable, "-m", "analysis.bench.floor", PROJECT], cwd=floor, check=True, capture_output=True)
+    assert _hashes(floor / "data" / "processed" / PROJECT) == _hashes(workflow_root / "data" / "processed" / PROJECT)
+    rules = per_rule(workflow_root, PROJECT, SITES)
+    assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
+        "clean_site": 3, "index": 1, "pool": 1, "retention": 1, "site_report": 3, "summary_report": 1}
+    assert all(figures["seconds"] > 0 and figures["max_rss_mb"] > 0 for figures in rules.values())

@@ -16,6 +16,8 @@ rule clean_site:
         notebook="reports/{project}/notebooks/10_clean_{site}.ipynb",
     log:
         "logs/{project}/clean_{site}.log",
+    benchmark:
+        "logs/{project}/benchmarks/clean_site_{site}.tsv"
     threads: 1
     resources:
         mem_mb=1000,
@@ -40,6 +42,8 @@ rule pool:
         quality="data/processed/{project}/quality.json",
     log:
         "logs/{project}/pool.log",
+    benchmark:
+        "logs/{project}/benchmarks/pool.tsv"
     localrule: True
     threads: 1
     resources:

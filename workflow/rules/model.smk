@@ -18,6 +18,8 @@ rule retention:
         notebook="reports/{project}/notebooks/20_retention.ipynb",
     log:
         "logs/{project}/retention.log",
+    benchmark:
+        "logs/{project}/benchmarks/retention.tsv"
     threads: 1
     resources:
         mem_mb=2000,

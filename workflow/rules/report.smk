@@ -20,6 +20,8 @@ rule site_report:
         ),
     log:
         "logs/{project}/site_report_{site}.log",
+    benchmark:
+        "logs/{project}/benchmarks/site_report_{site}.tsv"
     threads: 1
     resources:
         mem_mb=1500,
@@ -49,6 +51,8 @@ rule summary_report:
         ),
     log:
         "logs/{project}/summary_report.log",
+    benchmark:
+        "logs/{project}/benchmarks/summary_report.tsv"
     threads: 1
     resources:
         mem_mb=1500,
@@ -68,6 +72,8 @@ rule index:
         "reports/{project}/index.html",
     log:
         "logs/{project}/index.log",
+    benchmark:
+        "logs/{project}/benchmarks/index.tsv"
     localrule: True
     threads: 1
     resources:
