@@ -1,10 +1,14 @@
 from datetime import datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from openpyxl import Workbook
 
 from analysis.errors import RawInputError
-from analysis.readers import read_raw_table
+from analysis.readers import read_raw_table, unmangled
+
+DANISH_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ 0123456789-.,/()?æøåÆØÅéü", max_size=40)
 
 
 def _xlsx(path, rows):
@@ -55,3 +59,14 @@ def test_a_value_without_header_is_an_error_naming_the_cell(tmp_path):
     path = _xlsx(tmp_path / "r.xlsx", [["CPR", None], ["710385-1233", "stray"]])
     with pytest.raises(RawInputError, match=r"row 2, column 'B'"):
         read_raw_table(path)
+
+
+@given(DANISH_TEXT)
+def test_correct_danish_text_is_never_taken_for_garbled_text(text):
+    assert unmangled(text) is None
+
+
+@given(DANISH_TEXT)
+def test_text_garbled_by_reading_utf8_as_windows_1252_is_decoded_back(text):
+    garbled = text.encode("utf-8").decode("cp1252")
+    assert unmangled(garbled) == (None if text.isascii() else text)

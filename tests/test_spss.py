@@ -87,7 +87,7 @@ def test_datetimes_stay_datetimes_and_n_format_numbers_keep_leading_zeros(tmp_pa
 def test_two_variables_with_the_same_label_are_a_duplicate_header(tmp_path):
     frame = pd.DataFrame({"q1": [1.0], "q2": [2.0]})
     path = _sav(tmp_path / "s.sav", frame, column_labels={"q1": "Dato", "q2": "Dato"})
-    with pytest.raises(RawInputError, match=r"row 1: header 'Dato' appears twice \(columns q1 and q2\)"):
+    with pytest.raises(RawInputError, match=r"row 1, column 'q2': header 'Dato' appears twice \(columns q1 and q2\)"):
         read_raw_table(path)
 
 

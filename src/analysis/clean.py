@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import outputs
+from .errors import RawInputError
 from .ledger import Ledger
 from .project import Project, site_raw_files
 from .pseudonym import load_key
@@ -37,10 +38,19 @@ def _relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def _read(path: Path, project: Project) -> RawTable:
-    """Read a raw file, naming it relative to the project root in every later message and ledger row."""
-    table = read_raw_table(path)
-    table.file = _relative(path, project.root)
+def _read(path: Path, project: Project, ledger: Ledger) -> RawTable:
+    """Read a raw file, naming it relative to the project root in every later message and ledger row.
+
+    The reader's repairs of the file itself (encoding, Excel error values, merged cells) go to the ledger.
+    """
+    file = _relative(path, project.root)
+    try:
+        table = read_raw_table(path)
+    except RawInputError as error:
+        raise RawInputError(file, error.detail, error.row, error.column) from error
+    table.file = file
+    for row, column, rule in table.repairs:
+        ledger.repair(table.file, row, column, rule)
     return table
 
 
@@ -60,10 +70,10 @@ def clean_site(project: Project, site: str, problems: list[str] | None = None) -
                           extraction_date=project.extraction_date,
                           subsidy_rules=project.config.get("subsidy_rules", {}).get(site, []),
                           codebook=project.codebook, key=key, problems=problems)
-    enrolments = clean_register(_read(register_file, project), ctx, ledger)
+    enrolments = clean_register(_read(register_file, project, ledger), ctx, ledger)
     waves = []
     for path in (p for p in files if p.stem.startswith("survey_")):
-        table = _read(path, project)
+        table = _read(path, project, ledger)
         survey_ctx = SurveyContext(site=site, wave=path.stem.removeprefix("survey_"), coding=sheet["survey_coding"],
                                    extraction_date=project.extraction_date, codebook=project.codebook,
                                    problems=problems)

@@ -1,7 +1,10 @@
 """Cleaning a bridge builder's register into canonical enrolments.
 
 Rules (documented for evaluators in docs/cleaning-rules.md):
+- a register without data rows stops the job with an error naming the file;
 - a row without a valid CPR number, referral track or referral date is rejected;
+- a CPR number and referral date that give an age outside 0-120 at referral reject the row (a wrong
+  century digit in the CPR number, or a mistyped referral year);
 - a date that cannot be read, lies after the extraction date, or puts the end before the start or the
   start before the referral rejects the row;
 - an end date without a start date rejects the row;
@@ -32,6 +35,7 @@ from .readers import RawTable
 from .values import parse_label, parse_whole_number
 
 DATE_COLUMNS = ["referral_date", "start_date", "end_date", "last_contact_date"]
+MIN_AGE, MAX_AGE = 0, 120  # the participants table's bounds for age at referral
 
 
 class RowRejected(Exception):
@@ -122,6 +126,10 @@ class _RowCleaner:
         dates = {c: self.date(values, c) for c in DATE_COLUMNS}
         if dates["referral_date"] is None:
             raise RowRejected("referral_date", "referral date is missing")
+        if not MIN_AGE <= cprlib.age_at(number, dates["referral_date"]) <= MAX_AGE:
+            raise RowRejected("cpr", f"CPR number and referral date give an age outside {MIN_AGE}-{MAX_AGE} at "
+                              "referral (check the CPR number's 7th digit, which sets the century, and the "
+                              "referral year)")
         if dates["start_date"] and dates["start_date"] < dates["referral_date"]:
             raise RowRejected("start_date", "start_date is before referral_date")
         if dates["end_date"] and not dates["start_date"]:
@@ -168,9 +176,12 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
     """Canonical enrolments of one register (participants table columns plus the internal 'cpr').
 
     Every row of the file is either returned or recorded in the ledger; fully blank rows are recorded as
-    rejected 'empty row'. Raises RawInputError for an unknown header or label.
+    rejected 'empty row'. Raises RawInputError for an unknown header or label and for a register without
+    data rows.
     """
     mapping = ctx.codebook.map_headers(table, "register", ctx.problems)
+    if not table.rows:
+        raise RawInputError(table.file, "the register has no data rows under the header", row=2)
     ledger.read_file(table.file, "register", None, table.encoding, len(table.rows), table.blank_rows)
     cleaner = _RowCleaner(table, mapping, ctx)
     records, first_row_of = [], {}

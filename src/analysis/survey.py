@@ -3,8 +3,9 @@
 Rules (see docs/cleaning-rules.md): a row without a valid CPR number or response date, from a person not
 in the site's register, dated after the extraction date, or repeating an earlier answer of the same
 enrolment and wave is rejected. An answer is read as label text or as the survey tool's label number, as
-the site sheet says; "Ved ikke" and blanks are missing; a number outside its scale is set missing and
-recorded as a repair; an unknown label stops the job with an error naming the cell. An answer belongs to
+the site sheet says; "Ved ikke" and blanks are missing; a number scale's labelled points (such as
+"10 = Helt klar" on a 0-10 item) are read as their numbers whatever the coding; a number outside its scale is
+set missing and recorded as a repair; an unknown label stops the job with an error naming the cell. An answer belongs to
 the person's latest enrolment referred on or before the response date (else their first).
 """
 
@@ -16,7 +17,7 @@ from datetime import date
 import pandas as pd
 
 from . import cpr as cprlib
-from .codebook import DROP, Codebook
+from .codebook import DROP, Codebook, normalise_label
 from .dates import is_blank, parse_date
 from .errors import RawInputError
 from .ledger import Ledger
@@ -46,10 +47,13 @@ class _AnswerReader:
     def __init__(self, table: RawTable, header_of: dict[str, str], ctx: SurveyContext):
         self.table, self.header_of, self.ctx = table, header_of, ctx
         self.missing = ctx.codebook.missing_labels()
-        self.lookups: dict[str, dict] = {}
+        self.lookups: dict[str, dict] = {}  # labelled scales read as labels
+        self.points: dict[str, dict] = {}  # number scales' labelled points, read before numbers
         for column in ANSWER_COLUMNS:
             spec = ctx.codebook.scale(ctx.codebook.scale_of(column))
-            if "labels" in spec and ctx.coding == "labels":
+            if "labels" in spec and "range" in spec:
+                self.points[column] = ctx.codebook.scale_labels(ctx.codebook.scale_of(column))
+            elif "labels" in spec and ctx.coding == "labels":
                 self.lookups[column] = ctx.codebook.scale_labels(ctx.codebook.scale_of(column))
 
     def read(self, column: str, value: object, row: int, ledger: Ledger) -> float | None:
@@ -64,6 +68,8 @@ class _AnswerReader:
                     f"scales.{self.ctx.codebook.scale_of(column)}.labels", row, ref))
         if is_blank(value) or str(value).strip().casefold() in self.missing:
             return None
+        if isinstance(value, str) and normalise_label(value) in self.points.get(column, {}):
+            return self.points[column][normalise_label(value)]
         try:
             number = parse_number(value)
         except ValueError:
