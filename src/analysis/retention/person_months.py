@@ -105,6 +105,29 @@ def build_person_months(participants: pd.DataFrame, extraction_date: date,
     return PersonMonths(rows=rows, warnings=warnings, excluded=counts)
 
 
+def merge_unchanged_months(rows: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
+    """Consecutive months of one enrolment whose `covariates` are all equal, as one (day_from, day_to]
+    interval that ends with the last month's event.
+
+    A Cox partial likelihood depends only on who is at risk at each event time and with which covariate
+    values, so cutting an interval where nothing changes alters nothing: the merged rows give the same fit
+    (tests/test_person_months.py checks it) with several times fewer rows, which is what lets the
+    counting-process model run on national-scale data. Expects build_person_months' row order (each
+    enrolment's months contiguous and ascending). Returns the key columns, `covariates`, day_from, day_to
+    and event.
+    """
+    keys = ["site", "participant_id", "enrolment"]
+    columns = list(dict.fromkeys([*keys, *covariates]))
+    values = rows[columns]
+    new_run = (values != values.shift()).any(axis=1).to_numpy()
+    merged = rows.loc[new_run, columns].reset_index(drop=True)
+    merged["day_from"] = rows["day_from"].to_numpy()[new_run]
+    last = np.append(new_run[1:], True)
+    merged["day_to"] = rows["day_to"].to_numpy()[last]
+    merged["event"] = rows["event"].to_numpy()[last]
+    return merged
+
+
 DAYS_PER_MONTH = 365.25 / 12
 
 

@@ -18,7 +18,7 @@ from .. import outputs
 from .cox import cox_counting_process
 from .hazard import HazardFit, fit_discrete_hazard, fit_event_study
 from .km import ALL_SITES, AT_COLUMNS, kaplan_meier, survival_at
-from .person_months import build_person_months, enrolment_durations
+from .person_months import build_person_months, enrolment_durations, merge_unchanged_months
 from .site_effects import site_effects
 
 DEFAULT_COVARIATES = ["referral_track", "lockdown"]
@@ -70,13 +70,16 @@ def retention_at(km: pd.DataFrame, months: list[int]) -> pd.DataFrame:
 def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
     """Cox model with post_subsidy as a time-varying covariate on (day_from, day_to] intervals.
 
-    Categorical covariates and site enter as 0/1 columns (site as fixed effects, not strata: with strata
-    a site whose participants share one subsidy length could not inform the effect).
+    Months whose covariates do not change are merged into one interval first (merge_unchanged_months: the
+    same partial likelihood on fewer rows). Categorical covariates and site enter as 0/1 columns (site as
+    fixed effects, not strata: with strata a site whose participants share one subsidy length could not
+    inform the effect).
     """
-    categorical = [c for c in [*covariates, "site"] if not pd.api.types.is_numeric_dtype(person_months[c])]
+    intervals = merge_unchanged_months(person_months, ["post_subsidy", *covariates])
+    categorical = [c for c in [*covariates, "site"] if not pd.api.types.is_numeric_dtype(intervals[c])]
     numeric = [c for c in covariates if c not in categorical]
-    dummies = pd.get_dummies(person_months[categorical], drop_first=True, dtype="int64")
-    data = pd.concat([person_months[["day_from", "day_to", "event", "post_subsidy", *numeric]], dummies], axis=1)
+    dummies = pd.get_dummies(intervals[categorical], drop_first=True, dtype="int64")
+    data = pd.concat([intervals[["day_from", "day_to", "event", "post_subsidy", *numeric]], dummies], axis=1)
     return cox_counting_process(data, stop="day_to", event="event", start="day_from",
                                 covariates=["post_subsidy", *numeric, *dummies.columns])
 
