@@ -47,7 +47,8 @@ class _AnswerReader:
         self.table, self.header_of, self.ctx = table, header_of, ctx
         self.missing = ctx.codebook.missing_labels()
         self.lookups: dict[str, dict] = {}
-        for column in ANSWER_COLUMNS:
+        asked = ctx.codebook.raw["survey"].get("scale_of", {})
+        for column in (c for c in ANSWER_COLUMNS if c in asked):  # a project need not ask every question
             spec = ctx.codebook.scale(ctx.codebook.scale_of(column))
             if "labels" in spec and ctx.coding == "labels":
                 self.lookups[column] = ctx.codebook.scale_labels(ctx.codebook.scale_of(column))
