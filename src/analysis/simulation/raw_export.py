@@ -214,7 +214,9 @@ def _label_noise(text: str, roll: float) -> str:
     return text
 
 
-def _activity_spelling(codebook: dict, activity: str, variant: int) -> str:
+def _activity_spelling(codebook: dict, activity: str | None, variant: int) -> str | None:
+    if not isinstance(activity, str):  # never started: no team
+        return None
     return _pick([activity, *(codebook["activities"].get(activity) or [])], variant)
 
 
@@ -265,7 +267,8 @@ def _register_row(record: dict, style: SiteStyle, codebook: dict, rolls: np.ndar
         cells["dropout_reason"] = _label_noise(spelling, rolls[8])
     cells.update({
         "cpr": record["cpr"], "name": record["name"], "phone": render_phone(record["phone"], style.variant),
-        "email": record["email"], "remark": record["remark"] or None, "association": record["association"],
+        "email": record["email"], "remark": record["remark"] or None,
+        "association": record["association"] if isinstance(record["association"], str) else None,
         "activity": _activity_spelling(codebook, record["activity"], style.variant),
         "team_type": render_bool(record["team_type"] == "new", style.bool_style),
         "accompanied": render_bool(bool(record["accompanied"]), style.bool_style),
@@ -591,7 +594,7 @@ class SiteExport:
 
     def activity_spellings(self, codebook: dict) -> dict[str, str]:
         """House spellings of activities in this register that differ from the canonical name."""
-        names = sorted(set(self.register_truth["activity"]))
+        names = sorted(set(self.register_truth["activity"].dropna()))
         spelled = {_activity_spelling(codebook, a, self.style.variant): a for a in names}
         return {raw: canonical for raw, canonical in spelled.items() if raw != canonical}
 
