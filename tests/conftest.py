@@ -9,6 +9,7 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PROJECT = "motion-paa-recept"
+DEFAULT_PROJECT_DIR = REPO / "config" / "projects" / DEFAULT_PROJECT
 
 
 @pytest.fixture

@@ -11,11 +11,11 @@ import json
 
 import pandas as pd
 import pytest
-from conftest import DEFAULT_PROJECT, REPO
+from conftest import DEFAULT_PROJECT, DEFAULT_PROJECT_DIR, REPO
 
 from analysis.clean import clean_site
 from analysis.project import load_project
-from analysis.simulation.population import default_parameters, simulate_population
+from analysis.simulation.population import project_parameters, simulate_population
 from analysis.tables import as_canonical
 from analysis.vocabulary import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY
 
@@ -31,7 +31,7 @@ def cleaned() -> dict:
 
 @pytest.fixture(scope="module")
 def true_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
-    participants, responses = simulate_population(default_parameters(), TRUTH["seed"])
+    participants, responses = simulate_population(project_parameters(DEFAULT_PROJECT_DIR), TRUTH["seed"])
     return (as_canonical(participants, PARTICIPANT_DTYPES, PARTICIPANT_KEY),
             as_canonical(responses, RESPONSE_DTYPES, RESPONSE_KEY))
 

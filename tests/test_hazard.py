@@ -8,13 +8,14 @@ from math import log
 
 import numpy as np
 import pytest
+from conftest import DEFAULT_PROJECT_DIR
 
 from analysis.retention.hazard import fit_discrete_hazard, fit_event_study
 from analysis.retention.person_months import build_person_months
 from analysis.simulate import select_sites
-from analysis.simulation.population import default_parameters, simulate_population
+from analysis.simulation.population import project_parameters, simulate_population
 
-PARAMS = default_parameters()
+PARAMS = project_parameters(DEFAULT_PROJECT_DIR)
 COVARIATES = ["referral_track", "lockdown"]
 
 

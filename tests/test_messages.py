@@ -36,3 +36,19 @@ def test_placeholders_are_filled_and_missing_keys_are_named():
         Messages("da").t("sections.nope")
     with pytest.raises(ValueError, match="no message catalogue"):
         Messages("de").t("sections.funnel")
+
+
+def test_a_project_may_reword_a_message_but_only_with_its_placeholders():
+    from analysis.reports.messages import override_problems
+
+    own = Messages("da", {"sections.subsidy": "Frafald når den gratis periode slutter"})
+    assert own.t("sections.subsidy") == "Frafald når den gratis periode slutter"
+    assert own.t("sections.retention") == Messages("da").t("sections.retention")
+    good = {"da": {"report.site_title": "{title}: {unit} {site}"}}
+    assert override_problems(good, "config.yaml") == []
+    bad = {"da": {"report.site_titel": "x", "report.site_title": "{title}: {centre}"}, "en": {"text.funnel": "{"}}
+    problems = override_problems(bad, "config.yaml")
+    assert len(problems) == 3
+    assert "messages/da/report.site_titel': no such message" in problems[0]
+    assert "unknown placeholder(s) {centre}" in problems[1] and "{site}" in problems[1]
+    assert "messages/en/text.funnel" in problems[2]

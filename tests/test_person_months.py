@@ -5,6 +5,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DEFAULT_PROJECT_DIR
 
 from analysis.retention.person_months import build_person_months, subsidy_end_bins
 
@@ -76,9 +77,9 @@ def test_merging_unchanged_months_leaves_the_cox_fit_unchanged():
     from analysis.retention.cox import cox_counting_process
     from analysis.retention.person_months import merge_unchanged_months
     from analysis.simulate import select_sites
-    from analysis.simulation.population import default_parameters, simulate_population
+    from analysis.simulation.population import project_parameters, simulate_population
 
-    params = select_sites(default_parameters(), ["assens", "viborg", "helsingoer"], 0.5)
+    params = select_sites(project_parameters(DEFAULT_PROJECT_DIR), ["assens", "viborg", "helsingoer"], 0.5)
     participants, _ = simulate_population(params, seed=7, identities=False)
     lockdowns = [(date(2020, 3, 11), date(2020, 5, 17)), (date(2020, 12, 9), date(2021, 4, 20))]
     rows = build_person_months(participants, params.extraction_date, lockdowns).rows

@@ -13,14 +13,14 @@ from html import unescape
 
 import pandas as pd
 import pytest
-from conftest import DEFAULT_PROJECT, REPO
+from conftest import DEFAULT_PROJECT, DEFAULT_PROJECT_DIR, REPO
 
 from analysis.project import load_project
 from analysis.reports.messages import Messages
 from analysis.reports.site_report import ReportContext, SiteReport
 from analysis.retention.pipeline import fit_retention
 from analysis.simulate import select_sites
-from analysis.simulation.population import default_parameters, simulate_population
+from analysis.simulation.population import project_parameters, simulate_population
 
 MIN_CELL = 5
 TINY = "assens"
@@ -29,7 +29,7 @@ SECTIONS = ["key_figures", "recruitment", "funnel", "retention", "reasons", "out
 
 @pytest.fixture(scope="module")
 def html() -> str:
-    params = select_sites(default_parameters(), [TINY, "viborg", "silkeborg", "helsingoer"], 1.0)
+    params = select_sites(project_parameters(DEFAULT_PROJECT_DIR), [TINY, "viborg", "silkeborg", "helsingoer"], 1.0)
     sites = tuple(dataclasses.replace(s, n=9) if s.site == TINY else s for s in params.sites)
     participants, responses = simulate_population(dataclasses.replace(params, sites=sites), 8, identities=False)
     project = load_project(DEFAULT_PROJECT, REPO)

@@ -5,12 +5,12 @@ import json
 from datetime import date
 
 import pandas as pd
-from conftest import DEFAULT_PROJECT, REPO
+from conftest import DEFAULT_PROJECT, DEFAULT_PROJECT_DIR, REPO
 
 from analysis.project import load_project
 from analysis.retention.pipeline import fit_retention, headline, write_retention
 from analysis.simulate import select_sites
-from analysis.simulation.population import default_parameters, simulate_population
+from analysis.simulation.population import project_parameters, simulate_population
 
 CONFIG = load_project(DEFAULT_PROJECT, REPO).config
 
@@ -20,7 +20,8 @@ def _participants(params, seed=4):
 
 
 def test_all_tables_are_written_and_the_headline_quotes_the_fit(tmp_path):
-    params = select_sites(default_parameters(), ["assens", "viborg", "helsingoer", "jammerbugt"], 1.0)
+    params = select_sites(project_parameters(DEFAULT_PROJECT_DIR), ["assens", "viborg", "helsingoer", "jammerbugt"],
+                          1.0)
     results = fit_retention(_participants(params), CONFIG)
     written = write_retention(results, tmp_path)
     assert {p.name for p in written} == {"primary.parquet", "event_study.parquet", "cox.parquet",
@@ -36,7 +37,7 @@ def test_all_tables_are_written_and_the_headline_quotes_the_fit(tmp_path):
 
 
 def test_same_subsidy_everywhere_gives_a_plain_statement_instead_of_a_number():
-    params = default_parameters()
+    params = project_parameters(DEFAULT_PROJECT_DIR)
     same = tuple(dataclasses.replace(s, subsidy_rules=((date(2019, 1, 1), 6),), subsidy_exception_share=0.0)
                  for s in params.sites)
     results = fit_retention(_participants(dataclasses.replace(params, sites=same)), CONFIG)
@@ -45,7 +46,7 @@ def test_same_subsidy_everywhere_gives_a_plain_statement_instead_of_a_number():
 
 
 def test_a_project_where_no_site_reports_end_status_does_not_crash():
-    participants = _participants(select_sites(default_parameters(), ["assens"], 0.3))
+    participants = _participants(select_sites(project_parameters(DEFAULT_PROJECT_DIR), ["assens"], 0.3))
     results = fit_retention(participants.assign(end_status_reported=False), CONFIG)
     assert results.primary.table.empty and results.summary["events"] == 0
     assert any("site does not report end status" in w for w in results.summary["warnings"])

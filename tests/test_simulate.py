@@ -19,15 +19,12 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from conftest import DEFAULT_PROJECT_DIR
 from openpyxl import load_workbook
 
 from analysis.calendar import add_months
 from analysis.simulate import TRUTH_FILE, main, simulate
-from analysis.simulation.population import (
-    DEFAULT_PROJECT_DIR,
-    default_parameters,
-    simulate_population,
-)
+from analysis.simulation.population import project_parameters, simulate_population
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "data" / "raw" / "motion-paa-recept"
@@ -48,7 +45,7 @@ def codebook() -> dict:
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("raw") / "motion-paa-recept"
-    simulate(out, SEED)
+    simulate(out, DEFAULT_PROJECT_DIR, SEED)
     return out
 
 
@@ -59,7 +56,7 @@ def truth(generated) -> dict:
 
 @pytest.fixture(scope="module")
 def population() -> tuple[pd.DataFrame, pd.DataFrame]:
-    return simulate_population(default_parameters(), SEED)
+    return simulate_population(project_parameters(DEFAULT_PROJECT_DIR), SEED)
 
 
 def read_rows(path: Path) -> list[list[object]]:
@@ -91,22 +88,23 @@ def test_committed_raw_data_is_regenerated_byte_for_byte(generated):
 
 
 def test_cli_subset_and_scale(tmp_path):
-    args = ["--out", str(tmp_path), "--sites", "jammerbugt,assens", "--scale", "0.1", "--seed", "7"]
+    args = ["--project-dir", str(DEFAULT_PROJECT_DIR), "--out", str(tmp_path), "--sites", "jammerbugt,assens",
+            "--scale", "0.1", "--seed", "7"]
     assert main(args) == 0
     record = json.loads((tmp_path / TRUTH_FILE).read_text(encoding="utf-8"))
     assert record["sites"] == ["assens", "jammerbugt"]
     assert {site: c["referred"] for site, c in record["counts"].items()} == {"assens": 21, "jammerbugt": 19}
     assert sorted(p.name for p in (tmp_path / "jammerbugt").iterdir()) == [
         "register.xlsx", "survey_baseline.csv", "survey_end.csv", "survey_followup.csv"]
-    assert main(["--out", str(tmp_path), "--sites", "nowhere"]) == 2
+    assert main(["--project-dir", str(DEFAULT_PROJECT_DIR), "--out", str(tmp_path), "--sites", "nowhere"]) == 2
 
 
 def test_population_is_deterministic_and_identity_free_mode_agrees(population):
     participants, responses = population
-    again, again_responses = simulate_population(default_parameters(), SEED)
+    again, again_responses = simulate_population(project_parameters(DEFAULT_PROJECT_DIR), SEED)
     pd.testing.assert_frame_equal(participants, again)
     pd.testing.assert_frame_equal(responses, again_responses)
-    lean, lean_responses = simulate_population(default_parameters(), SEED, identities=False)
+    lean, lean_responses = simulate_population(project_parameters(DEFAULT_PROJECT_DIR), SEED, identities=False)
     identity = ["participant_id", "cpr", "name", "phone", "email", "remark"]
     pd.testing.assert_frame_equal(participants.drop(columns=identity), lean.drop(columns="participant_id"))
     assert lean_responses["who5_pct"].equals(responses["who5_pct"])
@@ -115,7 +113,7 @@ def test_population_is_deterministic_and_identity_free_mode_agrees(population):
 # ------------------------------------------------------------------------------------ (b) known truth
 def test_programme_size_and_subsidy_design(population):
     participants, _ = population
-    params = default_parameters()
+    params = project_parameters(DEFAULT_PROJECT_DIR)
     assert len(participants) == 2378
     assert participants["site"].nunique() == 9 == len(params.sites)
     subsidised = {s.site for s in params.sites if any(m > 0 for _, m in s.subsidy_rules)}
@@ -148,7 +146,7 @@ def test_active_at_extraction_in_the_eight_reporting_sites_is_near_888(populatio
 
 def test_dates_are_consistent(population):
     p, _ = population
-    extraction = pd.Timestamp(default_parameters().extraction_date)
+    extraction = pd.Timestamp(project_parameters(DEFAULT_PROJECT_DIR).extraction_date)
     assert (p["start_date"].dropna() >= p.loc[p["start_date"].notna(), "referral_date"]).all()
     ended = p[p["end_date"].notna()]
     assert (ended["end_date"] >= ended["start_date"]).all()
@@ -190,7 +188,7 @@ def test_substitute_cpr_numbers_carry_age_sex_and_pseudonym(population):
     assert (age == p["age"]).all() and p["age"].between(18, 80).all()
     assert ((digits.str[9].astype(int) % 2 == 1) == (p["sex"] == "male")).all()
     assert 0.55 <= (p["sex"] == "female").mean() <= 0.65
-    key = default_parameters().pseudonym_key.encode()
+    key = project_parameters(DEFAULT_PROJECT_DIR).pseudonym_key.encode()
     for cpr, pid in zip(p["cpr"][:50], p["participant_id"][:50], strict=True):
         assert pid == hmac.new(key, cpr.replace("-", "").encode(), hashlib.sha256).hexdigest()[:24]
 

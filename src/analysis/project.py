@@ -17,6 +17,7 @@ import yaml
 
 from .codebook import Codebook
 from .errors import ConfigError
+from .reports.messages import override_problems
 
 SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
 RAW_SUFFIXES = (".xlsx", ".csv", ".sav")
@@ -120,6 +121,12 @@ def _cross_checks(name: str, root: Path, config: dict, sites: list[dict], codebo
         problems.append(f"{config_path}: 'project' is '{config.get('project')}' but the folder is '{name}'")
     for site in sorted(set(config.get("subsidy_rules", {})) - site_ids):
         problems.append(f"{config_path}: subsidy_rules names site '{site}', which is not in sites.tsv")
+    problems.extend(override_problems(config.get("messages", {}), str(config_path)))
+    if config.get("compare_by") == "bridging_model":
+        models = {s.get("bridging_model") for s in sites}
+        for value in sorted(set(config.get("compare_labels", {})) - models):
+            problems.append(f"{config_path}: compare_labels names '{value}', which no site of sites.tsv has as "
+                            "bridging_model")
     raw_dir = root / "data" / "raw" / name
     if not raw_dir.is_dir():
         problems.append(f"{raw_dir}: raw data folder is missing")

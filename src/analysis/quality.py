@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from pathlib import Path
 
 import pandas as pd
 
@@ -21,9 +22,12 @@ def eligible_for_wave(participants: pd.DataFrame, wave: str, project: Project) -
 
 def site_quality(project: Project, site: str, participants: pd.DataFrame, responses: pd.DataFrame,
                  ledger: Ledger) -> dict:
-    """Rows read/kept/rejected per file and reason, repairs per rule, missingness, response rate per wave."""
+    """Rows read/kept/rejected per file and reason, repairs per rule, missingness, response rate per wave.
+
+    A wave the site has no export of (not surveyed there) has no response rate: it is left out."""
     rates = {}
-    for wave in project.config["waves"]:
+    surveyed = {Path(file).stem.removeprefix("survey_") for file in ledger.files}
+    for wave in (w for w in project.config["waves"] if w in surveyed):
         eligible = participants[eligible_for_wave(participants, wave, project)]
         answered = responses[responses["wave"] == wave][["participant_id", "enrolment"]].drop_duplicates()
         n_answered = len(answered.merge(eligible[["participant_id", "enrolment"]]))

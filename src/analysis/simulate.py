@@ -1,11 +1,13 @@
 """Write the synthetic raw data of a project, with the truth it was drawn from.
 
-    python -m analysis.simulate --out data/raw/motion-paa-recept [--seed 2019] [--sites assens,jammerbugt]
-                                [--scale 0.1]
+    python -m analysis.simulate --project <name> [--out data/raw/<name>] [--seed N] [--sites a,b] [--scale 0.1]
 
-Writes <out>/<site>/register.xlsx, <out>/<site>/survey_<wave>.csv|xlsx, <out>/_simulation_truth.json (seed,
-true parameters, per-site counts, planted faults) and <out>/README.md. The same arguments give
-byte-identical files: nothing depends on the clock, the machine or the output path.
+The project's folder (config/projects/<name>/, or --project-dir) holds config.yaml, sites.tsv,
+codebook.yaml and simulation.yaml, the simulation parameters (sizes, site effects, associations, export
+styles, seed). Writes <out>/<site>/register.xlsx, <out>/<site>/survey_<wave>.csv|xlsx (surveyed waves
+only), <out>/_simulation_truth.json (seed, true parameters, per-site counts, planted faults) and
+<out>/README.md. The same arguments give byte-identical files: nothing depends on the clock, the machine
+or the output path.
 """
 
 from __future__ import annotations
@@ -23,17 +25,18 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from .project import find_root
 from .simulation.population import (
-    DEFAULT_PROJECT_DIR,
-    PROJECT,
     WAVES,
     SimulationParameters,
-    default_parameters,
+    project_parameters,
+    read_simulation_settings,
+    response_probabilities,
     simulate_population,
 )
 from .simulation.raw_export import FaultPlan, build_site, plant_faults, site_style, write_site
 
-DEFAULT_SEED = 2019
+DEFAULT_SEED = 2019  # when simulation.yaml names none
 TRUTH_FILE = "_simulation_truth.json"
 
 
@@ -86,9 +89,9 @@ def totals(counts: dict) -> dict:
             "active_at_extraction_reporting_sites": sum(counts[s]["active_at_extraction"] for s in reporting)}
 
 
-def command_line(seed: int, sites: list[str] | None, scale: float) -> str:
+def command_line(project: str, seed: int, sites: list[str] | None, scale: float) -> str:
     """The command that regenerates the data into the project's usual folder."""
-    parts = ["python -m analysis.simulate", f"--out data/raw/{PROJECT}", f"--seed {seed}"]
+    parts = ["python -m analysis.simulate", f"--project {project}", f"--seed {seed}"]
     if sites:
         parts.append(f"--sites {','.join(sites)}")
     if scale != 1:
@@ -96,8 +99,8 @@ def command_line(seed: int, sites: list[str] | None, scale: float) -> str:
     return " ".join(parts)
 
 
-def readme_text(command: str, counts: dict, extraction: date) -> str:
-    """README.md of the raw folder, in Danish and English."""
+def readme_text(command: str, counts: dict, extraction: date, unit_plural: dict) -> str:
+    """README.md of the raw folder, in Danish and English (`unit_plural`: what the sites are, per language)."""
     total = totals(counts)
     return f"""# Syntetiske data / Synthetic data
 
@@ -106,14 +109,14 @@ def readme_text(command: str, counts: dict, extraction: date) -> str:
 personer: CPR-numrene er erstatningspersonnumre (dag + 60), telefonnumre begynder med 1, og e-mails bruger
 example-domæner. Fejl er lagt ind med vilje (dubletter, forkerte CPR-numre, stavefejl m.m.) og står i
 `{TRUTH_FILE}` sammen med de sande parametre og antal. Dataudtræksdato: {extraction.isoformat()}.
-{total['referred']} forløb i {len(counts)} kommuner.
+{total['referred']} forløb i {len(counts)} {unit_plural['da']}.
 
 **English.** Every file in this folder is made up. Brobygning's simulator (`src/analysis/simulation/`)
 drew it from a known truth so that the pipeline can be checked against it. No real person appears: CPR
 numbers are substitute numbers (day + 60), phone numbers start with 1 and e-mails use example domains.
 Faults are planted on purpose (duplicates, bad CPR numbers, misspellings and more) and listed in
 `{TRUTH_FILE}` with the true parameters and counts. Extraction date: {extraction.isoformat()}.
-{total['referred']} enrolments in {len(counts)} municipalities.
+{total['referred']} enrolments in {len(counts)} {unit_plural['en']}.
 
 Regenerate (byte-identical) / Genskab:
 
@@ -121,31 +124,34 @@ Regenerate (byte-identical) / Genskab:
 """
 
 
-def simulate(out: Path, seed: int = DEFAULT_SEED, sites: list[str] | None = None, scale: float = 1.0,
-             project_dir: Path = DEFAULT_PROJECT_DIR, params: SimulationParameters | None = None) -> dict:
-    """Draw the truth, write the raw files and the truth record under `out`, and return the record.
-
-    `params` replaces the parameters read from `project_dir` (whose site sheet and codebook still decide
-    the export styles); the benchmark uses it for projects of many sites."""
-    params = select_sites(params or default_parameters(project_dir), sites, scale)
+def simulate(out: Path, project_dir: Path, seed: int | None = None, sites: list[str] | None = None,
+             scale: float = 1.0) -> dict:
+    """Draw the truth of the project in `project_dir`, write the raw files and the truth record under `out`,
+    and return the record. `seed` defaults to the one in the project's simulation.yaml."""
+    settings = read_simulation_settings(project_dir)
+    seed = int(settings.get("seed", DEFAULT_SEED)) if seed is None else seed
+    project = yaml.safe_load((project_dir / "config.yaml").read_text(encoding="utf-8"))["project"]
+    params = select_sites(project_parameters(project_dir), sites, scale)
     participants, responses = simulate_population(params, seed)
     codebook = yaml.safe_load((project_dir / "codebook.yaml").read_text(encoding="utf-8"))
     sheet = {row["site"]: (i, row) for i, row in enumerate(read_site_sheet(project_dir))}
+    surveyed = {wave: response_probabilities(params, wave) > 0 for wave in params.waves}
     rng = np.random.default_rng([seed, 1])  # the export's own stream: its choices never move the truth
     exports = []
-    for spec in params.sites:
+    for k, spec in enumerate(params.sites):
         index, row = sheet[spec.site]
-        style = site_style(index, spec.site, row["survey_coding"])
+        style = site_style(index, row["survey_coding"], settings["sites"][spec.site].get("style"))
+        waves = tuple(wave for wave in params.waves if surveyed[wave][k])
         exports.append(build_site(spec.site, style, spec.reports_end_status,
                                   participants[participants["site"] == spec.site],
-                                  responses[responses["site"] == spec.site], codebook, rng))
+                                  responses[responses["site"] == spec.site], codebook, rng, waves))
     plant_faults(exports, codebook, FaultPlan(), rng, params.extraction_date, set(participants["cpr"]))
     out.mkdir(parents=True, exist_ok=True)
     faults = [fault for export in exports for fault in write_site(export, out)]
     counts = site_counts(params, participants, responses)
     record = {
-        "project": PROJECT, "seed": seed, "scale": scale, "sites": [s.site for s in params.sites],
-        "command": command_line(seed, sites, scale), "parameters": params.to_jsonable(),
+        "project": project, "seed": seed, "scale": scale, "sites": [s.site for s in params.sites],
+        "command": command_line(project, seed, sites, scale), "parameters": params.to_jsonable(),
         "counts": counts, "totals": totals(counts),
         "files": {f"{e.site}/{s.file}": {"data_rows": len(s.rows)} for e in exports for s in e.sheets()},
         "activity_spellings": {e.site: e.activity_spellings(codebook) for e in exports},
@@ -153,7 +159,8 @@ def simulate(out: Path, seed: int = DEFAULT_SEED, sites: list[str] | None = None
         "faults": [f.to_json() for f in faults],
     }
     (out / TRUTH_FILE).write_text(truth_json(record), encoding="utf-8")
-    readme = readme_text(record["command"], counts, params.extraction_date)
+    unit_plural = settings.get("unit_plural", {"da": "enheder", "en": "units"})
+    readme = readme_text(record["command"], counts, params.extraction_date, unit_plural)
     (out / "README.md").write_text(readme, encoding="utf-8")
     return record
 
@@ -167,13 +174,14 @@ def truth_json(record: dict) -> str:
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m analysis.simulate", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--out", required=True, type=Path, help="folder to write, e.g. data/raw/" + PROJECT)
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help=f"random seed (default {DEFAULT_SEED})")
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--project", help="project name: reads config/projects/<name>/, writes data/raw/<name>/")
+    where.add_argument("--project-dir", type=Path,
+                       help="folder with config.yaml, sites.tsv, codebook.yaml and simulation.yaml")
+    parser.add_argument("--out", type=Path, help="folder to write (default: data/raw/<project>)")
+    parser.add_argument("--seed", type=int, help="random seed (default: the one in simulation.yaml)")
     parser.add_argument("--sites", help="comma-separated site ids (default: all sites of the site sheet)")
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every site's size (default 1)")
-    parser.add_argument("--project-dir", type=Path, default=DEFAULT_PROJECT_DIR,
-                        help="folder with config.yaml, sites.tsv and codebook.yaml")
     return parser.parse_args(argv)
 
 
@@ -182,12 +190,18 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     sites = [s.strip() for s in args.sites.split(",") if s.strip()] if args.sites else None
     try:
-        record = simulate(args.out, args.seed, sites, args.scale, args.project_dir)
-    except ValueError as exc:
+        root = find_root() if args.project else None
+        project_dir = root / "config" / "projects" / args.project if args.project else args.project_dir
+        out = args.out
+        if out is None:
+            name = yaml.safe_load((project_dir / "config.yaml").read_text(encoding="utf-8"))["project"]
+            out = (root or find_root(project_dir)) / "data" / "raw" / name
+        record = simulate(out, project_dir, args.seed, sites, args.scale)
+    except (ValueError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     total = record["totals"]
-    print(f"wrote {len(record['files'])} files for {len(record['sites'])} sites to {args.out}: "
+    print(f"wrote {len(record['files'])} files for {len(record['sites'])} sites to {out}: "
           f"{total['referred']} enrolments, {total['active_at_extraction_reporting_sites']} active at "
           f"extraction in the reporting sites, {len(record['faults'])} planted faults")
     return 0

@@ -49,7 +49,8 @@ class _AnswerReader:
         self.missing = ctx.codebook.missing_labels()
         self.lookups: dict[str, dict] = {}  # labelled scales read as labels
         self.points: dict[str, dict] = {}  # number scales' labelled points, read before numbers
-        for column in ANSWER_COLUMNS:
+        asked = ctx.codebook.raw["survey"].get("scale_of", {})
+        for column in (c for c in ANSWER_COLUMNS if c in asked):  # a project need not ask every question
             spec = ctx.codebook.scale(ctx.codebook.scale_of(column))
             if "labels" in spec and "range" in spec:
                 self.points[column] = ctx.codebook.scale_labels(ctx.codebook.scale_of(column))

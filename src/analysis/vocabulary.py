@@ -28,3 +28,5 @@ RESPONSE_DTYPES: dict[str, str] = {
 }
 PARTICIPANT_KEY = ["site", "participant_id", "enrolment"]
 RESPONSE_KEY = ["site", "participant_id", "enrolment", "wave"]
+# The column the reports and the Kaplan-Meier curves group by when a project config names no compare_by.
+DEFAULT_COMPARE_BY = "referral_track"

@@ -46,7 +46,8 @@ def _make_project(root: Path) -> None:
     kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] in SITES]
     (target / "sites.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
     (root / "config" / "config.yaml").write_text(f"project: {PROJECT}\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "analysis.simulate", "--out", str(root / "data" / "raw" / PROJECT),
+    subprocess.run([sys.executable, "-m", "analysis.simulate", "--project-dir", str(target),
+                    "--out", str(root / "data" / "raw" / PROJECT),
                     "--sites", ",".join(SITES), "--scale", "0.15"], check=True, capture_output=True)
 
 

@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import shutil
 from pathlib import Path
 
 import yaml
 
 from ..simulate import simulate
-from ..simulation.population import SimulationParameters, default_parameters, simulate_population
+from ..simulation.population import (
+    SIMULATION_FILE,
+    project_parameters,
+    read_simulation_settings,
+    simulate_population,
+)
 
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_PROJECT = "motion-paa-recept"
@@ -29,13 +33,13 @@ def default_root(root: Path, project: str = DEFAULT_PROJECT) -> str:
     return project
 
 
-def scaled_project(root: Path, n_sites: int, per_site: int) -> tuple[str, SimulationParameters]:
-    """Config, site sheet and codebook of a project of `n_sites` sites of `per_site` enrolments each, in
-    `root`, and the simulator's parameters for it.
+def scaled_project(root: Path, n_sites: int, per_site: int) -> str:
+    """Config, site sheet, codebook and simulation.yaml of a project of `n_sites` sites of `per_site`
+    enrolments each, in `root`; returns its name, 'bench-<n_sites>x<per_site>', selected in config/config.yaml.
 
-    Site k copies the config, site-sheet row and simulation parameters of the default project's site
-    k mod 9, so subsidy rules, bridging models, end-status reporting and survey coding keep the default
-    project's mix. The project is named 'bench-<n_sites>x<per_site>' and selected in config/config.yaml."""
+    Site k copies the config, site-sheet row and simulation settings of the default project's site k mod 9,
+    so subsidy rules, bridging models, end-status reporting, survey coding and export styles keep the
+    default project's mix."""
     project = f"bench-{n_sites}x{per_site}"
     source = REPO / "config" / "projects" / DEFAULT_PROJECT
     target = root / "config" / "projects" / project
@@ -44,38 +48,40 @@ def scaled_project(root: Path, n_sites: int, per_site: int) -> tuple[str, Simula
     with open(source / "sites.tsv", encoding="utf-8", newline="") as handle:
         templates = list(csv.DictReader(handle, delimiter="\t"))
     config = yaml.safe_load((source / "config.yaml").read_text(encoding="utf-8"))
-    base = default_parameters(source)
-    rows, rules, specs = [], {}, []
+    simulation = read_simulation_settings(source)
+    rows, rules, settings = [], {}, {}
     for k in range(n_sites):
         template = templates[k % len(templates)]
         site = f"s{k + 1:03d}"
         rows.append({**template, "site": site, "name": f"{template['name']} {k // len(templates) + 1}"})
         rules[site] = config["subsidy_rules"][template["site"]]
-        specs.append(dataclasses.replace(base.sites[k % len(templates)], site=site, n=per_site))
+        settings[site] = {**simulation["sites"][template["site"]], "n": per_site}
     config.update(project=project, title=f"Benchmark {n_sites} x {per_site}", subsidy_rules=rules)
-    (target / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False),
-                                        encoding="utf-8")
+    simulation["sites"] = settings
+    for name, content in (("config.yaml", config), (SIMULATION_FILE, simulation)):
+        (target / name).write_text(yaml.safe_dump(content, allow_unicode=True, sort_keys=False), encoding="utf-8")
     with open(target / "sites.tsv", "w", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=list(templates[0]), delimiter="\t", lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     _select(root, project)
-    return project, dataclasses.replace(base, sites=tuple(specs))
-
-
-def scaled_root(root: Path, n_sites: int, per_site: int, seed: int = 2019) -> str:
-    """scaled_project() with its raw exports simulated (planted faults included); returns the name."""
-    project, params = scaled_project(root, n_sites, per_site)
-    simulate(root / "data" / "raw" / project, seed, project_dir=root / "config" / "projects" / project,
-             params=params)
     return project
 
 
-def scaled_participants(root: Path, n_sites: int, per_site: int, seed: int = 2019) -> str:
+def scaled_root(root: Path, n_sites: int, per_site: int) -> str:
+    """scaled_project() with its raw exports simulated (planted faults included); returns the name."""
+    project = scaled_project(root, n_sites, per_site)
+    simulate(root / "data" / "raw" / project, root / "config" / "projects" / project)
+    return project
+
+
+def scaled_participants(root: Path, n_sites: int, per_site: int) -> str:
     """scaled_project() with the true participants table written where the pool step would write it, for
     benchmarking the model step alone; returns the project name."""
-    project, params = scaled_project(root, n_sites, per_site)
-    participants, _ = simulate_population(params, seed, identities=False)
+    project = scaled_project(root, n_sites, per_site)
+    params = project_parameters(root / "config" / "projects" / project)
+    participants, _ = simulate_population(params, int(read_simulation_settings(root / "config" / "projects" / project)
+                                                       .get("seed", 2019)), identities=False)
     for spec in params.sites:  # a project has its raw folders, even where nothing reads them
         (root / "data" / "raw" / project / spec.site).mkdir(parents=True)
     processed = root / "data" / "processed" / project

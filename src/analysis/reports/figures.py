@@ -19,9 +19,11 @@ from .messages import Messages  # noqa: E402
 
 TRACK_COLOURS = {"health": "#0072B2", "employment": "#E69F00", "self": "#009E73", "other": "#CC79A7",
                  "all": "#333333"}
+OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")
 POOLED_COLOUR = "#999999"
 FIGURE_SIZE = (7.2, 3.8)  # inches: fits an A4 page with margins at 100 % zoom
 RATIO_TICKS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
+WIDE_RATIO_TICKS = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]  # when the range spans > 1.5 decades
 
 
 def use_report_style() -> None:
@@ -31,10 +33,18 @@ def use_report_style() -> None:
                          "axes.titleweight": "bold", "figure.autolayout": True})
 
 
-def _ratio_axis(axis, limits: tuple[float, float], messages: Messages) -> None:
-    """A log-scaled ratio axis with readable ticks (0,5 1,0 2,0 ...) inside the data's range."""
+def _ratio_axis(axis, limits: tuple[float, float], messages: Messages,
+                data: tuple[float, float] | None = None) -> None:
+    """A log-scaled ratio axis with readable ticks (0,5 1,0 2,0 ...) inside the data's range. When the
+    data (lowest and highest ratio shown) span more than 1.5 decades, fewer ticks spread over them."""
     axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
     low, high = min(limits[0], 0.9), max(limits[1], 1.1)
+    if data is not None and min(data[0], 0.9) > 0 and np.log10(max(data[1], 1.1) / min(data[0], 0.9)) > 1.5:
+        low, high = min(data[0], 0.9), max(data[1], 1.1)
+        ticks = [t for t in WIDE_RATIO_TICKS if low * 0.95 <= t <= high * 1.05]
+        axis.set_ticks(ticks, [messages.number(t, 2 if t < 0.1 else 1 if t < 1 else 0) for t in ticks])
+        axis.set_minor_formatter(lambda value, _: "")
+        return
     ticks = [t for t in RATIO_TICKS if low * 0.95 <= t <= high * 1.05]
     axis.set_ticks(ticks, [messages.number(t, 2 if t < 0.5 or t == 0.75 else 1) for t in ticks])
     axis.set_minor_formatter(lambda value, _: "")
@@ -55,18 +65,31 @@ def _step(ax, curve: pd.DataFrame, colour: str, label: str, band: bool = False, 
         ax.fill_between(times, lower, upper, step="post", color=colour, alpha=0.15, linewidth=0)
 
 
-def retention_figure(km: pd.DataFrame, scope: str, messages: Messages, min_cell: int, max_months: float = 36):
-    """Kaplan-Meier retention of one scope by track, over the curve of all sites (grey band)."""
+def group_colours(values: list[str]) -> dict[str, str]:
+    """One colour per group: the track colours for referral tracks, else Okabe-Ito in the given order."""
+    if set(values) <= set(TRACK_COLOURS):
+        return {v: TRACK_COLOURS[v] for v in values}
+    return {v: OKABE_ITO[i % len(OKABE_ITO)] for i, v in enumerate(values)}
+
+
+def retention_figure(km: pd.DataFrame, scope: str, messages: Messages, min_cell: int, max_months: float = 36,
+                     groups: dict[str, str] | None = None):
+    """Kaplan-Meier retention of one scope by group, over the curve of all sites (grey band).
+
+    `groups` maps each group value to its label, in drawing order (default: the referral tracks)."""
+    if groups is None:
+        groups = {track: messages.t(f"tracks.{track}") for track in TRACK_COLOURS}
     fig, ax = plt.subplots()
     pooled = km[(km["scope"] == "all sites") & (km["group"] == "all")].reset_index(drop=True)
     _step(ax, _until_min_at_risk(pooled, min_cell), POOLED_COLOUR, messages.t("labels.all_sites"), band=True,
           linewidth=1.5, linestyle="--")
     mine = km[(km["scope"] == scope) & (km["group"] != "all")]
-    for track, colour in TRACK_COLOURS.items():
-        curve = mine[mine["group"] == track].reset_index(drop=True)
+    colours = group_colours(list(groups))
+    for group, label in groups.items():
+        curve = mine[mine["group"] == group].reset_index(drop=True)
         curve = _until_min_at_risk(curve, min_cell)
         if len(curve):
-            _step(ax, curve, colour, messages.t(f"tracks.{track}"), linewidth=2)
+            _step(ax, curve, colours[group], label, linewidth=2)
     ax.set_xlim(0, max_months)
     ax.set_ylim(0, 1.02)
     ax.set_xlabel(messages.t("labels.month"))
@@ -95,7 +118,7 @@ def event_study_figure(table: pd.DataFrame, messages: Messages):
                                                rows["ci_upper"] - rows["hazard_ratio"]],
                 fmt="none", ecolor="#555555", capsize=3)
     ax.scatter(x, rows["hazard_ratio"], c=colours, s=45, zorder=3)
-    _ratio_axis(ax.yaxis, ax.get_ylim(), messages)
+    _ratio_axis(ax.yaxis, ax.get_ylim(), messages, (rows["ci_lower"].min(), rows["ci_upper"].max()))
     ax.set_xticks(x, rows["bin"])
     ax.set_xlabel(messages.t("labels.months_from_end"))
     ax.set_ylabel(messages.t("labels.hazard_ratio"))
@@ -119,7 +142,8 @@ def caterpillar_figure(effects: pd.DataFrame, site_names: dict[str, str], highli
     ax.set_yticks(y, labels)
     for tick, site in zip(ax.get_yticklabels(), rows["site"], strict=True):
         tick.set_fontweight("bold" if site == highlight else "normal")
-    _ratio_axis(ax.xaxis, ax.get_xlim(), messages)
+    lowest = rows[["raw_ci_lower", "shrunken_ci_lower"]].min().min()
+    _ratio_axis(ax.xaxis, ax.get_xlim(), messages, (lowest, rows[["raw_ci_upper", "shrunken_ci_upper"]].max().max()))
     ax.set_xlabel(messages.t("labels.hazard_ratio"))
     ax.legend(loc="lower right", fontsize=9)
     return fig

@@ -2,11 +2,14 @@
 
 Notebooks never branch on the language: they ask a Messages object for a key and get the text in the
 project's language, with numbers formatted the way that language writes them (Danish: 1.234,5).
+A project may replace single messages in its config (`messages: {da: {key: text}}`), e.g. to call its
+subsidy a free period; `override_problems` checks such replacements before any job starts.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 
@@ -36,20 +39,57 @@ def format_percent(share: float, language: str, decimals: int = 0) -> str:
     return f"{format_number(100 * share, language, decimals)} %"
 
 
+def _lookup(language: str, key: str) -> str:
+    node: object = _catalogue(language)
+    for part in key.split("."):
+        if not isinstance(node, dict) or part not in node:
+            raise KeyError(f"message '{key}' is missing from the {language} catalogue")
+        node = node[part]
+    return str(node)
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+def override_problems(overrides: dict, where: str) -> list[str]:
+    """Problems with a project's message replacements ({language: {key: text}}): every key must exist in
+    the catalogue, and a replacement may use only the placeholders the catalogue's text offers."""
+    problems = []
+    for language, texts in (overrides or {}).items():
+        for key, text in (texts or {}).items():
+            try:
+                offered = _placeholders(_lookup(language, key))
+            except (KeyError, ValueError):
+                problems.append(f"{where}: at 'messages/{language}/{key}': no such message in the catalogue "
+                                f"(src/analysis/reports/messages/{language}.yaml)")
+                continue
+            try:
+                used = _placeholders(str(text))
+            except ValueError as exc:
+                problems.append(f"{where}: at 'messages/{language}/{key}': {exc}")
+                continue
+            if used - offered:
+                problems.append(f"{where}: at 'messages/{language}/{key}': unknown placeholder(s) "
+                                f"{', '.join('{' + u + '}' for u in sorted(used - offered))}; this message offers "
+                                f"{', '.join('{' + o + '}' for o in sorted(offered)) or 'none'}")
+    return problems
+
+
 @dataclass(frozen=True)
 class Messages:
-    """Text of one language. `t('sections.retention')`, `t('text.key_figures', referred=...)`."""
+    """Text of one language. `t('sections.retention')`, `t('text.key_figures', referred=...)`.
+
+    `overrides` (dotted key -> text) replace catalogue entries: a project's own wording."""
 
     language: str
+    overrides: dict[str, str] = field(default_factory=dict)
 
     def t(self, key: str, **values: object) -> str:
-        """The text at a dotted key, with {placeholders} filled. KeyError names a missing key."""
-        node: object = _catalogue(self.language)
-        for part in key.split("."):
-            if not isinstance(node, dict) or part not in node:
-                raise KeyError(f"message '{key}' is missing from the {self.language} catalogue")
-            node = node[part]
-        return str(node).format(**values) if values else str(node)
+        """The text at a dotted key (the project's own where it has one), with {placeholders} filled.
+        KeyError names a missing key."""
+        text = self.overrides[key] if key in self.overrides else _lookup(self.language, key)
+        return text.format(**values) if values else text
 
     def number(self, value: float, decimals: int = 0) -> str:
         return format_number(value, self.language, decimals)

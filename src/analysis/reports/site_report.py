@@ -17,6 +17,7 @@ import pandas as pd
 from ..project import Project, load_project, site_raw_files
 from ..pseudonym import load_key
 from ..retention.km import ALL_SITES
+from ..vocabulary import DEFAULT_COMPARE_BY, REFERRAL_TRACKS
 from . import figures, render, site_tables
 from .disclosure import suppress_share, suppress_table
 from .messages import Messages
@@ -49,6 +50,62 @@ class ReportContext:
     def unit(self) -> str:
         return self.project.config["unit_label"][self.messages.language]
 
+    # ------------------------------------------------------------------ the groups the reports compare
+    @property
+    def compare_by(self) -> str:
+        """The column the reports compare groups by (config `compare_by`; referral track by default)."""
+        return self.project.config.get("compare_by", DEFAULT_COMPARE_BY)
+
+    @property
+    def compares_groups(self) -> bool:
+        """Whether the config asks for a comparison of groups (adds the groups section to the reports)."""
+        return "compare_by" in self.project.config
+
+    @property
+    def group_header(self) -> str:
+        return self.messages.t(f"compare.{self.compare_by}")
+
+    def group_label(self, value: str) -> str:
+        """A group's name in the report language: catalogue words for tracks and team types, else the
+        config's compare_labels, else the value as written. 'all' is the total, 'other' merged small groups."""
+        t = self.messages.t
+        if value == "all":
+            return t("tracks.all")
+        if self.compare_by == "referral_track":
+            return t(f"tracks.{value}")
+        if self.compare_by == "team_type" and value in ("existing", "new"):
+            return t(f"team_types.{value}")
+        labels = self.project.config.get("compare_labels", {})
+        if value in labels:
+            return labels[value][self.messages.language]
+        return t("labels.other_groups") if value == "other" else str(value)
+
+    def group_order(self, values) -> list[str]:
+        """Groups in report order: tracks and team types in their usual order, other groups in the order of
+        compare_labels, then alphabetically."""
+        values = set(values)
+        fixed = {"referral_track": REFERRAL_TRACKS, "team_type": ["existing", "new"]}.get(
+            self.compare_by, list(self.project.config.get("compare_labels", {})))
+        return [v for v in fixed if v in values] + sorted(values - set(fixed))
+
+    def groups_of_site(self, site: str) -> list[str]:
+        """The compare_by values among a site's enrolments, in report order."""
+        people = self.participants[self.participants["site"] == site]
+        return self.group_order(people[self.compare_by].dropna().astype(str).unique())
+
+    @property
+    def groups_are_sites(self) -> bool:
+        """True when every site belongs to exactly one group (e.g. one bridging model per site)."""
+        return all(len(self.groups_of_site(s)) <= 1 for s in self.project.site_ids)
+
+    def site_label(self, site: str) -> str:
+        """The site's name, with its group when each site belongs to one group ('Amager (Amager model)')."""
+        name = self.site_name(site)
+        groups = self.groups_of_site(site)
+        if self.compares_groups and self.groups_are_sites and groups:
+            return f"{name} ({self.group_label(groups[0])})"
+        return name
+
 
 def load_context(project: str, root: str | Path | None = None) -> ReportContext:
     """Read a project's processed data and model results for reporting."""
@@ -57,8 +114,10 @@ def load_context(project: str, root: str | Path | None = None) -> ReportContext:
     models = {name: pd.read_parquet(processed / "models" / f"{name}.parquet") for name in MODEL_TABLES}
     quality = {site: json.loads((processed / "sites" / site / "quality.json").read_text(encoding="utf-8"))
                for site in spec.site_ids}
+    language = spec.config["language"]
     return ReportContext(
-        project=spec, messages=Messages(spec.config["language"]), min_cell=int(spec.config["min_cell"]),
+        project=spec, messages=Messages(language, spec.config.get("messages", {}).get(language, {})),
+        min_cell=int(spec.config["min_cell"]),
         participants=pd.read_parquet(processed / "participants.parquet"),
         responses=pd.read_parquet(processed / "responses.parquet"), models=models,
         model_summary=json.loads((processed / "models" / "summary.json").read_text(encoding="utf-8")),
@@ -92,7 +151,8 @@ class ReportSections:
         shown = suppress_table(frame, self.ctx.min_cell, margins=True).display(
             marker=self.ctx.marker, number=self.ctx.messages.number, total_label="total")
         labels = [self.t(f"{label_key}.{i}") if label_key and i != "total" else
-                  (self.t("tracks.all") if i == "total" else str(i)) for i in shown.index]
+                  (self.t("tracks.all") if i == "total" else self.t("labels.not_recorded") if i == "unknown"
+                   else str(i)) for i in shown.index]
         return shown.set_axis(labels).rename_axis(header).reset_index()
 
     def subsidy(self) -> list:
@@ -100,9 +160,10 @@ class ReportSections:
         post = primary[(primary["term"] == "post_subsidy") & (primary["se_type"] == "clustered")]
         out = [render.heading(self.t("sections.subsidy"))]
         if post.empty or not bool(post.iloc[0]["identified"]):
-            reasons = [c["message"] for c in self.ctx.model_summary["primary"]["identification"]
-                       if not c["identified"]] or self.ctx.model_summary["warnings"][:1]
-            return out + [render.paragraph(self.t("text.subsidy_not_identified", reason=" ".join(reasons)))]
+            checks = self.ctx.model_summary["primary"]["identification"]
+            key = "text.subsidy_not_identified" if any(not c["identified"] for c in checks) else \
+                "text.subsidy_not_estimated"
+            return out + [render.paragraph(self.t(key))]
         row, n = post.iloc[0], self.ctx.messages.number
         out.append(render.paragraph(self.t("text.subsidy_effect", hr=n(row["hazard_ratio"], 2),
                                            lower=n(row["ci_lower"], 2), upper=n(row["ci_upper"], 2))))
@@ -114,11 +175,14 @@ class ReportSections:
     def outcomes(self) -> list:
         """Means per wave with the number answering, and paired changes from start with 95 % CIs.
         A mean or change resting on fewer than min_cell answers is hidden."""
+        waves = self.surveyed_waves()
+        if not waves:
+            return [render.heading(self.t("sections.outcomes")), render.paragraph(self.t("text.not_surveyed"))]
         means = site_tables.outcome_means(self.answers)
         changes = site_tables.outcome_changes(self.answers)
-        waves = self.ctx.project.config["waves"]
+        asked = [m for m in site_tables.MEASURES if self.ctx.responses[m].notna().any()]
         level, change = [], []
-        for measure in site_tables.MEASURES:
+        for measure in asked:
             level_row = {self.t("labels.measure"): self.t(f"measures.{measure}")}
             change_row = dict(level_row)
             for wave in waves:
@@ -129,15 +193,26 @@ class ReportSections:
                     change_row[self.t("labels.change_to", wave=self.t(f"waves.{wave}").lower())] = self._estimate(hit)
             level.append(level_row)
             change.append(change_row)
-        return [render.heading(self.t("sections.outcomes")), render.paragraph(self.t("text.outcomes")),
-                render.table(pd.DataFrame(level)), render.table(pd.DataFrame(change)),
-                render.paragraph(self.t("text.who_answered")), *self._who_answered()]
+        tables = [render.table(pd.DataFrame(level))]
+        if "baseline" in waves and len(waves) > 1:  # changes need a baseline and a later wave
+            tables.append(render.table(pd.DataFrame(change)))
+        return [render.heading(self.t("sections.outcomes")),
+                render.paragraph(self.t("text.outcomes" if len(tables) > 1 else "text.outcomes_levels")),
+                *tables, render.paragraph(self.t("text.who_answered")), *self._who_answered(waves)]
 
-    def _who_answered(self) -> list:
-        """Per wave: answered / did not answer among those still active, stopped and never started."""
+    def surveyed_waves(self) -> list[str]:
+        """The config's waves that at least one of these sites surveyed (had an export of)."""
+        sites = set(self.people["site"])
+        return [w for w in self.ctx.project.config["waves"]
+                if any(w in self.ctx.quality[s]["response_rate"] for s in sites)]
+
+    def _who_answered(self, waves: list[str]) -> list:
+        """Per wave: answered / did not answer among those still active, stopped and never started, in the
+        sites that surveyed the wave."""
         out = []
-        for wave in self.ctx.project.config["waves"]:
-            table = site_tables.response_by_status(self.people, self.answers, wave)
+        for wave in waves:
+            asked = [s for s in set(self.people["site"]) if wave in self.ctx.quality[s]["response_rate"]]
+            table = site_tables.response_by_status(self.people[self.people["site"].isin(asked)], self.answers, wave)
             table = table.reindex(columns=[True, False], fill_value=0)
             table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
             shown = suppress_table(table, self.ctx.min_cell, margins=True).display(
@@ -164,15 +239,57 @@ class ReportSections:
         at = self.ctx.models["retention_at"]
         rows = at[at["scope"] == scope]
         table = {}
-        order = {g: i for i, g in enumerate(["all", "health", "employment", "self", "other"])}
+        order = {g: i for i, g in enumerate(["all", *self.ctx.group_order(set(rows["group"]) - {"all"})])}
         for group, group_rows in sorted(rows.groupby("group", sort=False), key=lambda item: order.get(item[0], 99)):
             cells = {}
             for _, row in group_rows.iterrows():
                 ok = row["n_risk"] >= self.ctx.min_cell and pd.notna(row["survival"])
                 cells[self.t("labels.months_after_start", months=int(row["time"]))] = (
                     self.ctx.messages.percent(row["survival"]) if ok else self.ctx.marker)
-            table[self.t(f"tracks.{group}")] = cells
-        return pd.DataFrame(table).T.rename_axis(self.t("labels.track")).reset_index()
+            table[self.ctx.group_label(group)] = cells
+        frame = pd.DataFrame(table).T
+        if len(frame) == 2 and frame.iloc[0].equals(frame.iloc[1]):  # one group: the total says it all
+            frame = frame.iloc[:1]
+        return frame.rename_axis(self.ctx.group_header).reset_index()
+
+    def groups(self, with_retention: bool = False) -> list:
+        """Seed 001's question when the config sets `compare_by`: per group across all sites, how many were
+        referred, started in an association and were still active at course end and follow-up (each with
+        its share), and, with_retention, the share still active 3, 6 and 12 months after starting.
+        Nothing without `compare_by`."""
+        if not self.ctx.compares_groups:
+            return []
+        config, by = self.ctx.project.config, self.ctx.compare_by
+        table = site_tables.funnel(self.ctx.participants, config, by=by)
+        table = table.reindex([*self.ctx.group_order(set(table.index) - {"all"}), "all"])
+        pairs = [("referred", None), ("started", "referred"), ("active_course_end", "eligible_course_end"),
+                 ("active_followup", "eligible_followup")]
+        rows = []
+        for group, row in table.iterrows():
+            cells = {self.ctx.group_header: self.ctx.group_label(group)}
+            if self.ctx.groups_are_sites and group != "all":
+                cells[self.t("labels.sites")] = ", ".join(
+                    self.ctx.site_name(s) for s in self.ctx.project.site_ids if self.ctx.groups_of_site(s) == [group])
+            for stage, base in pairs:
+                cells[self.t(f"labels.{stage}")] = self._count_share(row[stage], row[base] if base else None)
+            rows.append(cells)
+        out = [render.heading(self.t("sections.groups", group=self.ctx.group_header.lower())),
+               render.paragraph(self.t("text.groups", group=self.ctx.group_header.lower())),
+               render.table(pd.DataFrame(rows))]
+        if with_retention:
+            out += [render.paragraph(self.t("text.groups_retention")), render.table(self._retention_table(ALL_SITES))]
+        return out
+
+    def _count_share(self, count: float, base: float | None) -> str:
+        """'12 (34 %)': a count and its share of `base`, the share hidden with the count or when it tells
+        about a small complement."""
+        shown = self._count(count, base)
+        if base is None or pd.isna(count) or shown == self.ctx.marker or not base:
+            return shown
+        if suppress_share(count, base, self.ctx.min_cell, suppress_zeros=False):
+            return shown
+        share = self.ctx.messages.percent(count / base).replace(" ", "\u00a0")  # keep '60 %' on one line
+        return self.t("labels.count_share", count=shown, share=share)
 
     def methods(self) -> list:
         return [render.heading(self.t("sections.methods")), render.paragraph(self.t("text.methods"))]
@@ -232,13 +349,15 @@ class SiteReport(ReportSections):
                                           "team_types", self.t("labels.team_type")))]
 
     def funnel(self) -> list:
-        table = self._safe_funnel(site_tables.funnel(self.people, self.ctx.project.config))
+        table = self._safe_funnel(site_tables.funnel(self.people, self.ctx.project.config, by=self.ctx.compare_by))
+        if len(table) == 2 and table.iloc[0].equals(table.iloc[1]):  # one group: the total says it all
+            table = table.loc[["all"]]
         stages = ["referred", "started", "active_course_end", "active_followup"]
         shown = table[stages].map(lambda v: self._count(v) if pd.notna(v) else self.t("report.not_reported"))
-        shown.index = [self.t(f"tracks.{t}") for t in shown.index]
+        shown.index = [self.ctx.group_label(g) for g in shown.index]
         shown.columns = [self.t(f"labels.{s}") for s in stages]
         out = [render.heading(self.t("sections.funnel")), render.paragraph(self.t("text.funnel")),
-               render.table(shown.rename_axis(self.t("labels.track")).reset_index())]
+               render.table(shown.rename_axis(self.ctx.group_header).reset_index())]
         if "all" in table.index and (table.loc["all", ["referred", "started"]] >= self.ctx.min_cell).all():
             out.append(_show(figures.funnel_figure(table.loc["all"], self.ctx.messages)))
         return out
@@ -276,8 +395,9 @@ class SiteReport(ReportSections):
         if not self.reports_status:
             return out + [render.paragraph(self.t("report.not_reported"))]
         km = self.ctx.models["km"]
+        groups = {g: self.ctx.group_label(g) for g in self.ctx.groups_of_site(self.site)}
         out += [render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-                _show(figures.retention_figure(km, self.site, self.ctx.messages, self.ctx.min_cell)),
+                _show(figures.retention_figure(km, self.site, self.ctx.messages, self.ctx.min_cell, groups=groups)),
                 render.paragraph(self.t("text.retention_at")),
                 render.table(self._retention_table(self.site))]
         return out
@@ -292,7 +412,7 @@ class SiteReport(ReportSections):
 
     def comparison(self) -> list:
         effects = self.ctx.models["site_effects"]
-        names = {s: self.ctx.site_name(s) for s in self.ctx.project.site_ids}
+        names = {s: self.ctx.site_label(s) for s in self.ctx.project.site_ids}
         out = [render.heading(self.t("sections.comparison")), render.paragraph(self.t("text.comparison"))]
         if effects["shrunken_hr"].notna().sum() >= 2:
             out.append(_show(figures.caterpillar_figure(effects, names, self.site, self.ctx.messages)))
@@ -316,7 +436,7 @@ class SiteReport(ReportSections):
                render.table(files)]
         if not reasons.empty:
             out += [render.paragraph(self.t("text.rejections")), render.table(reasons)]
-        return out + [render.table(rates)]
+        return out + ([render.table(rates)] if not rates.empty else [])
 
     def footer(self, parameters: dict) -> list:
         return self._footer(site_raw_files(self.ctx.project, self.site), parameters)

@@ -34,15 +34,17 @@ class SummaryReport(ReportSections):
         return [render.heading(self.t("sections.key_figures")), render.paragraph(text)]
 
     def retention(self) -> list:
+        km = self.ctx.models["km"]
+        present = set(km.loc[(km["scope"] == ALL_SITES) & (km["group"] != "all"), "group"])
+        groups = {g: self.ctx.group_label(g) for g in self.ctx.group_order(present)}
         return [render.heading(self.t("sections.retention")),
                 render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-                _show(figures.retention_figure(self.ctx.models["km"], ALL_SITES, self.ctx.messages,
-                                               self.ctx.min_cell)),
+                _show(figures.retention_figure(km, ALL_SITES, self.ctx.messages, self.ctx.min_cell, groups=groups)),
                 render.paragraph(self.t("text.retention_at")), render.table(self._retention_table(ALL_SITES))]
 
     def comparison(self) -> list:
         effects = self.ctx.models["site_effects"]
-        names = {s: self.ctx.site_name(s) for s in self.ctx.project.site_ids}
+        names = {s: self.ctx.site_label(s) for s in self.ctx.project.site_ids}
         out = [render.heading(self.t("sections.comparison")), render.paragraph(self.t("text.comparison"))]
         if effects["shrunken_hr"].notna().sum() >= 2:
             out.append(_show(figures.caterpillar_figure(effects, names, None, self.ctx.messages)))
@@ -55,8 +57,10 @@ class SummaryReport(ReportSections):
             row = {self.t("labels.site"): self.ctx.site_name(site), self.t("labels.read"): quality["totals"]["read"],
                    self.t("labels.kept"): quality["totals"]["kept"],
                    self.t("labels.rejected"): quality["totals"]["rejected"]}
-            for wave, v in quality["response_rate"].items():
-                row[f"{self.t('labels.response_rate')}: {self.t(f'waves.{wave}')}"] = self._response_rate(v)
+            for wave in self.ctx.project.config["waves"]:
+                v = quality["response_rate"].get(wave)
+                row[f"{self.t('labels.response_rate')}: {self.t(f'waves.{wave}')}"] = (
+                    self._response_rate(v) if v is not None else self.t("report.not_surveyed"))
             rows.append(row)
         return [render.heading(self.t("sections.quality")), render.paragraph(self.t("text.quality")),
                 render.table(pd.DataFrame(rows))]

@@ -2,8 +2,9 @@
 
 Outputs (data/processed/<project>/models/): primary.parquet (the subsidy-end effect and covariates),
 event_study.parquet, cox.parquet (robustness check), site_effects.parquet, km.parquet (Kaplan-Meier curves by
-scope and track), retention_at.parquet (retention at fixed months) and summary.json (sample sizes, what was
-left out and why, identification, warnings). Report notebooks read only these files.
+scope and by the config's `compare_by` groups, referral track by default), retention_at.parquet (retention
+at fixed months) and summary.json (sample sizes, what was left out and why, identification, warnings).
+Report notebooks read only these files.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import outputs
+from ..vocabulary import DEFAULT_COMPARE_BY
 from .cox import cox_counting_process
 from .hazard import HazardFit, fit_discrete_hazard, fit_event_study
 from .km import ALL_SITES, AT_COLUMNS, kaplan_meier, survival_at
@@ -97,7 +99,7 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
     cox = cox_robustness(rows, covariates) if rows["event"].sum() else pd.DataFrame()
     sites = site_effects(rows, [*covariates, "post_subsidy"] if primary.identified else covariates)
     durations = enrolment_durations(participants, extraction).rows
-    km = kaplan_meier_by_scope(durations)
+    km = kaplan_meier_by_scope(durations, config.get("compare_by", DEFAULT_COMPARE_BY))
     summary = {
         "enrolments": int(len(participants)),
         "excluded": built.excluded,

@@ -5,7 +5,8 @@ project (same design, fresh randomness per seed) and reports, for the post-subsi
 bias, the spread of the estimates, the average standard error and the share of 95 % intervals that cover
 the truth — with clustered (t(G-1)) and with naive standard errors.
 
-    python -m analysis.retention.validation --replicates 200 --first-seed 1000 --jobs 2
+    python -m analysis.retention.validation --project-dir config/projects/<project> --replicates 200 \
+        --first-seed 1000 --jobs 2
 """
 
 from __future__ import annotations
@@ -14,12 +15,13 @@ import argparse
 import json
 import sys
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ..simulate import select_sites
-from ..simulation.population import SimulationParameters, default_parameters, simulate_population
+from ..simulation.population import SimulationParameters, project_parameters, simulate_population
 from .hazard import fit_discrete_hazard
 from .person_months import build_person_months
 
@@ -56,9 +58,11 @@ def summarise(replicates: pd.DataFrame, truth: float) -> dict:
     return summary
 
 
-def run_study(replicates: int, first_seed: int, jobs: int = 1, scale: float = 1.0) -> tuple[pd.DataFrame, dict]:
-    """Fit `replicates` replicates with seeds first_seed, first_seed+1, ...; return them and the summary."""
-    params = select_sites(default_parameters(), None, scale)
+def run_study(project_dir: str | Path, replicates: int, first_seed: int, jobs: int = 1,
+              scale: float = 1.0) -> tuple[pd.DataFrame, dict]:
+    """Fit `replicates` replicates of the project's simulated world (its simulation.yaml) with seeds
+    first_seed, first_seed+1, ...; return them and the summary."""
+    params = select_sites(project_parameters(project_dir), None, scale)
     seeds = range(first_seed, first_seed + replicates)
     if jobs > 1:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
@@ -71,13 +75,15 @@ def run_study(replicates: int, first_seed: int, jobs: int = 1, scale: float = 1.
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--project-dir", required=True, type=Path,
+                        help="project folder whose simulation.yaml describes the simulated world")
     parser.add_argument("--replicates", type=int, default=200)
     parser.add_argument("--first-seed", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--scale", type=float, default=1.0, help="multiply every site's size")
     parser.add_argument("--out", help="write the per-replicate table here (CSV)")
     args = parser.parse_args(argv)
-    table, summary = run_study(args.replicates, args.first_seed, args.jobs, args.scale)
+    table, summary = run_study(args.project_dir, args.replicates, args.first_seed, args.jobs, args.scale)
     if args.out:
         table.to_csv(args.out, index=False)
     print(json.dumps(summary, indent=2))

@@ -1,6 +1,6 @@
 """Synthetic data for Brobygning: a known truth (population) and the messy raw files it would leave behind
 (raw_export). The command line entry point is `python -m analysis.simulate`."""
 
-from .population import SimulationParameters, SiteSpec, default_parameters, simulate_population
+from .population import SimulationParameters, SiteSpec, project_parameters, simulate_population
 
-__all__ = ["SimulationParameters", "SiteSpec", "default_parameters", "simulate_population"]
+__all__ = ["SimulationParameters", "SiteSpec", "project_parameters", "simulate_population"]

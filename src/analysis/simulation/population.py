@@ -36,8 +36,7 @@ from ..pseudonym import PSEUDONYM_HEX_DIGITS
 from ..vocabulary import DROPOUT_REASONS, PARTICIPANT_DTYPES, RESPONSE_DTYPES, WAVES, WHO5_ITEMS
 
 TRACKS = ("health", "employment", "self", "other")
-PROJECT = "motion-paa-recept"
-DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[3] / "config" / "projects" / PROJECT
+SIMULATION_FILE = "simulation.yaml"  # a project's simulation parameters, beside its config.yaml
 
 PARTICIPANT_COLUMNS = PARTICIPANT_DTYPES
 RESPONSE_COLUMNS = RESPONSE_DTYPES
@@ -56,6 +55,12 @@ class SiteSpec:
     association with the activities it offers; the first association takes 60 % of the enrolments.
     `subsidy_exception_share` is the share whose register records an individual plan that differs from the
     rule (only sensible where the register has a subsidy column).
+
+    `teams` (association, activity, started) fixes exactly how many enrolments start on each team; when
+    given, exactly that many of the site's enrolments start (drawn with the track's start probability as
+    weight), each on one team, and those who never start have no association. `start_delay_days` and
+    `response_probability` (per wave) override the programme-wide values for this site; a wave with
+    response probability 0 is not surveyed at the site (no export is written).
     """
 
     site: str
@@ -67,6 +72,9 @@ class SiteSpec:
     bridging_model: str = "brobygger"
     associations: tuple[tuple[str, tuple[str, ...]], ...] = (("Forening", ("Gymnastik",)),)
     subsidy_exception_share: float = 0.0
+    teams: tuple[tuple[str, str, int], ...] = ()
+    start_delay_days: tuple[int, int] | None = None
+    response_probability: dict[str, float] | None = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +105,7 @@ class SimulationParameters:
     last_contact_window_days: int = 60
     course_weeks: int = 12
     followup_months: int = 12
+    waves: tuple[str, ...] = tuple(WAVES)
     wave_window_days: dict[str, int] = field(default_factory=lambda: {
         "baseline": 14, "end": 21, "followup": 30})
     response_probability: dict[str, float] = field(default_factory=lambda: {
@@ -138,80 +147,90 @@ def declining_baseline(level: float, slope: float, months: int = 60) -> tuple[fl
     return tuple(round(level + slope * log(m), 6) for m in range(1, months + 1))
 
 
-# Calibrated so that ~888 enrolments of the 8 reporting sites are still active at 2023-12-31 (see
-# tests/test_simulate.py); slope gives a first-month hazard about 5x that of month 24.
-BASELINE_LEVEL = -2.92
-BASELINE_SLOPE = -0.5
-
-# What the config files do not say: size, referral mix, site effect and the associations' activities.
-_SITE_DEFAULTS: dict[str, dict] = {
-    "assens": {"n": 212, "track_mix": (0.56, 0.28, 0.14, 0.02), "site_effect": 0.00,
-               "associations": (("Assens Svømmeklub", ("Svømning",)),
-                                ("Assens Gymnastikforening", ("Gymnastik",))),
-               "subsidy_exception_share": 0.04},
-    "broenderslev": {"n": 198, "track_mix": (0.52, 0.34, 0.12, 0.02), "site_effect": 0.15,
-                     "associations": (("Brønderslev Idrætsforening", ("Fodbold", "Løb")),
-                                      ("Brønderslev Bokseklub", ("Boksning",)))},
-    "fredensborg": {"n": 265, "track_mix": (0.57, 0.29, 0.12, 0.02), "site_effect": -0.10,
-                    "associations": (("Fredensborg Floorball", ("Floorball",)),
-                                     ("Fredensborg Løbeklub", ("Løb",))),
-                    "subsidy_exception_share": 0.04},
-    "guldborgsund": {"n": 301, "track_mix": (0.54, 0.32, 0.12, 0.02), "site_effect": 0.10,
-                     "associations": (("Guldborgsund Gymnastik", ("Gymnastik",)),
-                                      ("Nykøbing F. Svømmeklub", ("Svømning",))),
-                     "subsidy_exception_share": 0.04},
-    "helsingoer": {"n": 236, "track_mix": (0.48, 0.25, 0.25, 0.02), "site_effect": -0.05,
-                   "associations": (("Helsingør Yogaforening", ("Yoga",)),
-                                    ("Helsingør Roklub", ("Roning",)))},
-    "hoeje-taastrup": {"n": 289, "track_mix": (0.50, 0.36, 0.12, 0.02), "site_effect": 0.20,
-                       "associations": (("Høje-Taastrup Motion", ("Styrketræning", "Løb")),
-                                        ("Taastrup Boldklub", ("Fodbold",))),
-                       "subsidy_exception_share": 0.04},
-    "jammerbugt": {"n": 187, "track_mix": (0.58, 0.28, 0.12, 0.02), "site_effect": 0.00,
-                   "associations": (("Jammerbugt Naturhold", ("Naturhold",)),
-                                    ("Aabybro Gymnastikforening", ("Gymnastik",)))},
-    "viborg": {"n": 344, "track_mix": (0.57, 0.29, 0.12, 0.02), "site_effect": -0.15,
-               "associations": (("Viborg Svømmeklub", ("Svømning",)),
-                                ("Viborg Cykelmotion", ("Cykling",)))},
-    "silkeborg": {"n": 346, "track_mix": (0.48, 0.25, 0.25, 0.02), "site_effect": -0.10,
-                  "associations": (("Silkeborg Motionsforening", ("Styrketræning", "Løb")),
-                                   ("Silkeborg Roklub", ("Roning",))),
-                  "subsidy_exception_share": 0.04},
-}
-
-
 def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-def default_parameters(project_dir: str | Path | None = None) -> SimulationParameters:
-    """True parameters for the nine sites of motion-paa-recept (2,378 enrolments in total).
+_SITE_FIELDS = {"n", "track_mix", "site_effect", "associations", "subsidy_exception_share", "teams",
+                "start_delay_days", "response_probability"}
 
-    Dates, lockdowns, subsidy rules, bridging models, end-status reporting and the demo pseudonym key are
-    read from the project's config.yaml and sites.tsv, so the simulator and the cleaner share one source;
-    site sizes, referral mixes, site effects and activities are the simulator's own choices (above).
+
+def _site_spec(row: dict, rules: list[dict], settings: dict) -> SiteSpec:
+    """A SiteSpec from the site sheet row, the config's subsidy rules and the site's simulation settings."""
+    unknown = sorted(set(settings) - _SITE_FIELDS - {"style"})
+    if unknown:
+        raise ValueError(f"{SIMULATION_FILE}: site '{row['site']}' has unknown settings {', '.join(unknown)}")
+    fields = {k: v for k, v in settings.items() if k in _SITE_FIELDS}
+    if "track_mix" in fields:
+        fields["track_mix"] = tuple(float(x) for x in fields["track_mix"])
+    if "associations" in fields:
+        fields["associations"] = tuple((str(name), tuple(str(a) for a in activities))
+                                       for name, activities in fields["associations"].items())
+    if "teams" in fields:
+        fields["teams"] = tuple((str(t["association"]), str(t["activity"]), int(t["started"]))
+                                for t in fields["teams"])
+    if "start_delay_days" in fields:
+        fields["start_delay_days"] = tuple(int(d) for d in fields["start_delay_days"])
+    return SiteSpec(site=row["site"], subsidy_rules=tuple((_as_date(r["from"]), int(r["months"])) for r in rules),
+                    bridging_model=row["bridging_model"],
+                    reports_end_status=row["reports_end_status"].strip().lower() == "true", **fields)
+
+
+def _overrides(values: dict) -> dict:
+    """SimulationParameters overrides from YAML: dates parsed, lists as tuples, unknown names refused."""
+    known = SimulationParameters.__dataclass_fields__
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise ValueError(f"{SIMULATION_FILE}: unknown parameters {', '.join(unknown)}")
+    out = {}
+    for name, value in values.items():
+        if name == "referral_period":
+            value = tuple(_as_date(v) for v in value)
+        elif isinstance(value, list):
+            value = tuple(tuple(v) if isinstance(v, list) else v for v in value)
+        out[name] = value
+    return out
+
+
+def read_simulation_settings(project_dir: str | Path) -> dict:
+    """The project's simulation.yaml (ValueError naming the file when it is missing)."""
+    path = Path(project_dir) / SIMULATION_FILE
+    if not path.exists():
+        raise ValueError(f"{path}: no simulation parameters for this project (the simulator needs this file)")
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def project_parameters(project_dir: str | Path) -> SimulationParameters:
+    """True parameters of a project's synthetic world.
+
+    Dates, waves, lockdowns, subsidy rules, bridging models, end-status reporting and the demo pseudonym key
+    are read from the project's config.yaml and sites.tsv, so the simulator and the cleaner share one source;
+    site sizes, referral mixes, site effects, associations and the baseline hazard come from the project's
+    simulation.yaml, whose `parameters` may override any other field of SimulationParameters.
     """
-    project_dir = Path(project_dir) if project_dir is not None else DEFAULT_PROJECT_DIR
+    project_dir = Path(project_dir)
     config = yaml.safe_load((project_dir / "config.yaml").read_text(encoding="utf-8"))
+    settings = read_simulation_settings(project_dir)
     with open(project_dir / "sites.tsv", encoding="utf-8", newline="") as handle:
         sheet = list(csv.DictReader(handle, delimiter="\t"))
-    sites = []
-    for row in sheet:
-        defaults = _SITE_DEFAULTS[row["site"]]
-        rules = tuple((_as_date(r["from"]), int(r["months"])) for r in config["subsidy_rules"][row["site"]])
-        sites.append(SiteSpec(site=row["site"], subsidy_rules=rules, bridging_model=row["bridging_model"],
-                              reports_end_status=row["reports_end_status"].strip().lower() == "true",
-                              **defaults))
-    lockdowns = tuple((_as_date(p["start"]), _as_date(p["end"])) for p in config["lockdowns"])
-    return SimulationParameters(
-        sites=tuple(sites),
-        baseline_cloglog=declining_baseline(BASELINE_LEVEL, BASELINE_SLOPE),
-        lockdowns=lockdowns,
-        extraction_date=_as_date(config["extraction_date"]),
-        course_weeks=int(config["course_weeks"]),
-        followup_months=int(config["followup_months"]),
-        pseudonym_key=str(config["pseudonym"]["demo_key"]),
-    )
+    site_settings = settings.get("sites", {})
+    missing = [row["site"] for row in sheet if row["site"] not in site_settings]
+    if missing:
+        raise ValueError(f"{project_dir / SIMULATION_FILE}: no settings for site(s) {', '.join(missing)}")
+    sites = tuple(_site_spec(row, config.get("subsidy_rules", {}).get(row["site"], []), site_settings[row["site"]])
+                  for row in sheet)
+    baseline = settings.get("baseline", {})
+    return SimulationParameters(**{
+        "sites": sites,
+        "baseline_cloglog": declining_baseline(float(baseline["level"]), float(baseline["slope"])),
+        "lockdowns": tuple((_as_date(p["start"]), _as_date(p["end"])) for p in config.get("lockdowns", [])),
+        "extraction_date": _as_date(config["extraction_date"]),
+        "course_weeks": int(config["course_weeks"]),
+        "followup_months": int(config["followup_months"]),
+        "waves": tuple(config["waves"]),
+        "pseudonym_key": str(config["pseudonym"]["demo_key"]),
+        **_overrides(settings.get("parameters") or {}),
+    })
 
 
 def age_in_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
@@ -365,14 +384,28 @@ def _draw_tracks(rng: np.random.Generator, cum_mix: np.ndarray) -> np.ndarray:
 
 
 def _draw_starts(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray,
-                 track: np.ndarray) -> np.ndarray:
-    """Start day in the association (NaT = never started): 7-42 days after referral, moved to just after
-    a lockdown's end when it falls inside one."""
+                 track: np.ndarray, site: np.ndarray) -> np.ndarray:
+    """Start day in the association (NaT = never started): start_delay_days after referral (the site's own
+    range where it has one), moved to just after a lockdown's end when it falls inside one. At a site with
+    fixed `teams`, exactly their total starts: those with the smallest draw / start probability."""
     n = len(referral)
     p_start = np.array([params.start_probability[t] for t in TRACKS])[track]
-    started = rng.random(n) < p_start
+    draw = rng.random(n)
+    started = draw < p_start
     start = referral + _uniform_days(rng, *params.start_delay_days, n)
     delay_after = _uniform_days(rng, *params.restart_after_lockdown_days, n)
+    for k, spec in enumerate(params.sites):  # extra draws only for sites that have their own settings
+        rows = np.flatnonzero(site == k)
+        if spec.start_delay_days is not None:
+            start[rows] = referral[rows] + _uniform_days(rng, *spec.start_delay_days, len(rows))
+        if spec.teams:
+            wanted = sum(count for _, _, count in spec.teams)
+            if wanted > len(rows):
+                raise ValueError(f"site {spec.site}: its teams hold {wanted} starters, but it has only "
+                                 f"{len(rows)} enrolments")
+            order = rows[np.argsort(draw[rows] / p_start[rows], kind="stable")]
+            started[rows] = False
+            started[order[:wanted]] = True
     for first, last in sorted(params.lockdowns):
         inside = (start >= as_day(first)) & (start <= as_day(last))
         start = np.where(inside, as_day(last) + delay_after, start)
@@ -520,6 +553,12 @@ def _next_referral(previous: np.ndarray, referral: np.ndarray) -> np.ndarray:
 
 
 # ------------------------------------------------------------------------------------------ responses
+def response_probabilities(params: SimulationParameters, wave: str) -> np.ndarray:
+    """Each site's base response probability for a wave (its own where it has one; 0 = not surveyed)."""
+    return np.array([(spec.response_probability or {}).get(wave, params.response_probability[wave])
+                     for spec in params.sites], dtype=float)
+
+
 def _wave_dates(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray,
                 wave: str) -> np.ndarray:
     """Planned answer day of a wave: baseline 0-14 days after referral, end course_weeks + 0-21 days,
@@ -577,13 +616,16 @@ def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: d
     started = ~np.isnat(e["start"])
     pieces = []
     for w, wave in enumerate(WAVES):
+        if wave not in params.waves:
+            continue
         when = _wave_dates(params, rng, e["referral"], wave)
         exists = (when <= extraction) & (np.isnat(next_referral) | (when < next_referral))
         engaged = started.copy()
         if wave != "baseline":
             engaged &= (e["start"] <= when) & (np.isnat(e["latent_end"]) | (e["latent_end"] > when))
-        base = params.response_probability[wave]
-        logit = np.log(base / (1 - base)) + params.response_logit_not_engaged * ~engaged
+        base = response_probabilities(params, wave)[e["site"]]
+        with np.errstate(divide="ignore"):  # a site not surveyed (0) gets logit -inf: nobody answers
+            logit = np.log(base / (1 - base)) + params.response_logit_not_engaged * ~engaged
         rows = np.flatnonzero(exists & (rng.random(n) < 1 / (1 + np.exp(-logit))))
         answers = _draw_answers(params, rng, wave, {k: v[rows] for k, v in traits.items()}, engaged[rows],
                                 employment[rows])
@@ -617,7 +659,7 @@ def simulate_population(params: SimulationParameters, seed: int, *,
     world["enrolment"] = np.where(previous >= 0, 2, 1)
     for column in ("born", "male"):
         world[column] = world[column][person]
-    world["association"], world["activity"] = _draw_matches(params, rng, world["site"])
+    world["association"], world["activity"] = _draw_matches(params, rng, world["site"], world["start"])
     world["team_new"] = rng.random(len(person)) < params.p_new_team
     world["accompanied"] = rng.random(len(person)) < params.p_accompanied
     answers = _draw_responses(params, rng, world, _next_referral(previous, world["referral"]))
@@ -638,7 +680,7 @@ def _draw_world(params: SimulationParameters, rng: np.random.Generator) -> dict[
     referral = _draw_referrals(params, rng, len(site))
     referral = referral[np.lexsort((referral, site))]
     track = _draw_tracks(rng, sites["cum_mix"][site])
-    start = _draw_starts(params, rng, referral, track)
+    start = _draw_starts(params, rng, referral, track, site)
     planned = _planned_subsidy(params, rng, site, start, referral)
     subsidy_end = np.where((planned > 0) & ~np.isnat(start), add_months(start, planned), NAT)
     fixed = np.array([params.track_effects[t] for t in TRACKS])[track] + sites["effect"][site]
@@ -688,15 +730,26 @@ def _draw_people_text(params: SimulationParameters, rng: np.random.Generator, wo
     return people
 
 
-def _draw_matches(params: SimulationParameters, rng: np.random.Generator,
-                  site: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Association (the first takes 60 %, the others share 40 %) and one of its activities, per enrolment."""
+def _draw_matches(params: SimulationParameters, rng: np.random.Generator, site: np.ndarray,
+                  start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Association (the first takes 60 %, the others share 40 %) and one of its activities, per enrolment.
+
+    At a site with fixed `teams`, the starters fill the teams in order of a random draw, exactly as many
+    per team as it says, and enrolments that never started have neither association nor activity."""
     n = len(site)
     u, v = rng.random(n), rng.random(n)
     association = np.empty(n, dtype=object)
     activity = np.empty(n, dtype=object)
     for k, spec in enumerate(params.sites):
         rows = np.flatnonzero(site == k)
+        if spec.teams:
+            starters = rows[~np.isnat(start[rows])]
+            starters = starters[np.argsort(u[starters], kind="stable")]
+            bounds = np.cumsum([0, *(count for _, _, count in spec.teams)])
+            for (name, offered, _), lo, hi in zip(spec.teams, bounds[:-1], bounds[1:], strict=True):
+                association[starters[lo:hi]] = name
+                activity[starters[lo:hi]] = offered
+            continue
         count = len(spec.associations)
         weights = np.array([1.0] if count == 1 else [0.6] + [0.4 / (count - 1)] * (count - 1))
         which = np.minimum((u[rows][:, None] > np.cumsum(weights)).sum(axis=1), count - 1)

@@ -63,25 +63,21 @@ class SiteStyle:
     has_email: bool
 
 
-_DEFAULT_STYLES = {
-    "assens": ("excel", "janej", True, "csv-utf8-bom", False),
-    "broenderslev": ("dd-mm-yyyy", "x", False, "csv-latin1", True),
-    "fredensborg": ("dd.mm.yy", "janej", True, "xlsx", False),
-    "guldborgsund": ("serial", "x", True, "csv-utf8-bom", False),
-    "helsingoer": ("yyyy-mm-dd", "10", False, "csv-latin1", True),
-    "hoeje-taastrup": ("d/m/yyyy", "10", True, "xlsx", False),
-    "jammerbugt": ("excel", "x", False, "csv-utf8", True),
-    "viborg": ("dd.mm.yyyy", "janej", False, "csv-latin1", True),
-    "silkeborg": ("excel_some_text", "janej", True, "xlsx", False),
-}
 _CYCLE = ("excel", "dd-mm-yyyy", "dd.mm.yy", "serial", "yyyy-mm-dd", "d/m/yyyy", "dd.mm.yyyy")
+STYLE_FIELDS = ("date_style", "bool_style", "subsidy_column", "survey_format", "decimal_comma")
 
 
-def site_style(index: int, site: str, survey_coding: str) -> SiteStyle:
-    """The house style of the index-th site of the site sheet; the nine motion-paa-recept sites have the
-    styles of the simulator spec, any other site cycles through the same repertoire."""
-    if site in _DEFAULT_STYLES:
-        dates, bools, subsidy, survey, comma = _DEFAULT_STYLES[site]
+def site_style(index: int, survey_coding: str, chosen: dict | None = None) -> SiteStyle:
+    """The house style of the index-th site of the site sheet: the style a project's simulation.yaml
+    gives the site (`chosen`: date_style, bool_style, subsidy_column, survey_format, decimal_comma), or
+    else one cycled from the index through the same repertoire."""
+    if chosen:
+        unknown = sorted(set(chosen) - set(STYLE_FIELDS))
+        if unknown:
+            raise ValueError(f"unknown style setting(s) {', '.join(unknown)}; known: {', '.join(STYLE_FIELDS)}")
+        dates, bools = str(chosen["date_style"]), str(chosen["bool_style"])
+        subsidy, survey = bool(chosen["subsidy_column"]), str(chosen["survey_format"])
+        comma = bool(chosen["decimal_comma"])
     else:
         dates, bools = _CYCLE[index % len(_CYCLE)], ("janej", "x", "10")[index % 3]
         subsidy, comma = index % 2 == 0, index % 3 == 1
@@ -218,7 +214,9 @@ def _label_noise(text: str, roll: float) -> str:
     return text
 
 
-def _activity_spelling(codebook: dict, activity: str, variant: int) -> str:
+def _activity_spelling(codebook: dict, activity: str | None, variant: int) -> str | None:
+    if not isinstance(activity, str):  # never started: no team
+        return None
     return _pick([activity, *(codebook["activities"].get(activity) or [])], variant)
 
 
@@ -269,7 +267,8 @@ def _register_row(record: dict, style: SiteStyle, codebook: dict, rolls: np.ndar
         cells["dropout_reason"] = _label_noise(spelling, rolls[8])
     cells.update({
         "cpr": record["cpr"], "name": record["name"], "phone": render_phone(record["phone"], style.variant),
-        "email": record["email"], "remark": record["remark"] or None, "association": record["association"],
+        "email": record["email"], "remark": record["remark"] or None,
+        "association": record["association"] if isinstance(record["association"], str) else None,
         "activity": _activity_spelling(codebook, record["activity"], style.variant),
         "team_type": render_bool(record["team_type"] == "new", style.bool_style),
         "accompanied": render_bool(bool(record["accompanied"]), style.bool_style),
@@ -384,12 +383,17 @@ def malformed_cpr(variant: str, rng: np.random.Generator) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- surveys
-def survey_keys(style: SiteStyle) -> list[str]:
+def survey_answers(codebook: dict) -> list[str]:
+    """The answer columns a project's survey asks: those of ANSWERS that its codebook lists."""
+    return [column for column in ANSWERS if column in codebook["survey"]["columns"]]
+
+
+def survey_keys(style: SiteStyle, codebook: dict) -> list[str]:
     """Survey columns in file order (SurveyXact-like exports for code sites carry a respondent id)."""
     head = ["cpr", "name", "email", "response_date"]
     if style.variant % 2 == 1:
         head = ["response_date", "cpr", "name", "email"]
-    keys = head + list(ANSWERS) + ["comment"]
+    keys = head + survey_answers(codebook) + ["comment"]
     return (["respondent_id"] if style.survey_coding == "codes" else []) + keys
 
 
@@ -400,7 +404,7 @@ def survey_headers(codebook: dict, keys: list[str], style: SiteStyle) -> dict[st
     headers = {"respondent_id": "Respondent-ID", "name": "Navn", "email": "E-mail",
                "comment": _pick(COMMENT_HEADERS, style.variant), "cpr": _pick(columns["cpr"], style.variant),
                "response_date": _pick(columns["response_date"], style.variant)}
-    headers.update({k: columns[k][answer_form] for k in ANSWERS})
+    headers.update({k: columns[k][answer_form] for k in survey_answers(codebook)})
     return {k: headers[k] for k in keys}
 
 
@@ -433,17 +437,18 @@ def render_response_date(day: date, style: SiteStyle) -> object:
 def build_survey(wave: str, truth: pd.DataFrame, style: SiteStyle, codebook: dict,
                  rng: np.random.Generator) -> _Sheet:
     """One wave's export, rows in response-date order, ~1 % of CPR numbers without hyphen (repair)."""
-    keys = survey_keys(style)
+    keys = survey_keys(style, codebook)
     headers = survey_headers(codebook, keys, style)
     ext = "xlsx" if style.survey_format == "xlsx" else "csv"
-    rolls = rng.random((len(truth), len(ANSWERS) + 1))
+    rolls = rng.random((len(truth), len(ANSWERS) + 1))  # every answer's roll is drawn, asked or not
     rows = []
     for i, record in enumerate(truth.to_dict("records")):
         cells = {"cpr": record["cpr"], "name": record["name"], "email": record["email"],
                  "response_date": render_response_date(_py_date(record["response_date"]), style),
                  "comment": record["remark"] or None}
         for j, column in enumerate(ANSWERS):
-            cells[column] = render_answer(column, record[column], style, codebook, rolls[i, j])
+            if column in keys:
+                cells[column] = render_answer(column, record[column], style, codebook, rolls[i, j])
         row = _Row({k: cells.get(k) for k in keys}, source=i)
         if rolls[i, -1] < 0.01:
             row.cells["cpr"] = record["cpr"].replace("-", "")
@@ -589,18 +594,20 @@ class SiteExport:
 
     def activity_spellings(self, codebook: dict) -> dict[str, str]:
         """House spellings of activities in this register that differ from the canonical name."""
-        names = sorted(set(self.register_truth["activity"]))
+        names = sorted(set(self.register_truth["activity"].dropna()))
         spelled = {_activity_spelling(codebook, a, self.style.variant): a for a in names}
         return {raw: canonical for raw, canonical in spelled.items() if raw != canonical}
 
 
 def build_site(site: str, style: SiteStyle, reports_end_status: bool, participants: pd.DataFrame,
-               responses: pd.DataFrame, codebook: dict, rng: np.random.Generator) -> SiteExport:
-    """Render one site's truth (rows of that site only) into unfaulted sheets."""
+               responses: pd.DataFrame, codebook: dict, rng: np.random.Generator,
+               waves: tuple[str, ...] = tuple(WAVES)) -> SiteExport:
+    """Render one site's truth (rows of that site only) into unfaulted sheets: the register and one export
+    per surveyed wave (in WAVES order)."""
     register_truth = participants.reset_index(drop=True)
     register = build_register(register_truth, style, reports_end_status, codebook, rng)
     surveys, survey_truth = {}, {}
-    for wave in WAVES:
+    for wave in (w for w in WAVES if w in waves):
         survey_truth[wave] = responses[responses["wave"] == wave].reset_index(drop=True)
         surveys[wave] = build_survey(wave, survey_truth[wave], style, codebook, rng)
     return SiteExport(site, style, reports_end_status, register, register_truth, surveys, survey_truth)
@@ -650,7 +657,7 @@ def plant_faults(exports: list[SiteExport], codebook: dict, plan: FaultPlan, rng
 def _plant_survey_faults(exports: list[SiteExport], plan: FaultPlan, rng: np.random.Generator,
                          extraction: date, strangers: Iterator[tuple[str, str]]) -> None:
     """Unknown respondents, repeated answers and out-of-range answers in randomly chosen survey files."""
-    files = [(e, w) for e in exports for w in WAVES if e.surveys[w].rows]
+    files = [(e, w) for e in exports for w in WAVES if w in e.surveys and e.surveys[w].rows]
     for export, wave in _choose(rng, files, plan.unknown_respondent_files):
         picked = [next(strangers) for _ in range(int(rng.integers(1, 4)))]
         plant_unknown_respondents(export.surveys[wave], rng, [c for c, _ in picked], [n for _, n in picked])
