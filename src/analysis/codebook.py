@@ -88,6 +88,12 @@ class Codebook:
         """Normalised spelling -> canonical name for `associations` or `activities`."""
         return _lookup(self.raw[kind])
 
+    def spellings(self, section: str) -> dict[str, object]:
+        """Normalised spelling -> canonical value for a section named as in LABELLED_COLUMNS ('labels.boolean',
+        'associations')."""
+        kind, _, label_set = section.partition(".")
+        return self.labels(label_set) if kind == "labels" else self.names(kind)
+
     def scale_labels(self, name: str) -> dict[str, int]:
         """Normalised answer text -> score for a scale's `labels`."""
         labels = self.raw["scales"][name]["labels"]
