@@ -90,7 +90,7 @@ def test_a_new_project_fails_check_with_its_todos_until_filled_in(tmp_path, samp
     assert result.returncode == 0, result.stderr
     folder = root / "config" / "projects" / NAME
     assert sorted(p.name for p in folder.iterdir()) == ["codebook.yaml", "config.yaml", "sites.tsv"]
-    assert sorted(p.name for p in (root / "data" / "raw" / NAME).iterdir()) == SITES
+    assert sorted(p.name for p in (root / "data" / "raw" / NAME).iterdir()) == [".gitignore", *SITES]
 
     # what the files tell is filled in: end status, how answers are coded, the waves found
     default = _default_sheet()
@@ -188,7 +188,9 @@ def test_an_existing_project_is_never_overwritten(tmp_path, samples, capsys):
 
 def test_raw_files_already_in_place_are_the_default_samples(tmp_path, samples):
     shutil.copytree(samples, tmp_path / "data" / "raw" / NAME)
+    (tmp_path / "data" / "raw" / NAME / ".gitignore").write_text("# shared synthetic data\n", encoding="utf-8")
     made = init_project(NAME, tmp_path)
+    assert (tmp_path / "data" / "raw" / NAME / ".gitignore").read_text(encoding="utf-8") == "# shared synthetic data\n"
     assert made.sites == SITES and made.files_read == sum(len(list((samples / s).iterdir())) for s in SITES)
     with pytest.raises(ConfigError, match="cannot be a project name"):
         init_project("Ny Evaluering", tmp_path, samples)

@@ -9,7 +9,7 @@ register.xlsx|csv|sav and survey_<wave>.xlsx|csv|sav, as the pipeline expects) a
 - config/projects/<name>/codebook.yaml: every header and answer found, placed under its canonical name
   where an existing project's codebook knows the spelling, and listed under a TODO key where none does;
 - data/raw/<name>/<site>/ for every site (empty folders when RAW_DIR is elsewhere: copying raw data is
-  the evaluator's deliberate act).
+  the evaluator's deliberate act), and data/raw/<name>/.gitignore so that git ignores the raw files.
 
 Every TODO is a placeholder (`analysis.todo`) that `python -m analysis check` lists until it is filled in.
 An existing project is never overwritten. Files are written as text, comments included, and the same
@@ -44,6 +44,9 @@ REQUIRED = {"register": ["cpr", "referral_track", "referral_date"], "survey": ["
 # Denmark's association lockdowns (calendar facts, not project settings): a safe default for any project.
 LOCKDOWNS = [("2020-03-11", "2020-05-17", "COVID-19 nedlukning forår 2020"),
              ("2020-12-09", "2021-04-20", "COVID-19 nedlukning vinter 2020/21")]
+# Real raw data holds CPR numbers and names: git must never take it in by accident.
+RAW_GITIGNORE = ("# Written by `python -m analysis init`: raw exports hold personal data and never enter git.\n"
+                 "# Delete this file only for synthetic data that is meant to be shared.\n*\n")
 COLUMN_HINTS = {
     "cpr": "CPR number (made into the pseudonym, age and sex, then dropped)",
     "referral_track": "who referred the citizen (labels.referral_track)",
@@ -496,6 +499,8 @@ def init_project(name: str, root: str | Path | None = None, source: str | Path |
             shutil.rmtree(staging)
     for site in samples.sites:
         (raw_dir / site).mkdir(parents=True, exist_ok=True)
+    if not (raw_dir / ".gitignore").exists():
+        (raw_dir / ".gitignore").write_text(RAW_GITIGNORE, encoding="utf-8")
     cells = [cell for row in texts["sites.tsv"].splitlines() for cell in row.split("\t")]
     left = (len(todo.find_placeholders(yaml.safe_load(texts["config.yaml"])))
             + len(todo.find_placeholders(yaml.safe_load(texts["codebook.yaml"])))
