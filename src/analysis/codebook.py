@@ -44,7 +44,7 @@ class Codebook:
         table.update({normalise_label(h): DROP for h in spec["drop"]})
         return table
 
-    def map_headers(self, table: RawTable, section: str, problems: list[str] | None = None) -> dict[str, str]:
+    def map_headers(self, table: RawTable, section: str, problems: list | None = None) -> dict[str, str]:
         """Return {header in file: canonical name or DROP}.
 
         Raises RawInputError for a header the codebook does not know, for two headers that mean the same
@@ -60,7 +60,7 @@ class Codebook:
                                       f"{section}.columns or {section}.drop", row=1, column=table.column_ref(header))
                 if problems is None:
                     raise error
-                problems.append(str(error))
+                problems.append(error)
                 mapping[header] = DROP
                 continue
             if canonical != DROP and canonical in mapping.values():

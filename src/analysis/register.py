@@ -62,7 +62,7 @@ class RegisterContext:
     subsidy_rules: list[dict]
     codebook: Codebook
     key: PseudonymKey
-    problems: list[str] | None = None  # when given, unknown values are listed here instead of stopping
+    problems: list | None = None  # when given, unknown values are listed here (as RawInputError) instead of stopping
 
 
 def planned_subsidy_months(rules: list[dict], on: date) -> int:
@@ -100,7 +100,7 @@ class _RowCleaner:
                                   f"{LABELLED_COLUMNS[column]}", row=row, column=self.ref(column))
             if self.ctx.problems is None:
                 raise error from None
-            self.ctx.problems.append(str(error))
+            self.ctx.problems.append(error)
             return None
 
     def date(self, values: dict, column: str) -> date | None:

@@ -99,6 +99,19 @@ class Known:
     def value(self, section: str, key: str) -> object | None:
         return next((b.spellings(section)[key] for b in self.books if key in b.spellings(section)), None)
 
+    def spellings_of(self, section: str) -> dict[str, list[str]]:
+        """Every known spelling of a label set ('labels.boolean'), by code, each normalised form once."""
+        kind, _, label_set = section.partition(".")
+        found: dict[str, list[str]] = {}
+        seen: set[str] = set()
+        for book in self.books:
+            for code, spellings in book.raw[kind][label_set].items():
+                for spelling in spellings or []:
+                    if normalise_label(spelling) not in seen:
+                        seen.add(normalise_label(spelling))
+                        found.setdefault(str(code), []).append(str(spelling))
+        return found
+
     def scale_of(self, column: str) -> str | None:
         return next((b.raw["survey"]["scale_of"][column] for b in self.books
                      if column in b.raw["survey"].get("scale_of", {})), None)
@@ -287,8 +300,9 @@ def _scale_of_block(known: Known) -> tuple[list[str], list[str]]:
 
 def _labels_block(samples: Samples, known: Known) -> list[str]:
     schema = load_schema("codebook.schema.yaml")["properties"]["labels"]["properties"]
-    lines = ["# Answers in the register, mapped to the pipeline's codes. Each list holds the spellings found in the",
-             "# sample files that an earlier project knew; a TODO entry lists those no project knew.",
+    lines = ["# Answers in the register, mapped to the pipeline's codes. Each list holds the spellings earlier",
+             "# projects used (harmless if your files never do); a TODO entry lists answers found in your files",
+             "# that no project knew. Answers under headers init did not know are not here yet: check lists them.",
              "labels:"]
     for column, section in LABELLED_COLUMNS.items():
         kind, _, label_set = section.partition(".")
@@ -297,10 +311,9 @@ def _labels_block(samples: Samples, known: Known) -> list[str]:
         spec = schema[label_set]
         codes = list(spec.get("properties") or spec["propertyNames"]["enum"])
         placed: dict[str, list[str]] = {c: [] for c in codes}
-        unknown = []
-        for key, first in samples.values.get(column, {}).items():
-            code = known.value(section, key)
-            (placed[str(code)] if code is not None and str(code) in placed else unknown).append(first)
+        for code, spellings in known.spellings_of(section).items():
+            placed.setdefault(code, []).extend(spellings)
+        unknown = [first for key, first in samples.values.get(column, {}).items() if known.value(section, key) is None]
         lines.append(f"  {label_set}:")
         lines += [_line(4, code, _flow(spellings)) for code, spellings in placed.items()]
         if unknown:
