@@ -336,15 +336,12 @@ def _scales_block(samples: Samples, known: Known, scales: list[str]) -> list[str
         lookup = {normalise_label(t): s for s, texts in spec.get("labels", {}).items() for t in texts}
         unknown = [first for key, first in answers.items() if key not in lookup and key not in missing]
         lines.append(f"  {_scalar(scale)}:")
-        if "labels" in spec:
+        if "labels" in spec or unknown:
             lines.append("    labels:")
-            lines += [_line(6, int(score), _flow(texts)) for score, texts in spec["labels"].items()]
+            lines += [_line(6, int(score), _flow(texts)) for score, texts in spec.get("labels", {}).items()]
             if unknown:
-                lines.append(f"      {_scalar(_todo_key('put each answer under its score, or into missing'))}: "
-                             f"{_flow(unknown)}")
-        elif unknown:
-            lines.append(f"    {_scalar(_todo_key('these answers are not numbers: put them into missing'))}: "
-                         f"{_flow(unknown)}")
+                hint = _todo_key("put each answer under the score it stands for, or into missing")
+                lines.append(f"      {_scalar(hint)}: {_flow(unknown)}")
         if "codes" in spec:
             codes = ", ".join(f"{int(k)}: {int(v)}" for k, v in spec["codes"].items())
             lines.append(_line(4, "codes", f"{{{codes}}}", "check the order against your survey"))
