@@ -55,3 +55,18 @@ def test_the_command_line_exits_non_zero_and_prints_one_line_per_problem(site_ro
     assert result.returncode == 1
     assert "vejle: folder of an unknown site" in result.stdout
     assert result.stdout.strip().splitlines()[-1].startswith("check: ")
+
+
+def test_the_same_unknown_value_in_many_rows_is_one_line_naming_the_rows(site_root):
+    raw = site_root / "data" / "raw" / DEFAULT_PROJECT
+    rows = [_row(**{"CPR-nr.": f"{d:02d}0385123{d % 10}", "Henvist fra": "Frisør"}) for d in range(61, 73)]
+    rows.insert(3, _row(**{"Henvist fra": "Skomager"}))
+    for site in ("assens", "broenderslev", "fredensborg", "guldborgsund", "helsingoer", "hoeje-taastrup",
+                 "jammerbugt", "viborg", "silkeborg"):
+        _register(raw / site / "register.xlsx", rows if site == "viborg" else [_row()])
+    problems = check_project(DEFAULT_PROJECT, site_root)
+    assert problems == [
+        "data/raw/motion-paa-recept/viborg/register.xlsx, rows 2, 3, 4, 6, 7, 8, 9, 10, 11, 12 and 2 more, column "
+        "'Henvist fra [D]': unknown value 'Frisør': add it to codebook.yaml under labels.referral_track",
+        "data/raw/motion-paa-recept/viborg/register.xlsx, row 5, column 'Henvist fra [D]': unknown value 'Skomager': "
+        "add it to codebook.yaml under labels.referral_track"]

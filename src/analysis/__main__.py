@@ -2,6 +2,9 @@
 
 Commands
 --------
+init <project> [--from RAW_DIR]
+                  start a new project: config, site sheet and codebook template from sample raw files
+                  (exit 0: written, 1: nothing written)
 check <project>   validate config and every raw file without running the pipeline, listing all problems
                   (exit 0: ready, 1: problems)
 audit <project>   privacy audit of data/processed/<project>/ and reports/<project>/ (exit 0: clean,
@@ -47,7 +50,23 @@ _add_audit = _project_command(
     "out or that show counts below min_cell. Prints one line per file and kind of finding (never the values) "
     "and exits 1 if anything is found, 2 if the project cannot be loaded.", "analysis.audit")
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_check, _add_audit]
+
+
+def _add_init(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "init", help="start a new project from sample raw files",
+        description="Write config/projects/<project>/{config.yaml,sites.tsv,codebook.yaml} and data/raw/<project>/"
+        "<site>/ from sample raw files (one folder per site with register.* and survey_<wave>.*). What the files "
+        "cannot tell is left as TODO for you to fill in; `check` lists it. Never overwrites a project.")
+    parser.add_argument("project", help="the new project's name (lowercase letters, digits, hyphens)")
+    parser.add_argument("--from", dest="source", default=None, metavar="RAW_DIR",
+                        help="folder of site folders with sample raw files (default: data/raw/<project>/)")
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(handler=lambda args: importlib.import_module("analysis.scaffold").main(
+        args.project, args.root, args.source))
+
+
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_init, _add_check, _add_audit]
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -2,8 +2,9 @@
 
 Lists every problem it can find in one go: config, site sheet and codebook against their schemas, raw
 folders and file names, the pseudonym key, and in every raw file each unknown header and each unknown
-answer or label, with file, row and column. A problem that makes a file unreadable (or a required column
-missing) ends the check of that site's remaining files; the other sites are still checked.
+answer or label, with file, row and column. The same unknown value in many rows of one column is one line
+naming all its rows. A problem that makes a file unreadable (or a required column missing) ends the check
+of that site's remaining files; the other sites are still checked.
 """
 
 from __future__ import annotations
@@ -14,6 +15,33 @@ from .clean import clean_site
 from .errors import ConfigError, RawInputError
 from .project import load_project, raw_folder_problems
 from .pseudonym import load_key
+
+ROWS_SHOWN = 10
+
+
+def _rows(rows: list[int]) -> str:
+    shown = ", ".join(map(str, rows[:ROWS_SHOWN]))
+    return f"rows {shown} and {len(rows) - ROWS_SHOWN} more" if len(rows) > ROWS_SHOWN else f"rows {shown}"
+
+
+def one_line_each(found: list) -> list[str]:
+    """Messages in the order first found; RawInputErrors that differ only in their row become one line."""
+    rows: dict[tuple, list[int]] = {}
+    for item in found:
+        if isinstance(item, RawInputError) and item.row is not None:
+            rows.setdefault((item.file, item.column, item.detail), []).append(item.row)
+    lines, done = [], set()
+    for item in found:
+        key = (item.file, item.column, item.detail) if isinstance(item, RawInputError) else None
+        if key in done:
+            continue
+        if key in rows and len(rows[key]) > 1:
+            done.add(key)
+            column = "" if item.column is None else f", column '{item.column}'"
+            lines.append(f"{item.file}, {_rows(rows[key])}{column}: {item.detail}")
+        else:
+            lines.append(str(item))
+    return lines
 
 
 def check_project(name: str, root: str | Path | None = None) -> list[str]:
@@ -29,12 +57,13 @@ def check_project(name: str, root: str | Path | None = None) -> list[str]:
         problems.extend(error.problems)
     if problems:
         return problems
+    found: list = []
     for site in project.site_ids:
         try:
-            clean_site(project, site, problems=problems)
+            clean_site(project, site, problems=found)
         except (RawInputError, ConfigError) as error:
-            problems.append(str(error))
-    return problems
+            found.append(str(error))
+    return one_line_each(found)
 
 
 def main(name: str, root: str | None = None) -> int:

@@ -54,7 +54,7 @@ def _read(path: Path, project: Project, ledger: Ledger) -> RawTable:
     return table
 
 
-def clean_site(project: Project, site: str, problems: list[str] | None = None) -> SiteResult:
+def clean_site(project: Project, site: str, problems: list | None = None) -> SiteResult:
     """Clean every raw file of a site. Raises RawInputError or ConfigError on a fault that stops the site.
 
     With a `problems` list, unknown headers and values are collected there instead of stopping at the first

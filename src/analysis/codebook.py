@@ -44,7 +44,7 @@ class Codebook:
         table.update({normalise_label(h): DROP for h in spec["drop"]})
         return table
 
-    def map_headers(self, table: RawTable, section: str, problems: list[str] | None = None) -> dict[str, str]:
+    def map_headers(self, table: RawTable, section: str, problems: list | None = None) -> dict[str, str]:
         """Return {header in file: canonical name or DROP}.
 
         Raises RawInputError for a header the codebook does not know, for two headers that mean the same
@@ -60,7 +60,7 @@ class Codebook:
                                       f"{section}.columns or {section}.drop", row=1, column=table.column_ref(header))
                 if problems is None:
                     raise error
-                problems.append(str(error))
+                problems.append(error)
                 mapping[header] = DROP
                 continue
             if canonical != DROP and canonical in mapping.values():
@@ -87,6 +87,12 @@ class Codebook:
     def names(self, kind: str) -> dict[str, str]:
         """Normalised spelling -> canonical name for `associations` or `activities`."""
         return _lookup(self.raw[kind])
+
+    def spellings(self, section: str) -> dict[str, object]:
+        """Normalised spelling -> canonical value for a section named as in LABELLED_COLUMNS ('labels.boolean',
+        'associations')."""
+        kind, _, label_set = section.partition(".")
+        return self.labels(label_set) if kind == "labels" else self.names(kind)
 
     def scale_labels(self, name: str) -> dict[str, int]:
         """Normalised answer text -> score for a scale's `labels`."""

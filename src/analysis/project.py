@@ -15,6 +15,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
+from . import todo
 from .codebook import Codebook
 from .errors import ConfigError
 from .reports.messages import override_problems
@@ -72,17 +73,40 @@ def _jsonable(value: object) -> object:
     return value
 
 
-def _schema_problems(document: object, schema_name: str, where: str) -> list[str]:
-    schema = yaml.safe_load((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))
+def _schema_description(schema: dict, path: tuple[str, ...]) -> str | None:
+    """The `description` of the schema property at a key path, if the schema gives one."""
+    node = schema
+    for key in path:
+        node = node.get("properties", {}).get(key)
+        if not isinstance(node, dict):
+            return None
+    return node.get("description")
+
+
+def load_schema(schema_name: str) -> dict:
+    """One of the JSON schemas in workflow/schemas/ ('config.schema.yaml', 'sites.schema.yaml', ...)."""
+    return yaml.safe_load((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))
+
+
+def schema_problems(document: object, schema_name: str, where: str) -> list[str]:
+    """Placeholders left by `init` (one problem each), then schema violations of the rest of the document."""
+    schema = load_schema(schema_name)
+    placeholders = todo.find_placeholders(document)
+    problems = [f"{where}: {todo.describe(p, _schema_description(schema, p.path))}" for p in placeholders]
+    left_out = {p.path for p in placeholders}
     validator = jsonschema.Draft202012Validator(schema)
-    problems = []
-    for error in sorted(validator.iter_errors(document), key=lambda e: list(map(str, e.absolute_path))):
-        key = "/".join(str(p) for p in error.absolute_path) or "(top level)"
-        problems.append(f"{where}: at '{key}': {error.message}")
+    errors = validator.iter_errors(todo.without_placeholders(document))
+    for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
+        path = tuple(str(p) for p in error.absolute_path)
+        if error.validator == "required" and all(
+                (*path, name) in left_out for name in error.validator_value if name not in error.instance):
+            continue  # a key that is only missing because it is still a placeholder
+        problems.append(f"{where}: at '{'/'.join(path) or '(top level)'}': {error.message}")
     return problems
 
 
-def _read_yaml(path: Path, problems: list[str]) -> dict:
+def read_yaml(path: Path, problems: list[str]) -> dict:
+    """A YAML file as JSON sees it ({} if missing, empty or invalid, with the problem appended)."""
     if not path.exists():
         problems.append(f"{path}: file is missing")
         return {}
@@ -104,7 +128,7 @@ def _read_sites(path: Path, problems: list[str]) -> list[dict]:
         parsed = {k: (v.strip() if isinstance(v, str) else v) for k, v in row.items()}
         if parsed.get("reports_end_status") in ("true", "false"):
             parsed["reports_end_status"] = parsed["reports_end_status"] == "true"
-        problems.extend(_schema_problems(parsed, "sites.schema.yaml", f"{path}, row {line}"))
+        problems.extend(schema_problems(parsed, "sites.schema.yaml", f"{path}, row {line}"))
         sites.append(parsed)
     ids = [s.get("site") for s in sites]
     problems.extend(f"{path}: site '{s}' is listed twice" for s in sorted({i for i in ids if ids.count(i) > 1}))
@@ -169,14 +193,15 @@ def load_project(name: str, root: str | Path | None = None) -> Project:
     problems: list[str] = []
     if not folder.is_dir():
         raise ConfigError([f"{folder}: no such project (expected config.yaml, sites.tsv, codebook.yaml there)"])
-    config = _read_yaml(folder / "config.yaml", problems)
+    config = read_yaml(folder / "config.yaml", problems)
     if config:
-        problems.extend(_schema_problems(config, "config.schema.yaml", str(folder / "config.yaml")))
+        problems.extend(schema_problems(config, "config.schema.yaml", str(folder / "config.yaml")))
     sites = _read_sites(folder / "sites.tsv", problems)
-    codebook = _read_yaml(folder / "codebook.yaml", problems)
+    codebook = read_yaml(folder / "codebook.yaml", problems)
     if codebook:
-        problems.extend(_schema_problems(codebook, "codebook.schema.yaml", str(folder / "codebook.yaml")))
-    problems.extend(_cross_checks(name, root, config, sites, codebook))
+        problems.extend(schema_problems(codebook, "codebook.schema.yaml", str(folder / "codebook.yaml")))
+    problems.extend(_cross_checks(name, root, todo.without_placeholders(config), todo.without_placeholders(sites),
+                                  todo.without_placeholders(codebook)))
     if problems:
         raise ConfigError(problems)
     return Project(name=name, root=root, config=config, sites=sites, codebook=Codebook(codebook))

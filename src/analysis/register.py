@@ -36,6 +36,10 @@ from .values import parse_label, parse_whole_number
 
 DATE_COLUMNS = ["referral_date", "start_date", "end_date", "last_contact_date"]
 MIN_AGE, MAX_AGE = 0, 120  # the participants table's bounds for age at referral
+# Register columns read as labels, and the codebook section that lists their spellings.
+LABELLED_COLUMNS = {"referral_track": "labels.referral_track", "dropout_reason": "labels.dropout_reason",
+                    "team_type": "labels.team_type", "accompanied": "labels.boolean",
+                    "association": "associations", "activity": "activities"}
 
 
 class RowRejected(Exception):
@@ -58,7 +62,7 @@ class RegisterContext:
     subsidy_rules: list[dict]
     codebook: Codebook
     key: PseudonymKey
-    problems: list[str] | None = None  # when given, unknown values are listed here instead of stopping
+    problems: list | None = None  # when given, unknown values are listed here (as RawInputError) instead of stopping
 
 
 def planned_subsidy_months(rules: list[dict], on: date) -> int:
@@ -81,27 +85,22 @@ class _RowCleaner:
     def __init__(self, table: RawTable, mapping: dict[str, str], ctx: RegisterContext):
         self.table, self.ctx = table, ctx
         self.header_of = {canonical: header for header, canonical in mapping.items() if canonical != DROP}
-        book = ctx.codebook
-        self.lookups = {"referral_track": book.labels("referral_track"),
-                        "dropout_reason": book.labels("dropout_reason"),
-                        "team_type": book.labels("team_type"), "boolean": book.labels("boolean"),
-                        "association": book.names("associations"), "activity": book.names("activities")}
+        self.lookups = {column: ctx.codebook.spellings(section) for column, section in LABELLED_COLUMNS.items()}
         self.blank_means_no = {c for c in ("team_type", "accompanied")
                                if c in self.header_of and _x_coded(table.frame[self.header_of[c]])}
 
     def ref(self, column: str) -> str:
         return self.table.column_ref(self.header_of.get(column, column))
 
-    def label(self, values: dict, row: int, column: str, lookup: str) -> object:
+    def label(self, values: dict, row: int, column: str) -> object:
         try:
-            return parse_label(values.get(column), self.lookups[lookup])
+            return parse_label(values.get(column), self.lookups[column])
         except KeyError as exc:
-            section = {"association": "associations", "activity": "activities"}.get(column, f"labels.{lookup}")
             error = RawInputError(self.table.file, f"unknown value '{exc.args[0]}': add it to codebook.yaml under "
-                                  f"{section}", row=row, column=self.ref(column))
+                                  f"{LABELLED_COLUMNS[column]}", row=row, column=self.ref(column))
             if self.ctx.problems is None:
                 raise error from None
-            self.ctx.problems.append(str(error))
+            self.ctx.problems.append(error)
             return None
 
     def date(self, values: dict, column: str) -> date | None:
@@ -120,7 +119,7 @@ class _RowCleaner:
             raise RowRejected("cpr", str(exc)) from None
         if not cprlib.written_in_standard_form(values["cpr"]):
             ledger.repair(self.table.file, row, self.ref("cpr"), cprlib.NORMALISED_RULE)
-        track = self.label(values, row, "referral_track", "referral_track")
+        track = self.label(values, row, "referral_track")
         if track is None:
             raise RowRejected("referral_track", "referral track is missing")
         dates = {c: self.date(values, c) for c in DATE_COLUMNS}
@@ -138,19 +137,19 @@ class _RowCleaner:
             raise RowRejected("end_date", "end_date is before start_date")
         record = {"cpr": number, **dates, "referral_track": track}
         for column in ("association", "activity"):
-            record[column] = self.label(values, row, column, column)
+            record[column] = self.label(values, row, column)
             raw = values.get(column)
             if record[column] is not None and normalise_label(raw) != normalise_label(record[column]):
                 ledger.repair(self.table.file, row, self.ref(column), f"{column} spelling mapped via codebook")
-        record["team_type"] = self.label(values, row, "team_type", "team_type")
+        record["team_type"] = self.label(values, row, "team_type")
         if record["team_type"] is None and "team_type" in self.blank_means_no:
             record["team_type"] = "existing"
-        accompanied = self.label(values, row, "accompanied", "boolean")
+        accompanied = self.label(values, row, "accompanied")
         if accompanied is None and "accompanied" in self.blank_means_no:
             accompanied = "false"
         record["accompanied"] = None if accompanied is None else accompanied == "true"
         record["subsidy_months"] = self.subsidy_months(values, record, row, ledger)
-        record["dropout_reason"] = self.label(values, row, "dropout_reason", "dropout_reason")
+        record["dropout_reason"] = self.label(values, row, "dropout_reason")
         if record["end_date"] and record["dropout_reason"] is None:
             record["dropout_reason"] = "unknown"
             ledger.repair(self.table.file, row, self.ref("dropout_reason"),

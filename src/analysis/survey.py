@@ -38,7 +38,7 @@ class SurveyContext:
     coding: str  # labels | codes
     extraction_date: date
     codebook: Codebook
-    problems: list[str] | None = None  # when given, unknown answers are listed here instead of stopping
+    problems: list | None = None  # when given, unknown answers are listed here (as RawInputError) instead of stopping
 
 
 class _AnswerReader:
@@ -90,7 +90,7 @@ class _AnswerReader:
     def _unknown(self, error: RawInputError) -> None:
         if self.ctx.problems is None:
             raise error
-        self.ctx.problems.append(str(error))
+        self.ctx.problems.append(error)
         return None
 
 

@@ -44,6 +44,11 @@ def parse_whole_number(value: object) -> int | None:
     return int(number)
 
 
+def label_key(value: object) -> str:
+    """The normalised form in which a non-blank cell is looked up as a label (a cell holding 1.0 reads '1')."""
+    return normalise_label(value if not isinstance(value, float) or value != int(value) else int(value))
+
+
 def parse_label(value: object, lookup: dict[str, object], missing: set[str] | frozenset = frozenset()):
     """Canonical code of a label via a normalised lookup; None for blank or a 'no answer' label.
 
@@ -51,7 +56,7 @@ def parse_label(value: object, lookup: dict[str, object], missing: set[str] | fr
     """
     if is_blank(value):
         return None
-    key = normalise_label(value if not isinstance(value, float) or value != int(value) else int(value))
+    key = label_key(value)
     if key in missing:
         return None
     if key not in lookup:

@@ -17,7 +17,8 @@ from ..simulation.population import (
 )
 
 REPO = Path(__file__).resolve().parents[3]
-DEFAULT_PROJECT = "motion-paa-recept"
+# The project `make run` runs (config/config.yaml): the benchmark's default scale and the template it copies.
+DEFAULT_PROJECT = yaml.safe_load((REPO / "config" / "config.yaml").read_text(encoding="utf-8"))["project"]
 
 
 def _select(root: Path, project: str) -> None:
@@ -37,7 +38,7 @@ def scaled_project(root: Path, n_sites: int, per_site: int) -> str:
     """Config, site sheet, codebook and simulation.yaml of a project of `n_sites` sites of `per_site`
     enrolments each, in `root`; returns its name, 'bench-<n_sites>x<per_site>', selected in config/config.yaml.
 
-    Site k copies the config, site-sheet row and simulation settings of the default project's site k mod 9,
+    Site k copies the config, site-sheet row and simulation settings of the default project's k-th site (cycling),
     so subsidy rules, bridging models, end-status reporting, survey coding and export styles keep the
     default project's mix."""
     project = f"bench-{n_sites}x{per_site}"

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from .. import outputs
+from ..project import load_schema
 from ..vocabulary import DEFAULT_COMPARE_BY
 from .cox import cox_counting_process
 from .hazard import HazardFit, fit_discrete_hazard, fit_event_study
@@ -23,8 +24,9 @@ from .km import ALL_SITES, AT_COLUMNS, kaplan_meier, survival_at
 from .person_months import build_person_months, enrolment_durations, merge_unchanged_months
 from .site_effects import site_effects
 
-DEFAULT_COVARIATES = ["referral_track", "lockdown"]
-DEFAULT_RETENTION_MONTHS = [3, 6, 12]
+_SETTINGS = load_schema("config.schema.yaml")["properties"]["retention"]["properties"]
+DEFAULT_COVARIATES = _SETTINGS["covariates"]["default"]  # the schema documents the defaults; this applies them
+DEFAULT_RETENTION_MONTHS = _SETTINGS["retention_months"]["default"]
 
 
 @dataclass
