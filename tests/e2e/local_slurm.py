@@ -29,7 +29,7 @@ MIN_JOB_AGE = 3600
 
 
 class ClusterUnavailable(RuntimeError):
-    """The daemons cannot be started here: not root, or Debian's packages are not installed."""
+    """The cluster cannot run here (not root, packages missing) or did not come up; the message says which."""
 
 
 @dataclass(frozen=True)
@@ -39,13 +39,13 @@ class Cluster:
     env: dict[str, str]
 
     def logs(self) -> str:
-        """The daemons' log tails, for failure messages."""
+        """The tails of the daemons' logs and of what they printed, for failure messages."""
         parts = []
         for name in ("munged", "slurmctld", "slurmd"):
-            log = self.folder / f"{name}.log"
-            text = log.read_text(errors="replace")[-1500:] if log.exists() else "(no log)"
-            parts.append(f"--- {name}.log\n{text}")
-        return "\n".join(parts)
+            for log in (self.folder / f"{name}.log", self.folder / f"{name}.out"):
+                if log.exists() and log.stat().st_size:
+                    parts.append(f"--- {log.name}\n{log.read_text(errors='replace')[-1500:]}")
+        return "\n".join(parts) or "(the daemons wrote no log)"
 
 
 def unavailable_reason() -> str | None:
@@ -59,10 +59,13 @@ def unavailable_reason() -> str | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+def _free_ports(count: int) -> list[int]:
+    """Distinct TCP ports free on localhost right now, so that parallel test runs do not collide."""
+    with ExitStack() as stack:
+        probes = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [probe.getsockname()[1] for probe in probes]
 
 
 def _real_memory_mb() -> int:
@@ -73,11 +76,12 @@ def _real_memory_mb() -> int:
 
 def slurm_conf(folder: Path, node: str, cpus: int, memory_mb: int) -> str:
     """slurm.conf of a one-node cluster whose state, spool, logs and sockets all live in `folder`."""
+    controller_port, node_port = _free_ports(2)
     return f"""\
 ClusterName=brobygning-test
 SlurmctldHost={node}(127.0.0.1)
-SlurmctldPort={_free_port()}
-SlurmdPort={_free_port()}
+SlurmctldPort={controller_port}
+SlurmdPort={node_port}
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
@@ -159,7 +163,7 @@ def local_cluster(folder: Path, cpus: int = 2) -> Iterator[Cluster]:
     if reason:
         raise ClusterUnavailable(reason)
     folder.mkdir(parents=True, exist_ok=True)
-    folder.chmod(0o700)  # munged refuses key and socket folders that others can write to
+    folder.chmod(0o700)  # the munge key and the state of a root-run cluster are no one else's business
     for sub in ("state", "spool"):
         (folder / sub).mkdir(exist_ok=True)
     node = socket.gethostname().split(".")[0]
@@ -172,6 +176,8 @@ def local_cluster(folder: Path, cpus: int = 2) -> Iterator[Cluster]:
     cluster = Cluster(folder, conf, env)
 
     with ExitStack() as stack:
+        # --force: munged wants every folder above its socket open to all users, which pytest's are not; the
+        # only client here is root.
         stack.enter_context(_daemon(
             [DAEMONS["munged"], "--foreground", "--force", f"--key-file={key}", f"--socket={folder}/munge.socket",
              f"--pid-file={folder}/munged.pid", f"--seed-file={folder}/munged.seed",
