@@ -19,7 +19,9 @@ pytestmark = pytest.mark.e2e
 SUBMITTED = {"clean_site": len(SITES), "retention": 1, "site_report": len(SITES), "summary_report": 1}
 
 
-@pytest.fixture(scope="module")
+# Session scope, like the local run it is compared with, so that pytest checks for the cluster first and skips
+# before paying for that run.
+@pytest.fixture(scope="session")
 def cluster(tmp_path_factory):
     reason = unavailable_reason()
     if reason:
