@@ -45,7 +45,7 @@ def _jobs(cluster) -> list[list[str]]:
 def test_the_slurm_profile_gives_the_local_runs_tables_and_reports(cluster, workflow_root, tmp_path):
     root = copy_inputs(workflow_root, tmp_path / "on-slurm")
     # The plugin's first status check comes after 40 s by default and again that long after each finished job;
-    # 1 s keeps the test short. MinJobAge (300 s) stays far above 3 x 1 s, so the plugin keeps using squeue.
+    # 1 s keeps the test short. MinJobAge (local_slurm.py) stays far above 3 x 1 s, so the plugin keeps using squeue.
     result = run_snakemake(root, "--profile", str(REPO / "profiles" / "slurm"),
                            "--slurm-init-seconds-before-status-checks", "1", env=cluster.env, check=False,
                            timeout=600)

@@ -189,11 +189,10 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
     rules' Snakemake benchmark files."""
     from analysis.bench.__main__ import per_rule
 
-    floor = tmp_path / "floor"
-    shutil.copytree(workflow_root / "config", floor / "config")
-    shutil.copytree(workflow_root / "data" / "raw", floor / "data" / "raw")
+    floor = copy_inputs(workflow_root, tmp_path / "floor")
     subprocess.run([sys.executable, "-m", "analysis.bench.floor", PROJECT], cwd=floor, check=True, capture_output=True)
-    assert _hashes(floor / "data" / "processed" / PROJECT) == _hashes(workflow_root / "data" / "processed" / PROJECT)
+    assert file_hashes(floor / "data" / "processed" / PROJECT) == \
+        file_hashes(workflow_root / "data" / "processed" / PROJECT)
     rules = per_rule(workflow_root, PROJECT, SITES)
     assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
         "clean_site": 3, "index": 1, "pool": 1, "retention": 1, "site_report": 3, "summary_report": 1}
