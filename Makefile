@@ -9,7 +9,7 @@ CORES ?= 2
 SCALE ?= default
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint simulate validate lock clean-outputs browser pdf report audit bench
+.PHONY: help run test lint simulate validate lock clean-outputs browser slurm pdf report audit bench
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,7 +25,7 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP) ## Run the whole pipeline on PROJECT (default: motion-paa-recept)
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --config project=$(PROJECT)
 
-test: $(STAMP) browser ## Run the whole test suite (unit, reproducibility, end-to-end and browser)
+test: $(STAMP) browser slurm ## Run the whole test suite (unit, reproducibility, end-to-end, browser, SLURM)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff on code and notebooks, snakemake --lint on the workflow
@@ -36,6 +36,11 @@ browser: ## Install Debian's Chromium for report checks and PDFs (apt-get as roo
 	@if [ -x /usr/bin/chromium ]; then /usr/bin/chromium --version 2>/dev/null; \
 	elif [ "$$(id -u)" != 0 ]; then echo "make browser: run as root to apt-get install chromium" >&2; exit 1; \
 	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+
+slurm: ## Install Debian's SLURM daemons and munge for the cluster test (apt-get as root; nothing if present)
+	@if [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ]; then /usr/sbin/slurmctld -V; \
+	elif [ "$$(id -u)" != 0 ]; then echo "make slurm: run as root to apt-get install slurmctld slurmd munge" >&2; exit 1; \
+	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurmctld slurmd munge; fi
 
 audit: $(STAMP) ## Privacy audit of PROJECT's outputs: personal data, recoverable or small counts
 	$(BIN)/python -m analysis audit $(PROJECT)

@@ -1,4 +1,5 @@
-"""Shared test helpers: the repository root and a copy of the default project's config."""
+"""Shared test helpers: the repository root, a copy of the default project's config, and one run of the
+end-to-end project that several test files compare against."""
 
 from __future__ import annotations
 
@@ -27,3 +28,14 @@ def site_root(project_root: Path) -> Path:
     for line in sheet.splitlines()[1:]:
         (raw / line.split("\t")[0]).mkdir(parents=True)
     return project_root
+
+
+@pytest.fixture(scope="session")
+def workflow_root(tmp_path_factory) -> Path:
+    """The e2e-mini project (tests/mini_project.py) after one local run of the whole workflow."""
+    from mini_project import make_project, run_snakemake
+
+    root = tmp_path_factory.mktemp("e2e")
+    make_project(root)
+    run_snakemake(root)
+    return root

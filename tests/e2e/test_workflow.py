@@ -2,61 +2,22 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+from mini_project import PROJECT, SITES, copy_inputs, file_hashes, reproducible_outputs, run_snakemake
 from openpyxl import load_workbook
 
-REPO = Path(__file__).resolve().parents[2]
-PROJECT = "e2e-mini"
-SITES = ["assens", "guldborgsund", "jammerbugt"]
 # A CPR-like number standing alone (not inside a hexadecimal pseudonym, another number or a decimal fraction).
 CPR_LIKE = re.compile(rb"(?<![0-9A-Za-z.])\d{6}[- ]?\d{4}(?![0-9A-Za-z])")
 
 pytestmark = pytest.mark.e2e
-
-
-def _snakemake(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(root),
-               "--cores", "2", "--config", f"project={PROJECT}", *args]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=root)
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
-
-
-def _make_project(root: Path) -> None:
-    source = REPO / "config" / "projects" / "motion-paa-recept"
-    target = root / "config" / "projects" / PROJECT
-    shutil.copytree(source, target)
-    config = yaml.safe_load((target / "config.yaml").read_text(encoding="utf-8"))
-    config["project"] = PROJECT
-    config["subsidy_rules"] = {site: rules for site, rules in config["subsidy_rules"].items() if site in SITES}
-    (target / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    lines = (target / "sites.tsv").read_text(encoding="utf-8").splitlines()
-    kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] in SITES]
-    (target / "sites.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
-    (root / "config" / "config.yaml").write_text(f"project: {PROJECT}\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "analysis.simulate", "--project-dir", str(target),
-                    "--out", str(root / "data" / "raw" / PROJECT),
-                    "--sites", ",".join(SITES), "--scale", "0.15"], check=True, capture_output=True)
-
-
-@pytest.fixture(scope="module")
-def workflow_root(tmp_path_factory) -> Path:
-    root = tmp_path_factory.mktemp("e2e")
-    _make_project(root)
-    _snakemake(root)
-    return root
 
 
 def _registers_pii(root: Path) -> set[bytes]:
@@ -147,7 +108,7 @@ def test_snakemake_report_bundles_every_html_report(workflow_root, tmp_path):
     import zipfile
 
     bundle = tmp_path / "report.zip"
-    _snakemake(workflow_root, "--report", str(bundle))
+    run_snakemake(workflow_root, "--report", str(bundle))
     names = {Path(n).name for n in zipfile.ZipFile(bundle).namelist()}
     assert {"assens.html", "guldborgsund.html", "jammerbugt.html", "summary.html", "report.html"} <= names
 
@@ -161,26 +122,12 @@ def test_reports_are_in_danish_and_hold_the_provenance_footer(workflow_root):
     assert "ikke indberettet" in jammerbugt
 
 
-def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def test_two_clean_runs_give_identical_tables_and_reports(workflow_root, tmp_path):
     """A second run from the same raw data in another folder: every processed file and every HTML report
     has the same SHA-256 (executed notebooks, the audit trail, carry papermill's timestamps and are left out)."""
-    second = tmp_path / "second"
-    shutil.copytree(workflow_root / "config", second / "config")
-    shutil.copytree(workflow_root / "data" / "raw", second / "data" / "raw")
-    _snakemake(second)
-
-    def outputs(root: Path) -> dict[str, str]:
-        hashes = _hashes(root / "data" / "processed" / PROJECT)
-        hashes |= {f"reports/{k}": v for k, v in _hashes(root / "reports" / PROJECT).items()
-                   if k.endswith(".html")}
-        return hashes
-
-    first_run, second_run = outputs(workflow_root), outputs(second)
+    second = copy_inputs(workflow_root, tmp_path / "second")
+    run_snakemake(second)
+    first_run, second_run = reproducible_outputs(workflow_root), reproducible_outputs(second)
     assert len(second_run) > 25 and any(k.startswith("reports/sites/") for k in second_run)
     assert first_run == second_run
 
@@ -194,42 +141,40 @@ def test_the_privacy_audit_passes_on_the_real_outputs(workflow_root):
 
 
 def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_tables(workflow_root):
-    assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
+    assert "Nothing to be done" in run_snakemake(workflow_root, "--dry-run").stdout
     processed = workflow_root / "data" / "processed" / PROJECT
-    before = _hashes(processed)
+    before = file_hashes(processed)
     sites_reports = workflow_root / "reports" / PROJECT / "sites"
-    reports_before = _hashes(sites_reports)
+    reports_before = file_hashes(sites_reports)
     register = workflow_root / "data" / "raw" / PROJECT / "guldborgsund" / "register.xlsx"
     book = load_workbook(register)
     sheet = book.worksheets[0]
     remark_column = next(c.column for c in sheet[1] if c.value in ("Bemærkninger", "Noter", "Kommentar"))
     sheet.cell(row=2, column=remark_column, value="Ny bemærkning fra brobyggeren")
     book.save(register)
-    plan = _snakemake(workflow_root, "--dry-run", "--quiet", "rules").stdout
+    plan = run_snakemake(workflow_root, "--dry-run", "--quiet", "rules").stdout
     jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, re.MULTILINE))
     assert jobs == {"all": "1", "clean_site": "1", "pool": "1", "retention": "1", "site_report": "3",
                     "summary_report": "1", "index": "1", "total": "9"}, plan
-    _snakemake(workflow_root)
-    assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
+    run_snakemake(workflow_root)
+    assert "Nothing to be done" in run_snakemake(workflow_root, "--dry-run").stdout
     # A remark is free text and never leaves the raw layer: the rebuilt tables are byte-identical, and so are
     # the reports of the sites whose inputs did not change (the changed site's footer lists its new hash).
-    assert _hashes(processed) == before
-    reports_after = _hashes(sites_reports)
+    assert file_hashes(processed) == before
+    reports_after = file_hashes(sites_reports)
     assert {k: v for k, v in reports_after.items() if "guldborgsund" not in k} == \
         {k: v for k, v in reports_before.items() if "guldborgsund" not in k}
 
 
 def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_root, tmp_path):
-    root = tmp_path / "broken"
-    shutil.copytree(workflow_root / "config", root / "config")
-    shutil.copytree(workflow_root / "data" / "raw", root / "data" / "raw")
+    root = copy_inputs(workflow_root, tmp_path / "broken")
     register = root / "data" / "raw" / PROJECT / "assens" / "register.xlsx"
     book = load_workbook(register)
     sheet = book.worksheets[0]
     track_column = next(c.column for c in sheet[1] if c.value in ("Henvist fra", "Henvisning", "Målgruppe"))
     sheet.cell(row=3, column=track_column, value="Frisør")
     book.save(register)
-    result = _snakemake(root, check=False)
+    result = run_snakemake(root, check=False)
     assert result.returncode != 0
     one_line = r"10_clean.ipynb, cell In \[\d+\]: RawInputError: \S+/assens/register.xlsx, row 3, column '[^']+'"
     assert re.search(one_line, result.stdout + result.stderr), result.stderr[-2000:]
@@ -244,11 +189,10 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
     rules' Snakemake benchmark files."""
     from analysis.bench.__main__ import per_rule
 
-    floor = tmp_path / "floor"
-    shutil.copytree(workflow_root / "config", floor / "config")
-    shutil.copytree(workflow_root / "data" / "raw", floor / "data" / "raw")
+    floor = copy_inputs(workflow_root, tmp_path / "floor")
     subprocess.run([sys.executable, "-m", "analysis.bench.floor", PROJECT], cwd=floor, check=True, capture_output=True)
-    assert _hashes(floor / "data" / "processed" / PROJECT) == _hashes(workflow_root / "data" / "processed" / PROJECT)
+    assert file_hashes(floor / "data" / "processed" / PROJECT) == \
+        file_hashes(workflow_root / "data" / "processed" / PROJECT)
     rules = per_rule(workflow_root, PROJECT, SITES)
     assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
         "clean_site": 3, "index": 1, "pool": 1, "retention": 1, "site_report": 3, "summary_report": 1}
