@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import io
 import json
 import re
@@ -13,10 +12,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import yaml
+from miniproject import compared_outputs, file_hashes, make_project, run_snakemake
 from openpyxl import load_workbook
 
-REPO = Path(__file__).resolve().parents[2]
 PROJECT = "e2e-mini"
 SITES = ["assens", "guldborgsund", "jammerbugt"]
 # A CPR-like number standing alone (not inside a hexadecimal pseudonym, another number or a decimal fraction).
@@ -26,34 +24,13 @@ pytestmark = pytest.mark.e2e
 
 
 def _snakemake(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(root),
-               "--cores", "2", "--config", f"project={PROJECT}", *args]
-    result = subprocess.run(command, capture_output=True, text=True, cwd=root)
-    if check and result.returncode != 0:
-        raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
-    return result
-
-
-def _make_project(root: Path) -> None:
-    source = REPO / "config" / "projects" / "motion-paa-recept"
-    target = root / "config" / "projects" / PROJECT
-    shutil.copytree(source, target)
-    config = yaml.safe_load((target / "config.yaml").read_text(encoding="utf-8"))
-    config["project"] = PROJECT
-    config["subsidy_rules"] = {site: rules for site, rules in config["subsidy_rules"].items() if site in SITES}
-    (target / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
-    lines = (target / "sites.tsv").read_text(encoding="utf-8").splitlines()
-    kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] in SITES]
-    (target / "sites.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
-    (root / "config" / "config.yaml").write_text(f"project: {PROJECT}\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "analysis.simulate", "--out", str(root / "data" / "raw" / PROJECT),
-                    "--sites", ",".join(SITES), "--scale", "0.15"], check=True, capture_output=True)
+    return run_snakemake(root, PROJECT, *args, check=check)
 
 
 @pytest.fixture(scope="module")
 def workflow_root(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("e2e")
-    _make_project(root)
+    make_project(root, PROJECT, SITES, scale=0.15)
     _snakemake(root)
     return root
 
@@ -160,11 +137,6 @@ def test_reports_are_in_danish_and_hold_the_provenance_footer(workflow_root):
     assert "ikke indberettet" in jammerbugt
 
 
-def _hashes(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
-
-
 def test_two_clean_runs_give_identical_tables_and_reports(workflow_root, tmp_path):
     """A second run from the same raw data in another folder: every processed file and every HTML report
     has the same SHA-256 (executed notebooks, the audit trail, carry papermill's timestamps and are left out)."""
@@ -172,14 +144,7 @@ def test_two_clean_runs_give_identical_tables_and_reports(workflow_root, tmp_pat
     shutil.copytree(workflow_root / "config", second / "config")
     shutil.copytree(workflow_root / "data" / "raw", second / "data" / "raw")
     _snakemake(second)
-
-    def outputs(root: Path) -> dict[str, str]:
-        hashes = _hashes(root / "data" / "processed" / PROJECT)
-        hashes |= {f"reports/{k}": v for k, v in _hashes(root / "reports" / PROJECT).items()
-                   if k.endswith(".html")}
-        return hashes
-
-    first_run, second_run = outputs(workflow_root), outputs(second)
+    first_run, second_run = compared_outputs(workflow_root, PROJECT), compared_outputs(second, PROJECT)
     assert len(second_run) > 25 and any(k.startswith("reports/sites/") for k in second_run)
     assert first_run == second_run
 
@@ -195,9 +160,9 @@ def test_the_privacy_audit_passes_on_the_real_outputs(workflow_root):
 def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_tables(workflow_root):
     assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
     processed = workflow_root / "data" / "processed" / PROJECT
-    before = _hashes(processed)
+    before = file_hashes(processed)
     sites_reports = workflow_root / "reports" / PROJECT / "sites"
-    reports_before = _hashes(sites_reports)
+    reports_before = file_hashes(sites_reports)
     register = workflow_root / "data" / "raw" / PROJECT / "guldborgsund" / "register.xlsx"
     book = load_workbook(register)
     sheet = book.worksheets[0]
@@ -212,8 +177,8 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     assert "Nothing to be done" in _snakemake(workflow_root, "--dry-run").stdout
     # A remark is free text and never leaves the raw layer: the rebuilt tables are byte-identical, and so are
     # the reports of the sites whose inputs did not change (the changed site's footer lists its new hash).
-    assert _hashes(processed) == before
-    reports_after = _hashes(sites_reports)
+    assert file_hashes(processed) == before
+    reports_after = file_hashes(sites_reports)
     assert {k: v for k, v in reports_after.items() if "guldborgsund" not in k} == \
         {k: v for k, v in reports_before.items() if "guldborgsund" not in k}
 
