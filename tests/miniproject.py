@@ -6,7 +6,9 @@ made, how Snakemake is called on it, and which output files two runs must agree 
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import shutil
 import subprocess
 import sys
@@ -63,3 +65,25 @@ def compared_outputs(root: Path, project: str) -> dict[str, str]:
     hashes = file_hashes(root / "data" / "processed" / project)
     hashes |= {f"reports/{k}": v for k, v in file_hashes(root / "reports" / project).items() if k.endswith(".html")}
     return hashes
+
+
+def _snakemake_records(root: Path, kind: str) -> dict[str, Path]:
+    folder = root / ".snakemake" / kind
+    if not folder.exists():
+        return {}
+    # Snakemake names each record by the URL-safe base64 of the output path, split into '@'-prefixed folders
+    # when longer than a file name may be.
+    def output(record: Path) -> str:
+        return base64.urlsafe_b64decode("".join(p.removeprefix("@") for p in record.relative_to(folder).parts)).decode()
+
+    return {output(p): p for p in folder.rglob("*") if p.is_file()}
+
+
+def snakemake_metadata(root: Path) -> dict[str, dict]:
+    """Snakemake's metadata record (rule, log, start and end time...) of every output of a job it saw finish."""
+    return {output: json.loads(path.read_text()) for output, path in _snakemake_records(root, "metadata").items()}
+
+
+def marked_incomplete(root: Path) -> set[str]:
+    """Output paths Snakemake has marked incomplete: a job started on them and was not seen to finish."""
+    return set(_snakemake_records(root, "incomplete"))
