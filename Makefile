@@ -8,7 +8,7 @@ PROJECT ?= motion-paa-recept
 CORES ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint simulate validate lock clean-outputs browser pdf report audit
+.PHONY: help run unlock test lint simulate validate lock clean-outputs browser pdf report audit
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -23,6 +23,9 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP) ## Run the whole pipeline on PROJECT (default: motion-paa-recept)
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --config project=$(PROJECT)
+
+unlock: $(STAMP) ## After a killed run (power cut, kill -9): remove its stale lock, then `make run` resumes
+	$(BIN)/snakemake --unlock --config project=$(PROJECT)
 
 test: $(STAMP) browser ## Run the whole test suite (unit, reproducibility, end-to-end and browser)
 	$(BIN)/python -m pytest

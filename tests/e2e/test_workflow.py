@@ -12,7 +12,14 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from miniproject import compared_outputs, file_hashes, make_project, run_snakemake
+from miniproject import (
+    compared_outputs,
+    file_hashes,
+    make_project,
+    marked_incomplete,
+    run_snakemake,
+    snakemake_metadata,
+)
 from openpyxl import load_workbook
 
 PROJECT = "e2e-mini"
@@ -199,4 +206,9 @@ def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_roo
     assert re.search(one_line, result.stdout + result.stderr), result.stderr[-2000:]
     log = (root / "logs" / PROJECT / "clean_assens.log").read_text()
     assert re.search(r"register.xlsx, row 3, column '[^']+ \[[A-Z]+\]': unknown value 'Frisør'", log), log[-2000:]
-    assert not (root / "data" / "processed" / PROJECT / "sites" / "assens" / "participants.parquet").exists()
+    # The failed job leaves no output behind and none that Snakemake would count as done or resume from.
+    outputs = [f"data/processed/{PROJECT}/sites/assens/{name}" for name in
+               ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")]
+    outputs.append(f"reports/{PROJECT}/notebooks/10_clean_assens.ipynb")
+    assert not [o for o in outputs if (root / o).exists()]
+    assert not set(outputs) & (snakemake_metadata(root).keys() | marked_incomplete(root))
