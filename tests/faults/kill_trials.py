@@ -9,7 +9,7 @@ Snakemake metadata gives every job's outputs, log and measured duration. Each tr
    taken in turn, sometimes with a second job, so every rule is tried; with --fresh N, the first N trials
    undo every job (a fresh run: costly, so CI leaves it out);
 2. runs the workflow on those jobs' outputs and kills it with SIGKILL at a seeded point of the measured
-   timeline: a fraction (0-1.05) of the job's reference duration after its log appears, a fraction of
+   timeline: a fraction (0-1) of the rule's reference duration after the job's log appears, a fraction of
    Snakemake's start-up, or (fresh trials) a fraction of the whole reference run. The whole workflow dies at
    once, as in a power cut: Snakemake's process group and every process below it (Jupyter kernels run in
    sessions of their own, so a group kill alone would leave them running for up to a second);
@@ -33,6 +33,7 @@ Two trials run at a time. The process exits non-zero when a trial fails.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import multiprocessing
 import os
@@ -236,6 +237,12 @@ def reference_run(workdir: Path) -> Reference:
     root = workdir / "reference"
     root.mkdir(parents=True)
     make_project(root, PROJECT, SITES, SCALE)
+    with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):
+        # Snakemake's plugin registries and lazily imported modules, set up once here rather than in every child.
+        snakemake.cli.parse_args(snakemake_command(root, PROJECT)[3:])
+        import snakemake.dag  # noqa: F401
+        import snakemake.executors.local  # noqa: F401
+        import snakemake.scheduling.job_scheduler  # noqa: F401
     started = time.time()
     code, text = run(root, [], workdir / "reference.txt", workdir / "tmp")
     seconds = time.time() - started
@@ -268,9 +275,16 @@ def plan_trials(reference: Reference, count: int, seed: int, fresh: int = 0) -> 
         if rng.random() < 1 / 7:
             anchor, fraction = "start", rng.uniform(0.0, 1.0)
         else:
-            anchor, fraction = focus, rng.uniform(0.0, 1.05)
+            anchor, fraction = focus, rng.uniform(0.0, 1.0)
         trials.append(Trial(number, tuple(sorted(undone)), anchor, round(fraction, 3)))
     return trials
+
+
+def rule_duration(reference: Reference, label: str) -> float:
+    """The shortest reference duration among the jobs of `label`'s rule: jobs that ran beside another in the
+    reference took longer than they take alone, and a kill timed past the job's end hits nothing."""
+    rule = reference.jobs[label].rule
+    return min(job.duration for job in reference.jobs.values() if job.rule == rule)
 
 
 def _job_of(reference: Reference, path: str) -> str | None:
@@ -295,7 +309,11 @@ def describe_landing(reference: Reference, commands: list[list[str]]) -> list[tu
             found.add(("index", "python"))
         elif "analysis.failures" in command:
             found.add(("?", "failure summary"))
-    return sorted(found)
+        else:  # a job's shell between its commands (mktemp, the redirections...)
+            text = " ".join(command)
+            found |= {(job.label, "shell") for job in reference.jobs.values() if job.log in text}
+    labels_with_a_process = {label for label, phase in found if phase != "shell"}
+    return sorted((label, phase) for label, phase in found if phase != "shell" or label not in labels_with_a_process)
 
 
 def _notebook_complete(path: Path) -> bool:
@@ -352,7 +370,7 @@ def run_trial(reference: Reference, workdir: Path, trial: Trial, keep: bool) -> 
         log = root / reference.jobs[trial.anchor].log
         while not log.exists() and child.poll() is None and time.monotonic() - started < RUN_TIMEOUT:
             time.sleep(POLL)
-        anchor_time, delay = time.monotonic(), trial.fraction * reference.jobs[trial.anchor].duration
+        anchor_time, delay = time.monotonic(), trial.fraction * rule_duration(reference, trial.anchor)
     while time.monotonic() < anchor_time + delay and child.poll() is None:
         time.sleep(POLL)
     outcome.kill_after = round(time.monotonic() - started, 2)
