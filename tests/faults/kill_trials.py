@@ -51,6 +51,9 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import snakemake.cli  # noqa: E402
+import snakemake.dag  # noqa: E402,F401  (imported lazily by Snakemake: once here, not in every forked run)
+import snakemake.executors.local  # noqa: E402,F401
+import snakemake.scheduling.job_scheduler  # noqa: E402,F401
 from miniproject import (  # noqa: E402
     compared_outputs,
     make_project,
@@ -240,9 +243,6 @@ def reference_run(workdir: Path) -> Reference:
     with open(os.devnull, "w") as quiet, contextlib.redirect_stderr(quiet):
         # Snakemake's plugin registries and lazily imported modules, set up once here rather than in every child.
         snakemake.cli.parse_args(snakemake_command(root, PROJECT)[3:])
-        import snakemake.dag  # noqa: F401
-        import snakemake.executors.local  # noqa: F401
-        import snakemake.scheduling.job_scheduler  # noqa: F401
     started = time.time()
     code, text = run(root, [], workdir / "reference.txt", workdir / "tmp")
     seconds = time.time() - started
