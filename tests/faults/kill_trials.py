@@ -446,7 +446,8 @@ def summary_table(reference: Reference, outcomes: list[Outcome]) -> str:
              f"{'tmp':>3} {'rerun':>6}  result"]
     for o in outcomes:
         anchor = o.trial.anchor if o.trial.anchor in ("start", "run") else "log"
-        lines.append(f"{o.trial.number:>5}  {', '.join(o.trial.undone):<36} {o.kill_after:>6.2f} s  "
+        undone = "every job (fresh)" if len(o.trial.undone) == len(reference.jobs) else ", ".join(o.trial.undone)
+        lines.append(f"{o.trial.number:>5}  {undone:<36} {o.kill_after:>6.2f} s  "
                      f"{o.landed[:52]:<52} {'yes' if o.locked else 'no':<4} {len(o.incomplete):>6} "
                      f"{o.temporaries:>3} {o.rerun_seconds:>5.1f}s  "
                      f"{'ok' if not o.problems else 'FAILED'} ({anchor} + {o.trial.fraction:.2f})")
