@@ -1,12 +1,14 @@
 """Writing outputs atomically and deterministically.
 
 Every file is written to a temporary name in the same folder and renamed into place, so a killed job
-never leaves a half-written file under the final name. Tables are written without index and in a fixed
-row order, so the same data gives the same bytes.
+never leaves a half-written file under the final name; the temporary left by a killed write is removed by
+the next write of the same file, so a rerun leaves no litter beside its outputs. Tables are written
+without index and in a fixed row order, so the same data gives the same bytes.
 """
 
 from __future__ import annotations
 
+import glob
 import json
 import os
 import tempfile
@@ -17,8 +19,13 @@ import pandas as pd
 
 
 def _atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
+    """Call `write` on a temporary file beside `path`, then rename it to `path`: `path` holds either its
+    old content or the whole new one, never a part. Temporaries of earlier writes of `path` that were
+    killed before their rename are removed first (each output has one writer at a time: Snakemake's lock)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    for stale in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        stale.unlink(missing_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
@@ -44,4 +51,9 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 def write_json(data: object, path: str | Path) -> Path:
     """Write JSON with sorted keys and a final newline, atomically."""
     text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
+    return _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_text(text: str, path: str | Path) -> Path:
+    """Write UTF-8 text (an HTML page, say), atomically."""
     return _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))

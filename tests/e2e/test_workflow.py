@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from mini_project import PROJECT, SITES, copy_inputs, file_hashes, reproducible_outputs, run_snakemake
+from mini_project import (
+    PROJECT,
+    SITES,
+    copy_inputs,
+    file_hashes,
+    marked_incomplete,
+    reproducible_outputs,
+    run_snakemake,
+)
 from openpyxl import load_workbook
 
 # A CPR-like number standing alone (not inside a hexadecimal pseudonym, another number or a decimal fraction).
@@ -180,7 +188,13 @@ def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_roo
     assert re.search(one_line, result.stdout + result.stderr), result.stderr[-2000:]
     log = (root / "logs" / PROJECT / "clean_assens.log").read_text()
     assert re.search(r"register.xlsx, row 3, column '[^']+ \[[A-Z]+\]': unknown value 'Frisør'", log), log[-2000:]
-    assert not (root / "data" / "processed" / PROJECT / "sites" / "assens" / "participants.parquet").exists()
+    # The failed job leaves none of its outputs (Snakemake removes them, so the next run redoes the job; its
+    # metadata record of the failed job vouches for no file) and no incomplete mark.
+    outputs = [f"data/processed/{PROJECT}/sites/assens/{name}" for name in
+               ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")]
+    outputs.append(f"reports/{PROJECT}/notebooks/10_clean_assens.ipynb")
+    assert not [o for o in outputs if (root / o).exists()]
+    assert not set(outputs) & marked_incomplete(root)
 
 
 def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_root, tmp_path):

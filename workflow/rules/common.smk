@@ -1,4 +1,5 @@
 # Helpers only: the validated project, its sites, and how notebooks are run.
+import os
 import re
 import sys
 from pathlib import Path
@@ -29,13 +30,20 @@ wildcard_constraints:
     site="|".join(re.escape(s) for s in SITES),
 
 
+def project_path(path):
+    """A path inside the project folder, relative to it (Snakemake's working directory), so that the
+    recorded inputs stay the same when the folder is moved or restored from a copy (Snakemake reruns a job
+    whose set of input paths changed)."""
+    return os.path.relpath(path)
+
+
 def raw_files(wildcards):
     """Every raw file of a site: changing one reruns that site only."""
-    return [str(p) for p in site_raw_files(PROJECT, wildcards.site)]
+    return [project_path(p) for p in site_raw_files(PROJECT, wildcards.site)]
 
 
 def project_config_files(wildcards):
-    return [str(PROJECT.config_dir / name) for name in ("config.yaml", "sites.tsv", "codebook.yaml")]
+    return [project_path(PROJECT.config_dir / name) for name in ("config.yaml", "sites.tsv", "codebook.yaml")]
 
 
 def package_sources(*subpackages):

@@ -12,6 +12,8 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
+from ..outputs import write_text
+
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)
 
@@ -36,10 +38,5 @@ def render_html(notebook_path: str | Path, html_path: str | Path, language: str)
                             exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
                             embed_images=True, language_code=language)
     body, _ = exporter.from_notebook_node(notebook)
-    html_path = Path(html_path)
-    html_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = html_path.with_suffix(".html.tmp")
-    tmp.write_text(body, encoding="utf-8")
-    tmp.replace(html_path)
-    return html_path
+    return write_text(body, html_path)
 

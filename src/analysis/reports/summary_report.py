@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from ..outputs import write_text
 from ..project import site_raw_files
 from ..retention.km import ALL_SITES
 from . import figures, render
@@ -102,12 +103,7 @@ def write_index(project: str, out_path: str | Path) -> Path:
     """Write the index page atomically."""
     from .site_report import load_context
 
-    out_path = Path(out_path)
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out_path.with_suffix(".tmp")
-    tmp.write_text(index_page(load_context(project)), encoding="utf-8")
-    tmp.replace(out_path)
-    return out_path
+    return write_text(index_page(load_context(project)), out_path)
 
 
 def main(argv: list[str] | None = None) -> int:
