@@ -14,9 +14,10 @@ from conftest import DEFAULT_PROJECT, REPO
 from openpyxl import load_workbook
 
 from analysis.check import check_project
+from analysis.codebook import Codebook
 from analysis.errors import ConfigError
 from analysis.project import load_schema
-from analysis.scaffold import Known, init_project, known_codebooks, main
+from analysis.scaffold import Known, init_project, main
 
 NAME = "ny-evaluering"
 # a site whose survey answers are texts, one whose answers are numbers, and one that records no ends
@@ -125,9 +126,9 @@ def test_a_new_project_fails_check_with_its_todos_until_filled_in(tmp_path, samp
 def test_every_header_and_label_is_placed_as_the_known_codebook_places_it(tmp_path, samples):
     """With the default project's codebook as the only known one, each spelling lands where that codebook has it,
     and every label spelling it knows is offered (answers in columns init could not place are found later)."""
-    init_project(NAME, tmp_path, samples, known=known_codebooks([REPO]))
-    made = yaml.safe_load((tmp_path / "config" / "projects" / NAME / "codebook.yaml").read_text(encoding="utf-8"))
     known = yaml.safe_load((DEFAULT_CONFIG / "codebook.yaml").read_text(encoding="utf-8"))
+    init_project(NAME, tmp_path, samples, known=Known([Codebook(known)]))
+    made = yaml.safe_load((tmp_path / "config" / "projects" / NAME / "codebook.yaml").read_text(encoding="utf-8"))
     for section in ("register", "survey"):
         for column, spellings in made[section]["columns"].items():
             if not column.startswith("TODO"):
