@@ -8,6 +8,7 @@ which is Snakemake's working directory).
 from __future__ import annotations
 
 import csv
+import functools
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -88,13 +89,19 @@ def load_schema(schema_name: str) -> dict:
     return yaml.safe_load((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))
 
 
+@functools.cache
+def _schema_validator(schema_name: str) -> jsonschema.Draft202012Validator:
+    """Parsed once per process: the site sheet is validated row by row, 98 times at national scale."""
+    return jsonschema.Draft202012Validator(load_schema(schema_name))
+
+
 def schema_problems(document: object, schema_name: str, where: str) -> list[str]:
     """Placeholders left by `init` (one problem each), then schema violations of the rest of the document."""
-    schema = load_schema(schema_name)
+    validator = _schema_validator(schema_name)
+    schema = validator.schema
     placeholders = todo.find_placeholders(document)
     problems = [f"{where}: {todo.describe(p, _schema_description(schema, p.path))}" for p in placeholders]
     left_out = {p.path for p in placeholders}
-    validator = jsonschema.Draft202012Validator(schema)
     errors = validator.iter_errors(todo.without_placeholders(document))
     for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(str(p) for p in error.absolute_path)

@@ -103,7 +103,7 @@ def clean_survey(table: RawTable, ctx: SurveyContext, enrolments: pd.DataFrame, 
     mapping = ctx.codebook.map_headers(table, "survey", ctx.problems)
     header_of = {c: h for h, c in mapping.items() if c != DROP}
     ledger.read_file(table.file, "survey", ctx.wave, table.encoding, len(table.rows), table.blank_rows)
-    by_cpr = {cpr: group.sort_values("referral_date") for cpr, group in enrolments.groupby("cpr")}
+    by_cpr = _enrolments_by_cpr(enrolments)
     answers = _AnswerReader(table, header_of, ctx)
     records, first_row_of = [], {}
     for row, values in zip(table.rows, ctx.codebook.canonical_records(table, mapping), strict=True):
@@ -121,6 +121,17 @@ def clean_survey(table: RawTable, ctx: SurveyContext, enrolments: pd.DataFrame, 
         records.append(record)
     return pd.DataFrame(records, columns=["participant_id", "enrolment", "site", "wave", "response_date",
                                           *ANSWER_COLUMNS])
+
+
+def _enrolments_by_cpr(enrolments: pd.DataFrame) -> dict[str, list[tuple]]:
+    """Each person's (referral_date, participant_id, enrolment) in referral order: plain tuples, because a
+    lookup per answer row in pandas costs more than the rest of the cleaning at national scale."""
+    ordered = enrolments.sort_values(["cpr", "referral_date"], kind="stable")
+    by_cpr: dict[str, list[tuple]] = {}
+    for cpr, referred, participant, enrolment in zip(ordered["cpr"], ordered["referral_date"],
+                                                     ordered["participant_id"], ordered["enrolment"], strict=True):
+        by_cpr.setdefault(cpr, []).append((referred, participant, int(enrolment)))
+    return by_cpr
 
 
 def _clean_row(values: dict, row: int, ctx: SurveyContext, by_cpr: dict, answers: _AnswerReader,
@@ -142,10 +153,11 @@ def _clean_row(values: dict, row: int, ctx: SurveyContext, by_cpr: dict, answers
     if answered > ctx.extraction_date:
         raise RowRejected("response_date", "response_date is after the extraction date")
     enrolments = by_cpr[number]
-    earlier = enrolments[enrolments["referral_date"] <= pd.Timestamp(answered)]
-    chosen = (earlier if len(earlier) else enrolments.iloc[:1]).iloc[-1]
-    record = {"participant_id": chosen["participant_id"], "enrolment": int(chosen["enrolment"]),
-              "site": ctx.site, "wave": ctx.wave, "response_date": pd.Timestamp(answered)}
+    answered_at = pd.Timestamp(answered)
+    earlier = [e for e in enrolments if e[0] <= answered_at]
+    _, participant, enrolment = earlier[-1] if earlier else enrolments[0]
+    record = {"participant_id": participant, "enrolment": enrolment,
+              "site": ctx.site, "wave": ctx.wave, "response_date": answered_at}
     for column in ANSWER_COLUMNS:
         record[column] = answers.read(column, values.get(column), row, ledger) if column in header_of else None
     return record

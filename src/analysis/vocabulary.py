@@ -30,3 +30,5 @@ PARTICIPANT_KEY = ["site", "participant_id", "enrolment"]
 RESPONSE_KEY = ["site", "participant_id", "enrolment", "wave"]
 # The column the reports and the Kaplan-Meier curves group by when a project config names no compare_by.
 DEFAULT_COMPARE_BY = "referral_track"
+
+ALL_SITES = "all sites"  # the scope of results pooled over every site, beside one scope per site

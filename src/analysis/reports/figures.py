@@ -1,4 +1,4 @@
-"""Report figures: seaborn, one colour-blind-safe colour per referral track, readable at A4 width.
+"""Report figures: seaborn's whitegrid theme, one colour-blind-safe colour per referral track, readable at A4 width.
 
 Colours are the Okabe-Ito palette, distinguishable with the common forms of colour blindness. Every
 label comes from the message catalogue; every figure has the same size and font so reports look alike.
@@ -13,9 +13,9 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
-import seaborn as sns  # noqa: E402
 
 from .messages import Messages  # noqa: E402
+from .theme import STYLE_FILE  # noqa: E402
 
 TRACK_COLOURS = {"health": "#0072B2", "employment": "#E69F00", "self": "#009E73", "other": "#CC79A7",
                  "all": "#333333"}
@@ -27,8 +27,8 @@ WIDE_RATIO_TICKS = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]  # when t
 
 
 def use_report_style() -> None:
-    """One look for every figure (call once per notebook)."""
-    sns.set_theme(style="whitegrid", context="notebook", font="DejaVu Sans")
+    """One look for every figure (call once per notebook): seaborn's whitegrid theme (see theme.py)."""
+    plt.style.use(STYLE_FILE)
     plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "figure.figsize": FIGURE_SIZE,
                          "axes.titleweight": "bold", "figure.autolayout": True})
 

@@ -7,6 +7,7 @@ its numbers from the data and its words from the message catalogue.
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,8 +17,7 @@ import pandas as pd
 
 from ..project import Project, load_project, site_raw_files
 from ..pseudonym import load_key
-from ..retention.km import ALL_SITES
-from ..vocabulary import DEFAULT_COMPARE_BY, REFERRAL_TRACKS
+from ..vocabulary import ALL_SITES, DEFAULT_COMPARE_BY, REFERRAL_TRACKS
 from . import figures, render, site_tables
 from .disclosure import suppress_share, suppress_table
 from .messages import Messages
@@ -90,8 +90,14 @@ class ReportContext:
 
     def groups_of_site(self, site: str) -> list[str]:
         """The compare_by values among a site's enrolments, in report order."""
-        people = self.participants[self.participants["site"] == site]
-        return self.group_order(people[self.compare_by].dropna().astype(str).unique())
+        return self._groups_by_site.get(site, [])
+
+    @functools.cached_property
+    def _groups_by_site(self) -> dict[str, list[str]]:
+        # once per report: the site labels of a national comparison ask for every site's groups
+        known = self.participants.dropna(subset=[self.compare_by])
+        return {site: self.group_order(values.astype(str).unique())
+                for site, values in known.groupby("site", sort=False)[self.compare_by]}
 
     @property
     def groups_are_sites(self) -> bool:

@@ -9,7 +9,7 @@ import pandas as pd
 
 from ..outputs import write_text
 from ..project import site_raw_files
-from ..retention.km import ALL_SITES
+from ..vocabulary import ALL_SITES
 from . import figures, render
 from .site_report import ReportContext, ReportSections, _show
 from .site_tables import key_figures

@@ -26,7 +26,6 @@ from scipy.stats import norm
 KM_COLUMNS = ["group", "time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper"]
 AT_COLUMNS = ["group", "time", "n_risk", "survival", "std_err", "lower", "upper"]
 ALL = "all"
-ALL_SITES = "all sites"  # the scope of results pooled over every site, beside one scope per site
 
 
 def kaplan_meier(data: pd.DataFrame, duration: str, event: str, group: str | None = None,

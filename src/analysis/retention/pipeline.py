@@ -17,10 +17,10 @@ import pandas as pd
 
 from .. import outputs
 from ..project import load_schema
-from ..vocabulary import DEFAULT_COMPARE_BY
+from ..vocabulary import ALL_SITES, DEFAULT_COMPARE_BY
 from .cox import cox_counting_process
 from .hazard import HazardFit, fit_discrete_hazard, fit_event_study
-from .km import ALL_SITES, AT_COLUMNS, kaplan_meier, survival_at
+from .km import AT_COLUMNS, kaplan_meier, survival_at
 from .person_months import build_person_months, enrolment_durations, merge_unchanged_months
 from .site_effects import site_effects
 
