@@ -9,7 +9,7 @@ CORES ?= 2
 SCALE ?= default
 
 .DEFAULT_GOAL := help
-.PHONY: help run unlock test lint simulate validate lock clean-outputs browser slurm pdf report audit bench
+.PHONY: help run site unlock test lint simulate validate lock clean-outputs browser slurm pdf report audit bench
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -24,6 +24,10 @@ $(STAMP): requirements.lock pyproject.toml
 
 run: $(STAMP) ## Run the whole pipeline on PROJECT (default: motion-paa-recept)
 	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --config project=$(PROJECT)
+
+site: $(STAMP) ## After changing one site's raw files: rebuild SITE's report (and the pooled models it needs) only
+	$(if $(SITE),,$(error make site needs SITE=<a site id from config/projects/$(PROJECT)/sites.tsv>))
+	$(BIN)/snakemake --profile profiles/default --cores $(CORES) reports/$(PROJECT)/sites/$(SITE).html --config project=$(PROJECT)
 
 unlock: $(STAMP) ## After a killed run (power cut, kill -9): remove its stale lock, then `make run` resumes
 	$(BIN)/snakemake --unlock --config project=$(PROJECT)

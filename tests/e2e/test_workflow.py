@@ -128,6 +128,11 @@ def test_reports_are_in_danish_and_hold_the_provenance_footer(workflow_root):
     assert "Syntetiske data" in page  # the demo key is flagged
     jammerbugt = (workflow_root / "reports" / PROJECT / "sites" / "jammerbugt.html").read_text(encoding="utf-8")
     assert "ikke indberettet" in jammerbugt
+    # Reports are rendered in batches of sites: every page is its own site's, parameters and raw files alike.
+    for site in SITES:
+        page = (workflow_root / "reports" / PROJECT / "sites" / f"{site}.html").read_text(encoding="utf-8")
+        assert f"site = {site}<" in page and f"data/raw/{PROJECT}/{site}/register.xlsx" in page
+        assert not [other for other in SITES if other != site and f"data/raw/{PROJECT}/{other}/" in page]
 
 
 def test_two_clean_runs_give_identical_tables_and_reports(workflow_root, tmp_path):
@@ -160,10 +165,16 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     remark_column = next(c.column for c in sheet[1] if c.value in ("Bemærkninger", "Noter", "Kommentar"))
     sheet.cell(row=2, column=remark_column, value="Ny bemærkning fra brobyggeren")
     book.save(register)
-    plan = run_snakemake(workflow_root, "--dry-run", "--quiet", "rules").stdout
-    jobs = dict(re.findall(r"^(\w+)\s+(\d+)$", plan, re.MULTILINE))
-    assert jobs == {"all": "1", "clean_site": "1", "pool": "1", "retention": "1", "site_report": "3",
-                    "summary_report": "1", "index": "1", "total": "9"}, plan
+    def planned_jobs(*targets: str) -> dict[str, str]:
+        plan = run_snakemake(workflow_root, "--dry-run", "--quiet", "rules", *targets).stdout
+        return dict(re.findall(r"^(\w+)\s+(\d+)$", plan, re.MULTILINE))
+
+    # `make site SITE=guldborgsund`: that site's report and the pooled models it rests on, nothing else
+    # (reports run in batches of ceil(sqrt(3)) = 2 sites: assens and guldborgsund, then jammerbugt)
+    assert planned_jobs(f"reports/{PROJECT}/sites/guldborgsund.html") == {
+        "clean_site": "1", "pool": "1", "retention": "1", "site_reports_1": "1", "total": "4"}
+    assert planned_jobs() == {"all": "1", "clean_site": "1", "pool": "1", "retention": "1", "site_reports_1": "1",
+                              "site_reports_2": "1", "summary_report": "1", "index": "1", "total": "9"}
     run_snakemake(workflow_root)
     assert "Nothing to be done" in run_snakemake(workflow_root, "--dry-run").stdout
     # A remark is free text and never leaves the raw layer: the rebuilt tables are byte-identical, and so are
@@ -209,5 +220,5 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
         file_hashes(workflow_root / "data" / "processed" / PROJECT)
     rules = per_rule(workflow_root, PROJECT, SITES)
     assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
-        "clean_site": 3, "index": 1, "pool": 1, "retention": 1, "site_report": 3, "summary_report": 1}
+        "clean_site": 3, "index": 1, "pool": 1, "retention": 1, "site_reports": 2, "summary_report": 1}
     assert all(figures["seconds"] > 0 and figures["max_rss_mb"] > 0 for figures in rules.values())

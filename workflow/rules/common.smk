@@ -1,4 +1,5 @@
 # Helpers only: the validated project, its sites, and how notebooks are run.
+import math
 import os
 import re
 import sys
@@ -23,6 +24,11 @@ except ConfigError as error:
     raise WorkflowError(f"project '{config['project']}' is not ready to run:\n{error}") from None
 
 SITES = PROJECT.site_ids
+# Site reports run in batches of about sqrt(number of sites) per job: one kernel start and one import of the
+# libraries per batch instead of per site, while one changed site still waits for only a few reports.
+# `--config report_batch_size=1` gives one job per site.
+REPORT_BATCH_SIZE = int(config.get("report_batch_size") or math.ceil(math.sqrt(len(SITES))))
+REPORT_BATCHES = [SITES[i : i + REPORT_BATCH_SIZE] for i in range(0, len(SITES), REPORT_BATCH_SIZE)]
 
 
 wildcard_constraints:
@@ -72,10 +78,15 @@ def final_outputs():
     ) + [f"reports/{PROJECT.name}/index.html"]
 
 
-def papermill(parameters, html=False):
+def papermill(parameters, html=False, each=None):
     """Shell command running {input.notebook} into {output.notebook} (and {output.html} when html=True)
-    with string parameters, through analysis.run_notebook: one line on failure, outputs only when done."""
+    with string parameters, through analysis.run_notebook: one line on failure, outputs only when done.
+    each="site" runs the notebook once per value in {params.each} in one kernel, {output.notebook} listing
+    one executed notebook per value in the same order. (The values must come through params: Snakemake
+    evaluates a rule's shell expression when the job runs, after a loop defining rules has moved on.)"""
     args = " ".join(f"-p {name}={value}" for name, value in parameters.items())
+    if each:
+        args += f" --each {each} {{params.each}}"
     render = f" --html {{output.html}} --language {PROJECT.config['language']}" if html else ""
     return (
         f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '

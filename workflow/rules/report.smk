@@ -1,35 +1,44 @@
-# Per-site reports (notebook 30), the summary (notebook 40) and the index page.
+# Per-site reports (notebook 30, in batches of sites: common.smk), the summary (notebook 40) and the index.
 
 
-rule site_report:
-    input:
-        models="data/processed/{project}/models/summary.json",
-        participants="data/processed/{project}/participants.parquet",
-        responses="data/processed/{project}/responses.parquet",
-        quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
-        config=project_config_files,
-        code=package_sources("retention", "reports"),
-        notebook=NOTEBOOK_DIR / "30_site_report.ipynb",
-    output:
-        notebook="reports/{project}/notebooks/30_site_report_{site}.ipynb",
-        html=report(
-            "reports/{project}/sites/{site}.html",
-            caption="../report/site_report.rst",
-            category="Site reports",
-            labels={"site": "{site}"},
-        ),
-    log:
-        "logs/{project}/site_report_{site}.log",
-    benchmark:
-        "logs/{project}/benchmarks/site_report_{site}.tsv"
-    threads: 1
-    resources:
-        mem_mb=1500,
-        runtime=10,
-    conda:
-        "../envs/brobygning.yaml"
-    shell:
-        papermill({"project": "{wildcards.project}", "site": "{wildcards.site}"}, html=True)
+for number, batch in enumerate(REPORT_BATCHES, start=1):
+
+    rule:
+        name:
+            f"site_reports_{number}"
+        input:
+            models="data/processed/{project}/models/summary.json",
+            participants="data/processed/{project}/participants.parquet",
+            responses="data/processed/{project}/responses.parquet",
+            quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
+            config=project_config_files,
+            code=package_sources("retention", "reports"),
+            notebook=NOTEBOOK_DIR / "30_site_report.ipynb",
+        output:
+            notebook=[f"reports/{{project}}/notebooks/30_site_report_{site}.ipynb" for site in batch],
+            html=[
+                report(
+                    f"reports/{{project}}/sites/{site}.html",
+                    caption="../report/site_report.rst",
+                    category="Site reports",
+                    labels={"site": site},
+                )
+                for site in batch
+            ],
+        log:
+            f"logs/{{project}}/site_reports_{number}.log",
+        benchmark:
+            f"logs/{{project}}/benchmarks/site_reports_{number}.tsv"
+        threads: 1
+        resources:
+            mem_mb=1500,
+            runtime=5 + 2 * len(batch),
+        conda:
+            "../envs/brobygning.yaml"
+        params:
+            each=batch,
+        shell:
+            papermill({"project": "{wildcards.project}"}, html=True, each="site")
 
 
 rule summary_report:
