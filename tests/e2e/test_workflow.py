@@ -19,6 +19,7 @@ from mini_project import (
     marked_incomplete,
     reproducible_outputs,
     run_snakemake,
+    snakemake_command,
 )
 from openpyxl import load_workbook
 
@@ -183,6 +184,14 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     reports_after = file_hashes(sites_reports)
     assert {k: v for k, v in reports_after.items() if "guldborgsund" not in k} == \
         {k: v for k, v in reports_before.items() if "guldborgsund" not in k}
+
+
+def test_site_reports_can_run_one_site_per_job(workflow_root):
+    """`--config report_batch_size=1` (e.g. on a cluster with many free nodes) gives one report job per site."""
+    command = snakemake_command(workflow_root, PROJECT, "--dry-run", "--forceall", "--quiet", "rules")
+    plan = subprocess.run([*command, "report_batch_size=1"], capture_output=True, text=True, cwd=workflow_root)
+    jobs = dict(re.findall(r"^(site_reports_\d+)\s+(\d+)$", plan.stdout, re.MULTILINE))
+    assert jobs == {f"site_reports_{n}": "1" for n in (1, 2, 3)}, plan.stdout + plan.stderr
 
 
 def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_root, tmp_path):

@@ -27,7 +27,7 @@ SITES = PROJECT.site_ids
 # Site reports run in batches of about sqrt(number of sites) per job: one kernel start and one import of the
 # libraries per batch instead of per site, while one changed site still waits for only a few reports.
 # `--config report_batch_size=1` gives one job per site.
-REPORT_BATCH_SIZE = int(config.get("report_batch_size") or math.ceil(math.sqrt(len(SITES))))
+REPORT_BATCH_SIZE = config.get("report_batch_size") or math.ceil(math.sqrt(len(SITES)))
 REPORT_BATCHES = [SITES[i : i + REPORT_BATCH_SIZE] for i in range(0, len(SITES), REPORT_BATCH_SIZE)]
 
 
