@@ -50,8 +50,7 @@ def write_csv(frame: pd.DataFrame, path: str | Path) -> Path:
 
 def write_json(data: object, path: str | Path) -> Path:
     """Write JSON with sorted keys and a final newline, atomically."""
-    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n"
-    return _atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+    return write_text(json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False, default=str) + "\n", path)
 
 
 def write_text(text: str, path: str | Path) -> Path:

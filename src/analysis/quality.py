@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from pathlib import Path
 
 import pandas as pd
 
@@ -26,7 +25,7 @@ def site_quality(project: Project, site: str, participants: pd.DataFrame, respon
 
     A wave the site has no export of (not surveyed there) has no response rate: it is left out."""
     rates = {}
-    surveyed = {Path(file).stem.removeprefix("survey_") for file in ledger.files}
+    surveyed = {tally.wave for tally in ledger.files.values() if tally.kind == "survey"}
     for wave in (w for w in project.config["waves"] if w in surveyed):
         eligible = participants[eligible_for_wave(participants, wave, project)]
         answered = responses[responses["wave"] == wave][["participant_id", "enrolment"]].drop_duplicates()

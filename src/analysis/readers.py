@@ -64,6 +64,11 @@ class RawTable:
         return header if ref is None else f"{header} [{ref}]"
 
 
+def _column_name(header: str | None, ref: str) -> str:
+    """A column in a message: 'header [B]', or the letter alone for a column without a header."""
+    return f"{header} [{ref}]" if header else ref
+
+
 def read_raw_table(path: str | Path) -> RawTable:
     """Read a register or survey export by its file ending (.xlsx, .csv, .sav).
 
@@ -120,7 +125,7 @@ def _check_header(path: Path, header: list[object], refs: list[str],
         if "\ufffd" in name:
             raise RawInputError(path, "header holds the replacement character '\ufffd': text was lost to a wrong "
                                 "encoding before the file was saved; export it again from the source",
-                                row=1, column=f"{name} [{ref}]")
+                                row=1, column=_column_name(name, ref))
         if name and name in seen:
             raise RawInputError(path, f"header '{name}' appears twice (columns {seen[name]} and {ref})", row=1,
                                 column=ref)
@@ -164,7 +169,7 @@ def _to_table(path: Path, header: list[object], body: list[list[object]], rows: 
     keep = [i for i, name in enumerate(names) if name]
     frame = pd.DataFrame([[r[i] for i in keep] for r in kept_body], columns=[names[i] for i in keep], dtype=object)
     header_of = {ref: name for name, ref in zip(names, refs, strict=True)}
-    named = [(row, f"{header_of[ref]} [{ref}]" if header_of.get(ref) else ref, rule) for row, ref, rule in repairs]
+    named = [(row, _column_name(header_of.get(ref), ref), rule) for row, ref, rule in repairs]
     return RawTable(file=str(path), frame=frame, rows=kept_rows,
                     column_refs={names[i]: refs[i] for i in keep}, encoding=encoding, blank_rows=blank_rows,
                     repairs=named)
@@ -221,11 +226,12 @@ def _read_xlsx(path: Path, repairs: list[tuple[int, str, str]]):
         if first and [str(v).strip() for v in first if not is_blank(v)] == [n for n in names if n]:
             raise RawInputError(path, f"sheet '{title}' has the same header as the first sheet: its rows would not "
                                 "be read; put all rows on the first sheet")
-    for row, column in uncomputed:
-        name = names[column - 1] if column <= width else ""
+    if uncomputed:
+        row, column = uncomputed[0]
+        header_name = names[column - 1] if column <= width else ""
         raise RawInputError(path, "formula without a computed value (the file was written by a program and never "
                             "saved by Excel): open and save it in Excel, or write the values", row=row,
-                            column=f"{name} [{get_column_letter(column)}]" if name else get_column_letter(column))
+                            column=_column_name(header_name, get_column_letter(column)))
     _fill_merged(path, cells, merged, repairs)
     body = [(r + [None] * width)[:width] for r in cells[1:]]
     return header, body, list(range(2, len(cells) + 1)), refs

@@ -192,6 +192,7 @@ def _matches(pattern: str, text: str) -> bool:
 
 def _take(samples: Samples, known: Known, section: str, site: str, path: Path, table) -> None:
     """Record one file's headers, its label values and what it says about its site."""
+    missing = known.missing_keys()
     for header in table.frame.columns:
         first, where = samples.headers[section].setdefault(normalise_label(header), (header, []))
         where.append(f"{site}/{path.name} [{table.column_refs.get(header, header)}]")
@@ -206,7 +207,7 @@ def _take(samples: Samples, known: Known, section: str, site: str, path: Path, t
         elif section == "survey" and canonical in ANSWER_COLUMNS:
             labelled = "labels" in (known.scale(known.scale_of(canonical) or "") or {})
             texts = [v for v in cells if not _is_number(v)]
-            answers = [v for v in texts if normalise_label(v) not in known.missing_keys()]
+            answers = [v for v in texts if normalise_label(v) not in missing]
             if labelled and cells:
                 samples.answer_kinds[site].add("labels" if answers else "codes")
             _add_values(samples, canonical, texts)

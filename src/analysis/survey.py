@@ -51,11 +51,12 @@ class _AnswerReader:
         self.points: dict[str, dict] = {}  # number scales' labelled points, read before numbers
         asked = ctx.codebook.raw["survey"].get("scale_of", {})
         for column in (c for c in ANSWER_COLUMNS if c in asked):  # a project need not ask every question
-            spec = ctx.codebook.scale(ctx.codebook.scale_of(column))
+            scale = ctx.codebook.scale_of(column)
+            spec = ctx.codebook.scale(scale)
             if "labels" in spec and "range" in spec:
-                self.points[column] = ctx.codebook.scale_labels(ctx.codebook.scale_of(column))
+                self.points[column] = ctx.codebook.scale_labels(scale)
             elif "labels" in spec and ctx.coding == "labels":
-                self.lookups[column] = ctx.codebook.scale_labels(ctx.codebook.scale_of(column))
+                self.lookups[column] = ctx.codebook.scale_labels(scale)
 
     def read(self, column: str, value: object, row: int, ledger: Ledger) -> float | None:
         spec = self.ctx.codebook.scale(self.ctx.codebook.scale_of(column))
@@ -69,8 +70,8 @@ class _AnswerReader:
                     f"scales.{self.ctx.codebook.scale_of(column)}.labels", row, ref))
         if is_blank(value) or str(value).strip().casefold() in self.missing:
             return None
-        if isinstance(value, str) and normalise_label(value) in self.points.get(column, {}):
-            return self.points[column][normalise_label(value)]
+        if isinstance(value, str) and (point := self.points.get(column, {}).get(normalise_label(value))) is not None:
+            return point
         try:
             number = parse_number(value)
         except ValueError:

@@ -208,17 +208,19 @@ class ReportSections:
 
     def surveyed_waves(self) -> list[str]:
         """The config's waves that at least one of these sites surveyed (had an export of)."""
-        sites = set(self.people["site"])
-        return [w for w in self.ctx.project.config["waves"]
-                if any(w in self.ctx.quality[s]["response_rate"] for s in sites)]
+        return [w for w in self.ctx.project.config["waves"] if self._sites_surveying(w)]
+
+    def _sites_surveying(self, wave: str) -> list[str]:
+        """These people's sites that surveyed `wave`."""
+        return [s for s in sorted(set(self.people["site"])) if wave in self.ctx.quality[s]["response_rate"]]
 
     def _who_answered(self, waves: list[str]) -> list:
         """Per wave: answered / did not answer among those still active, stopped and never started, in the
         sites that surveyed the wave."""
         out = []
         for wave in waves:
-            asked = [s for s in set(self.people["site"]) if wave in self.ctx.quality[s]["response_rate"]]
-            table = site_tables.response_by_status(self.people[self.people["site"].isin(asked)], self.answers, wave)
+            asked = self.people[self.people["site"].isin(self._sites_surveying(wave))]
+            table = site_tables.response_by_status(asked, self.answers, wave)
             table = table.reindex(columns=[True, False], fill_value=0)
             table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
             shown = suppress_table(table, self.ctx.min_cell, margins=True).display(
