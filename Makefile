@@ -56,16 +56,16 @@ report: $(STAMP) ## Snakemake's own report bundle (all HTML reports with caption
 	$(BIN)/snakemake --config project=$(PROJECT) --report reports/$(PROJECT)/snakemake-report.zip
 
 pdf: $(STAMP) browser ## Print every report page of PROJECT to an A4 PDF beside it
-	$(BIN)/python -m analysis.reports.browser pdf reports/$(PROJECT)
+	$(BIN)/python -m analysis.tools.browser pdf reports/$(PROJECT)
 
 bench: $(STAMP) ## Time the pipeline against its floor: SCALE=default|98x1000|98x5000, MODELS_ONLY=1 (docs/performance.md)
 	$(BIN)/python -m analysis.bench --scale $(SCALE) --cores $(CORES) $(if $(MODELS_ONLY),--models-only)
 
 simulate: $(STAMP) ## Regenerate PROJECT's synthetic raw data from its simulation.yaml (deterministic)
-	$(BIN)/python -m analysis.simulate --project $(PROJECT)
+	$(BIN)/python -m analysis.simulation --project $(PROJECT)
 
 validate: $(STAMP) ## Recovery study of the subsidy-end estimator: 200 simulated replicates (~5 min)
-	$(BIN)/python -m analysis.retention.validation --project-dir config/projects/motion-paa-recept --replicates 200 --first-seed 1000 --jobs $(CORES)
+	$(BIN)/python -m analysis.simulation.recovery --project-dir config/projects/motion-paa-recept --replicates 200 --first-seed 1000 --jobs $(CORES)
 
 lock: ## Rebuild requirements.lock from pyproject.toml in a scratch venv
 	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv

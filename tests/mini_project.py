@@ -38,7 +38,7 @@ def make_project(root: Path, project: str = PROJECT, sites: Sequence[str] = SITE
     kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] in sites]
     (target / "sites.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
     (root / "config" / "config.yaml").write_text(f"project: {project}\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "analysis.simulate", "--project-dir", str(target),
+    subprocess.run([sys.executable, "-m", "analysis.simulation", "--project-dir", str(target),
                     "--out", str(root / "data" / "raw" / project), "--sites", ",".join(sites),
                     "--scale", str(scale)], check=True, capture_output=True)
 

@@ -14,7 +14,7 @@ import pytest
 from conftest import DEFAULT_PROJECT
 from openpyxl import Workbook
 
-from analysis.audit import (
+from analysis.tools.audit import (
     CPR_LIKE,
     CPR_RAW,
     EMAIL,

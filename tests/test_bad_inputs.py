@@ -16,9 +16,9 @@ import pytest
 from bad_inputs.make_corpus import CASES, Case, write_case
 from conftest import DEFAULT_PROJECT, REPO
 
-from analysis.clean import clean_site
-from analysis.errors import RawInputError
-from analysis.project import load_project
+from analysis.clean.site import clean_site
+from analysis.core.errors import RawInputError
+from analysis.project.loader import load_project
 
 RULES_DOC = (REPO / "docs" / "cleaning-rules.md").read_text(encoding="utf-8")
 

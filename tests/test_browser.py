@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from analysis.reports import browser as browser_module
-from analysis.reports.browser import BrowserNotFoundError, check_page, find_chromium, open_browser, print_pdf
+from analysis.tools import browser as browser_module
+from analysis.tools.browser import BrowserNotFoundError, check_page, find_chromium, open_browser, print_pdf
 
 EXTERNAL_CSS = "https://example.org/report.css"
 OUTBOUND = "https://example.org/about"
@@ -70,8 +70,8 @@ def _assert_screenshot(path: Path) -> None:
 
 
 def _run_command(*args: str) -> subprocess.CompletedProcess:
-    """Run `python -m analysis.reports.browser ARGS` in its own process (one Playwright per thread)."""
-    return subprocess.run([sys.executable, "-m", "analysis.reports.browser", *args], capture_output=True, text=True,
+    """Run `python -m analysis.tools.browser ARGS` in its own process (one Playwright per thread)."""
+    return subprocess.run([sys.executable, "-m", "analysis.tools.browser", *args], capture_output=True, text=True,
                           timeout=60, check=False)
 
 

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.calendar import add_months, full_months_between, in_any_period
+from analysis.core.calendar import add_months, full_months_between, in_any_period
 
 
 def _days(*values):

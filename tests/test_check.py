@@ -9,7 +9,7 @@ from conftest import DEFAULT_PROJECT, REPO
 from openpyxl import Workbook
 from test_clean_site import HEADER, _row
 
-from analysis.check import check_project
+from analysis.tools.check import check_project
 
 
 def _register(path, rows, header=HEADER):

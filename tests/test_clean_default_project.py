@@ -13,11 +13,11 @@ import pandas as pd
 import pytest
 from conftest import DEFAULT_PROJECT, DEFAULT_PROJECT_DIR, REPO
 
-from analysis.clean import clean_site
-from analysis.project import load_project
+from analysis.clean.site import clean_site
+from analysis.core.tables import as_canonical
+from analysis.core.vocabulary import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY
+from analysis.project.loader import load_project
 from analysis.simulation.population import project_parameters, simulate_population
-from analysis.tables import as_canonical
-from analysis.vocabulary import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY
 
 TRUTH = json.loads((REPO / "data" / "raw" / DEFAULT_PROJECT / "_simulation_truth.json").read_text(encoding="utf-8"))
 PROJECT = load_project(DEFAULT_PROJECT, REPO)

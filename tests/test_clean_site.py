@@ -9,10 +9,10 @@ import pytest
 from conftest import DEFAULT_PROJECT
 from openpyxl import Workbook
 
-from analysis.clean import clean_site, write_site_outputs
-from analysis.errors import RawInputError
-from analysis.project import load_project
-from analysis.pseudonym import load_key, pseudonymise
+from analysis.clean.pseudonym import load_key, pseudonymise
+from analysis.clean.site import clean_site, write_site_outputs
+from analysis.core.errors import RawInputError
+from analysis.project.loader import load_project
 
 SITE = "assens"
 HEADER = ["Navn", "CPR-nr.", "Telefon", "Henvist fra", "Henvisningsdato", "Opstartsdato", "Forening", "Aktivitet",

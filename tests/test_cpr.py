@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.cpr import age_at, birth_date, is_substitute, normalise_cpr, sex
+from analysis.read.cpr import age_at, birth_date, is_substitute, normalise_cpr, sex
 
 
 @pytest.mark.parametrize("raw", ["710385-1233", "7103851233", "710385 1233", " 710385-1233 ", "710385 - 1233"])

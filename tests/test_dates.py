@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.dates import parse_date
+from analysis.read.dates import parse_date
 
 PIVOT = 2023
 

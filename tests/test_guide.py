@@ -10,7 +10,7 @@ import pytest
 from conftest import REPO
 from test_scaffold import schema_keys
 
-from analysis.project import load_schema
+from analysis.project.loader import load_schema
 
 GUIDES = ["docs/evaluator-guide.md", "docs/evaluator-guide.da.md"]
 

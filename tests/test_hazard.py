@@ -12,8 +12,8 @@ from conftest import DEFAULT_PROJECT_DIR
 
 from analysis.retention.hazard import fit_discrete_hazard, fit_event_study
 from analysis.retention.person_months import build_person_months
-from analysis.simulate import select_sites
 from analysis.simulation.population import project_parameters, simulate_population
+from analysis.simulation.simulate import select_sites
 
 PARAMS = project_parameters(DEFAULT_PROJECT_DIR)
 COVARIATES = ["referral_track", "lockdown"]
@@ -31,7 +31,7 @@ def _post(fit, se_type="clustered"):
 
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_recovers_the_true_post_subsidy_effect(seed):
-    """Fast recovery check (the full coverage study is `python -m analysis.retention.validation`)."""
+    """Fast recovery check (the full coverage study is `python -m analysis.simulation.recovery`)."""
     params = select_sites(PARAMS, None, 3.0)
     fit = fit_discrete_hazard(_person_months(params, seed), ["post_subsidy"], COVARIATES)
     post = _post(fit)

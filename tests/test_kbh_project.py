@@ -11,9 +11,9 @@ import pytest
 import yaml
 from conftest import REPO
 
-from analysis.check import check_project
-from analysis.simulate import TRUTH_FILE, simulate
 from analysis.simulation.population import project_parameters, simulate_population
+from analysis.simulation.simulate import TRUTH_FILE, simulate
+from analysis.tools.check import check_project
 
 PROJECT = "kbh-udslusning"
 PROJECT_DIR = REPO / "config" / "projects" / PROJECT

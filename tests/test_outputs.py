@@ -1,7 +1,7 @@
 import pandas as pd
 import pytest
 
-from analysis import outputs
+from analysis.core import outputs
 
 
 def _frame():
@@ -37,7 +37,7 @@ def test_a_killed_write_leaves_the_old_file_and_the_next_write_removes_its_tempo
     import sys
 
     target = outputs.write_json({"run": "old"}, tmp_path / "quality.json")
-    writer = ("import time\nfrom analysis import outputs\n"
+    writer = ("import time\nfrom analysis.core import outputs\n"
               "def half(tmp):\n"
               "    tmp.write_text('{\"run\": \"ne')\n    print('written', flush=True)\n    time.sleep(60)\n"
               f"outputs._atomic_write({str(target)!r}, half)\n")

@@ -76,8 +76,8 @@ def test_merging_unchanged_months_leaves_the_cox_fit_unchanged():
     """The counting-process Cox model on merged intervals equals the fit on one row per month, to rounding."""
     from analysis.retention.cox import cox_counting_process
     from analysis.retention.person_months import merge_unchanged_months
-    from analysis.simulate import select_sites
     from analysis.simulation.population import project_parameters, simulate_population
+    from analysis.simulation.simulate import select_sites
 
     params = select_sites(project_parameters(DEFAULT_PROJECT_DIR), ["assens", "viborg", "helsingoer"], 0.5)
     participants, _ = simulate_population(params, seed=7, identities=False)

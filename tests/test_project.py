@@ -2,8 +2,8 @@ import pytest
 import yaml
 from conftest import DEFAULT_PROJECT, REPO
 
-from analysis.errors import ConfigError
-from analysis.project import load_project, raw_folder_problems
+from analysis.core.errors import ConfigError
+from analysis.project.loader import load_project, raw_folder_problems
 
 
 def _with_raw_folders(root):

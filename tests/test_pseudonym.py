@@ -5,9 +5,9 @@ import pytest
 import yaml
 from conftest import DEFAULT_PROJECT
 
-from analysis.errors import ConfigError
-from analysis.project import Project, load_project
-from analysis.pseudonym import load_key, pseudonymise
+from analysis.clean.pseudonym import load_key, pseudonymise
+from analysis.core.errors import ConfigError
+from analysis.project.loader import Project, load_project
 
 
 def _project(root, demo: bool) -> Project:

@@ -5,8 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from openpyxl import Workbook
 
-from analysis.errors import RawInputError
-from analysis.readers import read_raw_table, unmangled
+from analysis.core.errors import RawInputError
+from analysis.read.readers import read_raw_table, unmangled
 
 DANISH_TEXT = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCXYZ 0123456789-.,/()?æøåÆØÅéü", max_size=40)
 

@@ -15,12 +15,12 @@ import pandas as pd
 import pytest
 from conftest import DEFAULT_PROJECT, DEFAULT_PROJECT_DIR, REPO
 
-from analysis.project import load_project
+from analysis.project.loader import load_project
 from analysis.reports.messages import Messages
 from analysis.reports.site_report import ReportContext, SiteReport
 from analysis.retention.pipeline import fit_retention
-from analysis.simulate import select_sites
 from analysis.simulation.population import project_parameters, simulate_population
+from analysis.simulation.simulate import select_sites
 
 MIN_CELL = 5
 TINY = "assens"

@@ -9,7 +9,7 @@ from html import unescape
 import pytest
 from conftest import REPO
 
-from analysis.project import load_project
+from analysis.project.loader import load_project
 from analysis.reports.messages import Messages
 from analysis.reports.site_report import ReportContext, SiteReport
 from analysis.reports.summary_report import SummaryReport

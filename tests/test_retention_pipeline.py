@@ -7,10 +7,10 @@ from datetime import date
 import pandas as pd
 from conftest import DEFAULT_PROJECT, DEFAULT_PROJECT_DIR, REPO
 
-from analysis.project import load_project
+from analysis.project.loader import load_project
 from analysis.retention.pipeline import fit_retention, headline, write_retention
-from analysis.simulate import select_sites
 from analysis.simulation.population import project_parameters, simulate_population
+from analysis.simulation.simulate import select_sites
 
 CONFIG = load_project(DEFAULT_PROJECT, REPO).config
 

@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from analysis.run_notebook import parse_parameters
+from analysis.jobs.run_notebook import parse_parameters
 
 
 def _notebook(path, *cells: str) -> None:
@@ -20,7 +20,7 @@ def _notebook(path, *cells: str) -> None:
 
 
 def _run(tmp_path, notebook, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analysis.run_notebook", str(notebook), str(tmp_path / "out.ipynb"),
+    return subprocess.run([sys.executable, "-m", "analysis.jobs.run_notebook", str(notebook), str(tmp_path / "out.ipynb"),
                            "--log", str(tmp_path / "job.log"), *args], capture_output=True, text=True, cwd=tmp_path)
 
 
@@ -71,7 +71,7 @@ def test_a_batch_runs_each_value_in_one_kernel_as_if_each_had_its_own(tmp_path):
     alone.mkdir()
     assert _run(alone, tmp_path / "nb.ipynb", "-p", "site=b", "--html", str(alone / "b.html")).returncode == 0
     outputs = [str(tmp_path / f"{s}.ipynb") for s in "abc"]
-    result = subprocess.run([sys.executable, "-m", "analysis.run_notebook", str(tmp_path / "nb.ipynb"), *outputs,
+    result = subprocess.run([sys.executable, "-m", "analysis.jobs.run_notebook", str(tmp_path / "nb.ipynb"), *outputs,
                              "--each", "site", "a", "b", "c", "--html", *(str(tmp_path / f"{s}.html") for s in "abc"),
                              "--log", str(tmp_path / "job.log")], capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 0, result.stderr
@@ -91,7 +91,7 @@ def test_a_batch_runs_each_value_in_one_kernel_as_if_each_had_its_own(tmp_path):
 def test_a_failing_run_in_a_batch_names_its_value_and_stops_the_batch(tmp_path):
     _notebook(tmp_path / "nb.ipynb", "assert site != 'b', 'no b here'")
     outputs = [str(tmp_path / f"{s}.ipynb") for s in "abc"]
-    result = subprocess.run([sys.executable, "-m", "analysis.run_notebook", str(tmp_path / "nb.ipynb"), *outputs,
+    result = subprocess.run([sys.executable, "-m", "analysis.jobs.run_notebook", str(tmp_path / "nb.ipynb"), *outputs,
                              "--each", "site", "a", "b", "c", "--log", str(tmp_path / "job.log")],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 1
@@ -103,7 +103,7 @@ def test_a_failing_run_in_a_batch_names_its_value_and_stops_the_batch(tmp_path):
 
 def test_a_batch_needs_one_output_per_value(tmp_path):
     _notebook(tmp_path / "nb.ipynb", "pass")
-    result = subprocess.run([sys.executable, "-m", "analysis.run_notebook", str(tmp_path / "nb.ipynb"),
+    result = subprocess.run([sys.executable, "-m", "analysis.jobs.run_notebook", str(tmp_path / "nb.ipynb"),
                              str(tmp_path / "a.ipynb"), "--each", "site", "a", "b", "--log", str(tmp_path / "job.log")],
                             capture_output=True, text=True, cwd=tmp_path)
     assert result.returncode == 1

@@ -13,11 +13,11 @@ import yaml
 from conftest import DEFAULT_PROJECT, REPO
 from openpyxl import load_workbook
 
-from analysis.check import check_project
-from analysis.codebook import Codebook
-from analysis.errors import ConfigError
-from analysis.project import load_schema
-from analysis.scaffold import Known, init_project, main
+from analysis.core.errors import ConfigError
+from analysis.project.loader import load_schema
+from analysis.read.codebook import Codebook
+from analysis.tools.check import check_project
+from analysis.tools.init import Known, init_project, main
 
 NAME = "ny-evaluering"
 # a site whose survey answers are texts, one whose answers are numbers, and one that records no ends

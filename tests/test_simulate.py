@@ -22,9 +22,9 @@ import yaml
 from conftest import DEFAULT_PROJECT_DIR
 from openpyxl import load_workbook
 
-from analysis.calendar import add_months
-from analysis.simulate import TRUTH_FILE, main, simulate
+from analysis.core.calendar import add_months
 from analysis.simulation.population import project_parameters, simulate_population
+from analysis.simulation.simulate import TRUTH_FILE, main, simulate
 
 ROOT = Path(__file__).resolve().parents[1]
 COMMITTED = ROOT / "data" / "raw" / "motion-paa-recept"

@@ -16,11 +16,11 @@ import yaml
 from conftest import DEFAULT_PROJECT, REPO
 from openpyxl import Workbook
 
-from analysis.clean import clean_site
-from analysis.errors import RawInputError
-from analysis.project import load_project
-from analysis.pseudonym import load_key, pseudonymise
-from analysis.readers import read_raw_table
+from analysis.clean.pseudonym import load_key, pseudonymise
+from analysis.clean.site import clean_site
+from analysis.core.errors import RawInputError
+from analysis.project.loader import load_project
+from analysis.read.readers import read_raw_table
 
 CODEBOOK = yaml.safe_load((REPO / "config" / "projects" / DEFAULT_PROJECT / "codebook.yaml").read_text("utf-8"))
 QUESTION = {c: CODEBOOK["survey"]["columns"][c][0] for c in ("cpr", "response_date", "job_readiness")}

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analysis.values import parse_label, parse_number, parse_whole_number
+from analysis.read.values import parse_label, parse_number, parse_whole_number
 
 
 @pytest.mark.parametrize(("raw", "value"), [("6,5", 6.5), ("7", 7.0), (7, 7.0), ("1.234,5", 1234.5),
@@ -35,7 +35,7 @@ def test_labels_match_normalised_and_missing_is_none():
 @given(st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda t: t.strip()), st.integers(0, 9), min_size=1),
        st.data())
 def test_any_spelling_with_other_case_and_spacing_finds_its_code(labels, data):
-    from analysis.codebook import normalise_label
+    from analysis.read.codebook import normalise_label
 
     lookup = {normalise_label(k): v for k, v in labels.items()}
     label = data.draw(st.sampled_from(sorted(labels)))

@@ -42,13 +42,13 @@ def _project_command(name: str, help_text: str, description: str, module: str):
 _add_check = _project_command(
     "check", "validate a project's config and raw files without running the pipeline",
     "Validate config, site sheet, codebook, raw folders, the pseudonym key and every raw file, and list every "
-    "problem found (file, row, column, what was expected). Exits 1 if any.", "analysis.check")
+    "problem found (file, row, column, what was expected). Exits 1 if any.", "analysis.tools.check")
 _add_audit = _project_command(
     "audit", "look for personal data and recoverable small counts in a project's outputs",
     "Scan data/processed/<project>/ and reports/<project>/ for CPR-like numbers, for the names, phone numbers, "
     "e-mails, CPR numbers and remarks of the raw data, and for report tables whose hidden cells can be worked "
     "out or that show counts below min_cell. Prints one line per file and kind of finding (never the values) "
-    "and exits 1 if anything is found, 2 if the project cannot be loaded.", "analysis.audit")
+    "and exits 1 if anything is found, 2 if the project cannot be loaded.", "analysis.tools.audit")
 
 
 
@@ -62,7 +62,7 @@ def _add_init(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--from", dest="source", default=None, metavar="RAW_DIR",
                         help="folder of site folders with sample raw files (default: data/raw/<project>/)")
     parser.add_argument("--root", default=None, help=ROOT_HELP)
-    parser.set_defaults(handler=lambda args: importlib.import_module("analysis.scaffold").main(
+    parser.set_defaults(handler=lambda args: importlib.import_module("analysis.tools.init").main(
         args.project, args.root, args.source))
 
 

@@ -4,7 +4,7 @@
 folder (`register.xlsx|csv`, perhaps `survey_<wave>.csv|xlsx`), and `OUT_DIR/manifest.yaml` listing
 each case's file under test and its declared outcome. The files are made from fixed data and a seeded
 generator, so every run writes the same bytes; nothing binary is committed. `tests/test_bad_inputs.py`
-imports CASES and runs every case through `analysis.clean.clean_site` on a scratch project.
+imports CASES and runs every case through `analysis.clean.site.clean_site` on a scratch project.
 
 Outcomes (`Expect.outcome`):
 - `error`: the site stops with a one-line RawInputError naming the file, and the row and column when

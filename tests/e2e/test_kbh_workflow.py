@@ -95,7 +95,7 @@ def test_the_privacy_audit_finds_nothing(root):
 
 def test_every_page_opens_cleanly_in_a_browser(root):
     reports = root / "reports" / PROJECT
-    result = subprocess.run([sys.executable, "-m", "analysis.reports.browser", "check", str(reports)],
+    result = subprocess.run([sys.executable, "-m", "analysis.tools.browser", "check", str(reports)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list((reports / "screenshots").rglob("*.png"))) == 7

@@ -107,7 +107,7 @@ def test_every_report_opens_cleanly_in_a_browser(workflow_root):
     pages = sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.html"))
     assert pages == ["index.html", "sites/assens.html", "sites/guldborgsund.html", "sites/jammerbugt.html",
                      "summary.html"]
-    result = subprocess.run([sys.executable, "-m", "analysis.reports.browser", "check", str(reports)],
+    result = subprocess.run([sys.executable, "-m", "analysis.tools.browser", "check", str(reports)],
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list((reports / "screenshots").rglob("*.png"))) == len(pages)

@@ -62,7 +62,7 @@ from mini_project import (  # noqa: E402
     snakemake_metadata,
 )
 
-import analysis.project  # noqa: E402,F401  (imported before forking: the Snakefile needs it)
+import analysis.project.loader  # noqa: E402,F401  (imported before forking: the Snakefile needs it)
 
 PROJECT = "faults-mini"
 SITES = ["assens", "guldborgsund"]
@@ -295,7 +295,7 @@ def describe_landing(reference: Reference, commands: list[list[str]]) -> list[tu
     """(job label, phase) of every job process in the frozen tree."""
     found = set()
     for command in commands:
-        if "papermill" in command or "analysis.run_notebook" in command:  # the latter: main's notebook runner
+        if "papermill" in command or "analysis.jobs.run_notebook" in command:  # the latter: main's notebook runner
             notebook = next((a for a in command if a.startswith("reports/") and a.endswith(".ipynb")), None)
             if notebook and (label := _job_of(reference, notebook)):
                 found.add((label, "notebook"))

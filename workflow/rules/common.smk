@@ -5,8 +5,9 @@ import re
 import sys
 from pathlib import Path
 
-from analysis.errors import ConfigError
-from analysis.project import load_project, raw_folder_problems, site_raw_files
+from analysis.core.errors import ConfigError
+from analysis.project.loader import load_project, raw_folder_problems, site_raw_files
+from analysis.reports.messages import project_message_problems
 
 PYTHON = sys.executable
 # The Jupyter kernel notebooks run in: `make` registers 'brobygning' in .venv; under --use-conda use python3.
@@ -17,7 +18,7 @@ PACKAGE_DIR = Path(workflow.basedir) / "src" / "analysis"
 
 try:
     PROJECT = load_project(config["project"])
-    _problems = raw_folder_problems(PROJECT)
+    _problems = raw_folder_problems(PROJECT) + project_message_problems(PROJECT)
     if _problems:
         raise ConfigError(_problems)
 except ConfigError as error:
@@ -80,7 +81,7 @@ def final_outputs():
 
 def papermill(parameters, html=False, each=None):
     """Shell command running {input.notebook} into {output.notebook} (and {output.html} when html=True)
-    with string parameters, through analysis.run_notebook: one line on failure, outputs only when done.
+    with string parameters, through analysis.jobs.run_notebook: one line on failure, outputs only when done.
     each="site" runs the notebook once per value in {params.each} in one kernel, {output.notebook} listing
     one executed notebook per value in the same order. (The values must come through params: Snakemake
     evaluates a rule's shell expression when the job runs, after a loop defining rules has moved on.)"""
@@ -90,6 +91,6 @@ def papermill(parameters, html=False, each=None):
     render = f" --html {{output.html}} --language {PROJECT.config['language']}" if html else ""
     return (
         f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
-        f"{PYTHON} -m analysis.run_notebook {{input.notebook}} {{output.notebook}} --kernel {KERNEL} "
+        f"{PYTHON} -m analysis.jobs.run_notebook {{input.notebook}} {{output.notebook}} --kernel {KERNEL} "
         f"{args}{render} --log {{log}}"
     )

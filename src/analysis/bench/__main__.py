@@ -29,8 +29,8 @@ import nbformat
 import psutil
 from openpyxl import load_workbook
 
-from .measure import measure
-from .projects import REPO, default_root, scaled_participants, scaled_root
+from analysis.bench.measure import measure
+from analysis.bench.projects import REPO, default_root, scaled_participants, scaled_root
 
 PYTHON = sys.executable
 REPORT_IMPORTS = ("from IPython.display import display; import analysis.reports.figures, "
@@ -79,7 +79,7 @@ def edit_register(root: Path, project: str, site: str, *, remark: bool) -> None:
 
 def notebook_overhead(root: Path, repeats: int = 3) -> dict[str, float]:
     """Median seconds of: a bare import of the report notebooks' libraries; one notebook job (kernel, an
-    empty notebook, HTML export) through analysis.run_notebook; and the same job whose notebook does the
+    empty notebook, HTML export) through analysis.jobs.run_notebook; and the same job whose notebook does the
     imports. The issue's target: job <= 2 x import."""
     work = root / "overhead"
     work.mkdir()
@@ -89,7 +89,7 @@ def notebook_overhead(root: Path, repeats: int = 3) -> dict[str, float]:
         nbformat.write(book, work / f"{name}.ipynb")
 
     def job(name: str) -> list[str]:
-        return [PYTHON, "-m", "analysis.run_notebook", str(work / f"{name}.ipynb"), str(work / f"{name}.out.ipynb"),
+        return [PYTHON, "-m", "analysis.jobs.run_notebook", str(work / f"{name}.ipynb"), str(work / f"{name}.out.ipynb"),
                 "--html", str(work / f"{name}.html"), "--log", str(work / f"{name}.log")]
 
     commands = {"bare_import": [PYTHON, "-c", REPORT_IMPORTS], "empty_notebook_job": job("empty"),
@@ -115,7 +115,7 @@ def bench_pipeline(work: Path, scale: str, cores: int) -> dict:
         n_sites, per_site = (int(x) for x in scale.split("x"))
         project = scaled_root(pipeline, n_sites, per_site)
     shutil.copytree(pipeline, floor)
-    from ..project import load_project  # after the scratch root exists
+    from analysis.project.loader import load_project  # after the scratch root exists
 
     sites = list(load_project(project, root=pipeline).site_ids)
     results = {"cold": _timed(snakemake(project, cores), pipeline, work / "cold.log")}
@@ -142,7 +142,7 @@ def bench_pipeline(work: Path, scale: str, cores: int) -> dict:
 def bench_models(work: Path, scale: str) -> dict:
     n_sites, per_site = (int(x) for x in scale.split("x"))
     project = scaled_participants(work, n_sites, per_site)
-    job = [PYTHON, "-m", "analysis.run_notebook", str(REPO / "notebooks" / "20_retention.ipynb"),
+    job = [PYTHON, "-m", "analysis.jobs.run_notebook", str(REPO / "notebooks" / "20_retention.ipynb"),
            str(work / "20_retention.ipynb"), "-p", f"project={project}", "--log", str(work / "retention.log")]
     results = {"retention_job": _timed(job, work, work / "retention_measure.log")}
     floor = [PYTHON, "-m", "analysis.bench.floor", project, "--models-only"]

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import nbformat
 
-from .. import pool
-from ..project import load_project
-from ..reports import summary_report
+from analysis.pool import combine as pool
+from analysis.project.loader import load_project
+from analysis.reports import summary_report
 
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 

@@ -8,13 +8,13 @@ from pathlib import Path
 
 import yaml
 
-from ..simulate import simulate
-from ..simulation.population import (
+from analysis.simulation.population import (
     SIMULATION_FILE,
     project_parameters,
     read_simulation_settings,
     simulate_population,
 )
+from analysis.simulation.simulate import simulate
 
 REPO = Path(__file__).resolve().parents[3]
 # The project `make run` runs (config/config.yaml): the benchmark's default scale and the template it copies.

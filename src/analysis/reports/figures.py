@@ -14,8 +14,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from .messages import Messages  # noqa: E402
-from .theme import STYLE_FILE  # noqa: E402
+from analysis.reports.messages import Messages  # noqa: E402
+from analysis.reports.theme import STYLE_FILE  # noqa: E402
 
 TRACK_COLOURS = {"health": "#0072B2", "employment": "#E69F00", "self": "#009E73", "other": "#CC79A7",
                  "all": "#333333"}

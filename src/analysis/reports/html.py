@@ -12,7 +12,7 @@ from pathlib import Path
 import nbformat
 from nbconvert import HTMLExporter
 
-from ..outputs import write_text
+from analysis.core.outputs import write_text
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)

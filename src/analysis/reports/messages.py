@@ -76,6 +76,12 @@ def override_problems(overrides: dict, where: str) -> list[str]:
     return problems
 
 
+def project_message_problems(project) -> list[str]:
+    """override_problems for a loaded project's `messages` setting (checked by `check` and by the workflow
+    before any job starts; the project loader itself does not know the report stage's catalogue)."""
+    return override_problems(project.config.get("messages", {}), str(project.config_dir / "config.yaml"))
+
+
 @dataclass(frozen=True)
 class Messages:
     """Text of one language. `t('sections.retention')`, `t('text.key_figures', referred=...)`.

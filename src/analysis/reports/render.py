@@ -11,7 +11,7 @@ import html
 import pandas as pd
 from IPython.display import HTML
 
-from .messages import Messages
+from analysis.reports.messages import Messages
 
 
 def heading(text: str, level: int = 2) -> HTML:

@@ -15,13 +15,13 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from ..project import Project, load_project, site_raw_files
-from ..pseudonym import load_key
-from ..vocabulary import ALL_SITES, DEFAULT_COMPARE_BY, REFERRAL_TRACKS
-from . import figures, render, site_tables
-from .disclosure import suppress_share, suppress_table
-from .messages import Messages
-from .provenance import code_version, file_hashes, package_versions
+from analysis.clean.pseudonym import load_key
+from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY, REFERRAL_TRACKS
+from analysis.project.loader import Project, load_project, site_raw_files
+from analysis.reports import figures, render, site_tables
+from analysis.reports.disclosure import suppress_share, suppress_table
+from analysis.reports.messages import Messages
+from analysis.reports.provenance import code_version, file_hashes, package_versions
 
 MODEL_TABLES = ["primary", "event_study", "site_effects", "km", "retention_at"]
 

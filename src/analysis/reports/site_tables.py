@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import stdtrit  # Student t quantile; scipy.stats costs half a second to import
 
-from ..vocabulary import REFERRAL_TRACKS
+from analysis.core.vocabulary import REFERRAL_TRACKS
 
 STAGES = ["referred", "started", "active_course_end", "active_followup"]
 MEASURES = ["who5_pct", "srh", "pa_level", "job_readiness"]

@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..outputs import write_text
-from ..project import site_raw_files
-from ..vocabulary import ALL_SITES
-from . import figures, render
-from .site_report import ReportContext, ReportSections, _show
-from .site_tables import key_figures
+from analysis.core.outputs import write_text
+from analysis.core.vocabulary import ALL_SITES
+from analysis.project.loader import site_raw_files
+from analysis.reports import figures, render
+from analysis.reports.site_report import ReportContext, ReportSections, _show
+from analysis.reports.site_tables import key_figures
 
 
 class SummaryReport(ReportSections):
@@ -101,7 +101,7 @@ def index_page(context: ReportContext) -> str:
 
 def write_index(project: str, out_path: str | Path) -> Path:
     """Write the index page atomically."""
-    from .site_report import load_context
+    from analysis.reports.site_report import load_context
 
     return write_text(index_page(load_context(project)), out_path)
 

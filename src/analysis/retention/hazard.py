@@ -26,8 +26,8 @@ import patsy
 import statsmodels.api as sm
 from scipy import stats
 
-from .identification import Identification, check_identification
-from .person_months import subsidy_end_bins
+from analysis.retention.identification import Identification, check_identification
+from analysis.retention.person_months import subsidy_end_bins
 
 DEFAULT_BASELINE_EDGES = (*range(1, 25), 25, 37, 49)  # months 1..24 alone, then 25-36, 37-48, 49+
 REFERENCE_BIN = "-3..-1"

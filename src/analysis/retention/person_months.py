@@ -1,7 +1,7 @@
 """From enrolments to person-months: the data behind the discrete-time hazard models.
 
 Month m of an enrolment is the calendar-month anniversary interval [start + (m-1) months, start + m
-months) (see analysis.calendar). An enrolment is at risk from its start date until it leaves the
+months) (see analysis.core.calendar). An enrolment is at risk from its start date until it leaves the
 association (the event) or its follow-up ends: at its last contact date, or at the extraction date when the
 register has no contact date. A censored enrolment contributes only the months it was observed in full;
 an enrolment that leaves contributes every month up to and including the month it left, with event = 1 in
@@ -21,7 +21,7 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-from ..calendar import add_months, full_months_between, in_any_period
+from analysis.core.calendar import add_months, full_months_between, in_any_period
 
 CARRIED = ["participant_id", "enrolment", "site", "referral_track", "age", "sex", "accompanied", "team_type",
            "bridging_model", "subsidy_months"]

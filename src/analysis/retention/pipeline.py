@@ -15,14 +15,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import outputs
-from ..project import load_schema
-from ..vocabulary import ALL_SITES, DEFAULT_COMPARE_BY
-from .cox import cox_counting_process
-from .hazard import HazardFit, fit_discrete_hazard, fit_event_study
-from .km import AT_COLUMNS, kaplan_meier, survival_at
-from .person_months import build_person_months, enrolment_durations, merge_unchanged_months
-from .site_effects import site_effects
+from analysis.core import outputs
+from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY
+from analysis.project.loader import load_schema
+from analysis.retention.cox import cox_counting_process
+from analysis.retention.hazard import HazardFit, fit_discrete_hazard, fit_event_study
+from analysis.retention.km import AT_COLUMNS, kaplan_meier, survival_at
+from analysis.retention.person_months import build_person_months, enrolment_durations, merge_unchanged_months
+from analysis.retention.site_effects import site_effects
 
 _SETTINGS = load_schema("config.schema.yaml")["properties"]["retention"]["properties"]
 DEFAULT_COVARIATES = _SETTINGS["covariates"]["default"]  # the schema documents the defaults; this applies them

@@ -16,7 +16,7 @@ import patsy
 import statsmodels.api as sm
 from scipy import stats
 
-from .hazard import DEFAULT_BASELINE_EDGES, baseline_bins
+from analysis.retention.hazard import DEFAULT_BASELINE_EDGES, baseline_bins
 
 COLUMNS = ["site", "enrolments", "person_months", "events", "rate_per_100_months", "raw_hr", "raw_ci_lower",
            "raw_ci_upper", "shrunken_hr", "shrunken_ci_lower", "shrunken_ci_upper", "shrinkage", "tau"]

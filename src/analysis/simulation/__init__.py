@@ -1,6 +1,6 @@
 """Synthetic data for Brobygning: a known truth (population) and the messy raw files it would leave behind
-(raw_export). The command line entry point is `python -m analysis.simulate`."""
+(raw_export). The command line entry point is `python -m analysis.simulation`."""
 
-from .population import SimulationParameters, SiteSpec, project_parameters, simulate_population
+from analysis.simulation.population import SimulationParameters, SiteSpec, project_parameters, simulate_population
 
 __all__ = ["SimulationParameters", "SiteSpec", "project_parameters", "simulate_population"]

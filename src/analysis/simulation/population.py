@@ -31,9 +31,9 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from ..calendar import NAT, add_months, as_day, from_month_parts, in_any_period, month_parts, ymd
-from ..pseudonym import PSEUDONYM_HEX_DIGITS
-from ..vocabulary import DROPOUT_REASONS, PARTICIPANT_DTYPES, RESPONSE_DTYPES, WAVES, WHO5_ITEMS
+from analysis.clean.pseudonym import PSEUDONYM_HEX_DIGITS
+from analysis.core.calendar import NAT, add_months, as_day, from_month_parts, in_any_period, month_parts, ymd
+from analysis.core.vocabulary import DROPOUT_REASONS, PARTICIPANT_DTYPES, RESPONSE_DTYPES, WAVES, WHO5_ITEMS
 
 TRACKS = ("health", "employment", "self", "other")
 SIMULATION_FILE = "simulation.yaml"  # a project's simulation parameters, beside its config.yaml
@@ -640,7 +640,7 @@ def simulate_population(params: SimulationParameters, seed: int, *,
                         identities: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The true participants (one row per enrolment) and responses (one row per enrolment and wave).
 
-    Columns are those of the canonical tables (analysis.tables) plus the raw-only identity columns cpr,
+    Columns are those of the canonical tables (analysis.core.tables) plus the raw-only identity columns cpr,
     name, phone, email, remark (responses: cpr, name, email, remark). Rows are in site order, then by
     referral date (responses: by site, wave, response date, then enrolment order). end_date etc. are the
     truth for every site, including sites whose registers do not report end status (end_status_reported
@@ -762,7 +762,7 @@ def _draw_matches(params: SimulationParameters, rng: np.random.Generator, site: 
 
 
 def _pseudonyms(cpr: np.ndarray, key: str) -> np.ndarray:
-    """participant_id for each CPR number; equal to analysis.pseudonym.pseudonymise (the cleaner's, checked
+    """participant_id for each CPR number; equal to analysis.clean.pseudonym.pseudonymise (the cleaner's, checked
     by tests/test_clean_default_project.py) but with HMAC's padded key states hashed once, which makes it
     several times faster for large populations."""
     secret = key.encode("utf-8")

@@ -26,7 +26,7 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.xml.functions import tostring
 
-from .population import WAVES, WHO5_ITEMS, draw_identities, substitute_cprs
+from analysis.simulation.population import WAVES, WHO5_ITEMS, draw_identities, substitute_cprs
 
 FIXED_TIME = datetime(2023, 12, 31, 0, 0, 0)  # stamped into every workbook instead of the clock
 EXCEL_EPOCH = date(1899, 12, 30)

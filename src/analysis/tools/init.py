@@ -11,7 +11,7 @@ register.xlsx|csv|sav and survey_<wave>.xlsx|csv|sav, as the pipeline expects) a
 - data/raw/<name>/<site>/ for every site (empty folders when RAW_DIR is elsewhere: copying raw data is
   the evaluator's deliberate act), and data/raw/<name>/.gitignore so that git ignores the raw files.
 
-Every TODO is a placeholder (`analysis.todo`) that `python -m analysis check` lists until it is filled in.
+Every TODO is a placeholder (`analysis.project.todo`) that `python -m analysis check` lists until it is filled in.
 An existing project is never overwritten. Files are written as text, comments included, and the same
 sample files give the same bytes.
 """
@@ -28,17 +28,17 @@ from pathlib import Path
 
 import yaml
 
-from . import todo
-from .codebook import DROP, Codebook, normalise_label
-from .dates import is_blank
-from .errors import ConfigError, RawInputError
-from .project import RAW_SUFFIXES, SCHEMA_DIR, find_root, load_schema, read_yaml, schema_problems
-from .readers import read_raw_table
-from .register import LABELLED_COLUMNS
-from .survey import ANSWER_COLUMNS
-from .values import label_key, parse_number
+from analysis.clean.register import LABELLED_COLUMNS
+from analysis.clean.survey import ANSWER_COLUMNS
+from analysis.core.errors import ConfigError, RawInputError
+from analysis.project import todo
+from analysis.project.loader import RAW_SUFFIXES, find_root, load_schema, read_yaml, schema_problems
+from analysis.read.codebook import DROP, Codebook, normalise_label
+from analysis.read.dates import is_blank
+from analysis.read.readers import read_raw_table
+from analysis.read.values import label_key, parse_number
 
-SOURCE_ROOT = SCHEMA_DIR.parents[1]  # the checkout the package runs from: its projects' codebooks are known
+SOURCE_ROOT = Path(__file__).resolve().parents[3]  # the checkout the package runs from: its projects' codebooks are known
 # The cleaner rejects a register row without these, and a survey row without these.
 REQUIRED = {"register": ["cpr", "referral_track", "referral_date"], "survey": ["cpr", "response_date"]}
 # Denmark's association lockdowns (calendar facts, not project settings): a safe default for any project.

@@ -1,4 +1,4 @@
-"""The canonical tables' pandera schemas, built from analysis.vocabulary (see docs/data-dictionary.md).
+"""The canonical tables' pandera schemas, built from analysis.core.vocabulary (see docs/data-dictionary.md).
 
 These are the contract between pipeline stages. Cleaning builds frames with exactly these columns and
 dtypes; every stage that writes a canonical table validates it here first.
@@ -9,7 +9,7 @@ from __future__ import annotations
 import pandas as pd
 import pandera.pandas as pa
 
-from .vocabulary import (
+from analysis.core.vocabulary import (
     DATE,
     DROPOUT_REASONS,
     PARTICIPANT_KEY,

@@ -1,6 +1,6 @@
 """Write the synthetic raw data of a project, with the truth it was drawn from.
 
-    python -m analysis.simulate --project <name> [--out data/raw/<name>] [--seed N] [--sites a,b] [--scale 0.1]
+    python -m analysis.simulation --project <name> [--out data/raw/<name>] [--seed N] [--sites a,b] [--scale 0.1]
 
 The project's folder (config/projects/<name>/, or --project-dir) holds config.yaml, sites.tsv,
 codebook.yaml and simulation.yaml, the simulation parameters (sizes, site effects, associations, export
@@ -25,8 +25,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .project import find_root
-from .simulation.population import (
+from analysis.project.loader import find_root
+from analysis.simulation.population import (
     WAVES,
     SimulationParameters,
     project_parameters,
@@ -34,7 +34,7 @@ from .simulation.population import (
     response_probabilities,
     simulate_population,
 )
-from .simulation.raw_export import FaultPlan, build_site, plant_faults, site_style, write_site
+from analysis.simulation.raw_export import FaultPlan, build_site, plant_faults, site_style, write_site
 
 DEFAULT_SEED = 2019  # when simulation.yaml names none
 TRUTH_FILE = "_simulation_truth.json"
@@ -91,7 +91,7 @@ def totals(counts: dict) -> dict:
 
 def command_line(project: str, seed: int, sites: list[str] | None, scale: float) -> str:
     """The command that regenerates the data into the project's usual folder."""
-    parts = ["python -m analysis.simulate", f"--project {project}", f"--seed {seed}"]
+    parts = ["python -m analysis.simulation", f"--project {project}", f"--seed {seed}"]
     if sites:
         parts.append(f"--sites {','.join(sites)}")
     if scale != 1:
@@ -173,7 +173,7 @@ def truth_json(record: dict) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m analysis.simulate", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.simulation", description=__doc__.split("\n\n")[0])
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--project", help="project name: reads config/projects/<name>/, writes data/raw/<name>/")
     where.add_argument("--project-dir", type=Path,

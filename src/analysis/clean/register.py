@@ -25,14 +25,14 @@ from datetime import date
 
 import pandas as pd
 
-from . import cpr as cprlib
-from .codebook import DROP, Codebook, normalise_label
-from .dates import is_blank, parse_date
-from .errors import RawInputError
-from .ledger import Ledger
-from .pseudonym import PseudonymKey, pseudonymise
-from .readers import RawTable
-from .values import parse_label, parse_whole_number
+from analysis.clean.ledger import Ledger
+from analysis.clean.pseudonym import PseudonymKey, pseudonymise
+from analysis.core.errors import RawInputError
+from analysis.read import cpr as cprlib
+from analysis.read.codebook import DROP, Codebook, normalise_label
+from analysis.read.dates import is_blank, parse_date
+from analysis.read.readers import RawTable
+from analysis.read.values import parse_label, parse_whole_number
 
 DATE_COLUMNS = ["referral_date", "start_date", "end_date", "last_contact_date"]
 MIN_AGE, MAX_AGE = 0, 120  # the participants table's bounds for age at referral

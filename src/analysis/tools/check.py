@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .clean import clean_site
-from .errors import ConfigError, RawInputError
-from .project import load_project, raw_folder_problems
-from .pseudonym import load_key
+from analysis.clean.pseudonym import load_key
+from analysis.clean.site import clean_site
+from analysis.core.errors import ConfigError, RawInputError
+from analysis.project.loader import load_project, raw_folder_problems
+from analysis.reports.messages import project_message_problems
 
 ROWS_SHOWN = 10
 
@@ -50,7 +51,7 @@ def check_project(name: str, root: str | Path | None = None) -> list[str]:
         project = load_project(name, root)
     except ConfigError as error:
         return list(error.problems)
-    problems = raw_folder_problems(project)
+    problems = raw_folder_problems(project) + project_message_problems(project)
     try:
         load_key(project)
     except ConfigError as error:

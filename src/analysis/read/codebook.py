@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .errors import RawInputError
-from .readers import RawTable
+from analysis.core.errors import RawInputError
+from analysis.read.readers import RawTable
 
 DROP = "__drop__"  # personal data or free text: read, then discarded in the raw layer
 _SPACES = re.compile(r"\s+")

@@ -16,15 +16,15 @@ from datetime import date
 
 import pandas as pd
 
-from . import cpr as cprlib
-from .codebook import DROP, Codebook, normalise_label
-from .dates import is_blank, parse_date
-from .errors import RawInputError
-from .ledger import Ledger
-from .readers import RawTable
-from .register import RowRejected
-from .values import parse_label, parse_number
-from .vocabulary import WHO5_ITEMS
+from analysis.clean.ledger import Ledger
+from analysis.clean.register import RowRejected
+from analysis.core.errors import RawInputError
+from analysis.core.vocabulary import WHO5_ITEMS
+from analysis.read import cpr as cprlib
+from analysis.read.codebook import DROP, Codebook, normalise_label
+from analysis.read.dates import is_blank, parse_date
+from analysis.read.readers import RawTable
+from analysis.read.values import parse_label, parse_number
 
 ANSWER_COLUMNS = [*WHO5_ITEMS, "srh", "pa_level", "job_readiness"]
 

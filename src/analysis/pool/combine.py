@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import outputs
-from .tables import PARTICIPANTS, RESPONSES
-from .vocabulary import PARTICIPANT_KEY, RESPONSE_KEY
+from analysis.core import outputs
+from analysis.core.tables import PARTICIPANTS, RESPONSES
+from analysis.core.vocabulary import PARTICIPANT_KEY, RESPONSE_KEY
 
 
 def pool_sites(site_dirs: list[str | Path], out_dir: str | Path) -> dict:

@@ -7,8 +7,8 @@ outbound ``<a>`` link is allowed but listed.
 
 Command line::
 
-    python -m analysis.reports.browser check reports/<project>   # screenshots in <dir>/screenshots/
-    python -m analysis.reports.browser pdf reports/<project>     # <name>.pdf beside each page
+    python -m analysis.tools.browser check reports/<project>   # screenshots in <dir>/screenshots/
+    python -m analysis.tools.browser pdf reports/<project>     # <name>.pdf beside each page
 """
 
 from __future__ import annotations
@@ -346,7 +346,7 @@ def _print_all(directory: Path, pages: list[Path], browser: Browser) -> int:
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
     """Command-line arguments: a command (check or pdf) and a directory of HTML pages."""
-    parser = argparse.ArgumentParser(prog="python -m analysis.reports.browser", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.tools.browser", description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["check", "pdf"], help="check pages (with screenshots) or print PDFs")
     parser.add_argument("directory", type=Path, help="folder whose .html files (at any depth) are used")
     return parser.parse_args(argv)

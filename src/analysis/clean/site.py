@@ -8,17 +8,17 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import outputs
-from .errors import RawInputError
-from .ledger import Ledger
-from .project import Project, site_raw_files
-from .pseudonym import load_key
-from .quality import site_quality
-from .readers import RawTable, read_raw_table
-from .register import RegisterContext, clean_register
-from .survey import SurveyContext, clean_survey
-from .tables import PARTICIPANTS, RESPONSES, as_canonical
-from .vocabulary import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY, WHO5_ITEMS
+from analysis.clean.ledger import Ledger
+from analysis.clean.pseudonym import load_key
+from analysis.clean.quality import site_quality
+from analysis.clean.register import RegisterContext, clean_register
+from analysis.clean.survey import SurveyContext, clean_survey
+from analysis.core import outputs
+from analysis.core.errors import RawInputError
+from analysis.core.tables import PARTICIPANTS, RESPONSES, as_canonical
+from analysis.core.vocabulary import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY, WHO5_ITEMS
+from analysis.project.loader import Project, site_raw_files
+from analysis.read.readers import RawTable, read_raw_table
 
 SITE_OUTPUTS = ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-from .codebook import normalise_label
-from .dates import is_blank
+from analysis.read.codebook import normalise_label
+from analysis.read.dates import is_blank
 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$|^[+-]?\d*\.\d+$")
 

@@ -5,7 +5,7 @@ project (same design, fresh randomness per seed) and reports, for the post-subsi
 bias, the spread of the estimates, the average standard error and the share of 95 % intervals that cover
 the truth — with clustered (t(G-1)) and with naive standard errors.
 
-    python -m analysis.retention.validation --project-dir config/projects/<project> --replicates 200 \
+    python -m analysis.simulation.recovery --project-dir config/projects/<project> --replicates 200 \
         --first-seed 1000 --jobs 2
 """
 
@@ -20,10 +20,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..simulate import select_sites
-from ..simulation.population import SimulationParameters, project_parameters, simulate_population
-from .hazard import fit_discrete_hazard
-from .person_months import build_person_months
+from analysis.retention.hazard import fit_discrete_hazard
+from analysis.retention.person_months import build_person_months
+from analysis.simulation.population import SimulationParameters, project_parameters, simulate_population
+from analysis.simulation.simulate import select_sites
 
 COVARIATES = ["referral_track", "lockdown"]
 

@@ -1,7 +1,7 @@
 """The canonical tables' vocabulary: allowed values, column order and dtypes (see docs/data-dictionary.md).
 
 Plain data with no heavy imports, so that readers of the tables (reports, the simulator) need not load the
-validation library; `analysis.tables` builds the pandera schemas from it.
+validation library; `analysis.core.tables` builds the pandera schemas from it.
 """
 
 from __future__ import annotations

@@ -12,8 +12,8 @@ import hmac
 import os
 from dataclasses import dataclass
 
-from .errors import ConfigError
-from .project import Project
+from analysis.core.errors import ConfigError
+from analysis.project.loader import Project
 
 PSEUDONYM_HEX_DIGITS = 24  # 96 bits: collisions are negligible even for millions of people
 

@@ -31,8 +31,8 @@ from openpyxl.utils import get_column_letter, range_boundaries
 # value, whether it holds a formula, and the merged ranges, which openpyxl's read-only sheets do not expose.
 from openpyxl.worksheet._reader import FORMULA_TAG, VALUE_TAG, WorkSheetParser
 
-from .dates import is_blank
-from .errors import RawInputError
+from analysis.core.errors import RawInputError
+from analysis.read.dates import is_blank
 
 CSV_ENCODINGS = ("utf-8", "cp1252")  # tried in this order after a BOM check; cp1252 covers Latin-1 text
 BOM = "\ufeff"

@@ -6,8 +6,8 @@ from datetime import date
 
 import pandas as pd
 
-from .ledger import Ledger
-from .project import Project
+from analysis.clean.ledger import Ledger
+from analysis.project.loader import Project
 
 
 def eligible_for_wave(participants: pd.DataFrame, wave: str, project: Project) -> pd.Series:

@@ -1,8 +1,8 @@
 """Run a pipeline notebook as a workflow job: papermill, then (for reports) the HTML page, in one process.
 
-    python -m analysis.run_notebook NOTEBOOK OUTPUT --kernel brobygning -p project=NAME [-p site=ID]
+    python -m analysis.jobs.run_notebook NOTEBOOK OUTPUT --kernel brobygning -p project=NAME [-p site=ID]
                                     [--html PAGE --language da] --log LOG
-    python -m analysis.run_notebook NOTEBOOK OUTPUT... --each site ID... [--html PAGE...] ...  (a batch)
+    python -m analysis.jobs.run_notebook NOTEBOOK OUTPUT... --each site ID... [--html PAGE...] ...  (a batch)
 
 A batch runs the notebook once per value of one parameter (OUTPUT and PAGE given in the same order) in one
 kernel, which is started and imports the libraries once instead of once per site (docs/performance.md).
@@ -130,7 +130,7 @@ def run_all(notebook: Path, jobs: list[tuple[dict[str, str], Path, Path | None]]
                     raise
                 raise BatchRunFailed(" ".join(f"{k}={v}" for k, v in parameters.items()), error) from error
             if page:
-                from .reports.html import render_html
+                from analysis.reports.html import render_html
 
                 render_html(output, page, language)
     finally:
@@ -139,7 +139,7 @@ def run_all(notebook: Path, jobs: list[tuple[dict[str, str], Path, Path | None]]
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m analysis.run_notebook", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m analysis.jobs.run_notebook", description=__doc__.split("\n\n")[0])
     parser.add_argument("notebook", type=Path)
     parser.add_argument("output", type=Path, nargs="+", help="the executed notebook (one per --each value)")
     parser.add_argument("--kernel", default="brobygning")
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             run_all(args.notebook, runs(args), args.kernel, args.language)
         except Exception as error:  # every failure ends in one line on the console and the whole story in the log
-            logging.getLogger("analysis.run_notebook").exception("job failed")
+            logging.getLogger("analysis.jobs.run_notebook").exception("job failed")
             print(failure_line(str(args.notebook), error), file=console)
             return 1
     return 0

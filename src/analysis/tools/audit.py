@@ -41,12 +41,12 @@ from typing import TextIO
 
 import pandas as pd
 
-from .codebook import DROP, normalise_label
-from .cpr import normalise_cpr
-from .dates import is_blank
-from .errors import ConfigError, RawInputError
-from .project import RAW_SUFFIXES, Project, load_project
-from .readers import read_raw_table
+from analysis.core.errors import ConfigError, RawInputError
+from analysis.project.loader import RAW_SUFFIXES, Project, load_project
+from analysis.read.codebook import DROP, normalise_label
+from analysis.read.cpr import normalise_cpr
+from analysis.read.dates import is_blank
+from analysis.read.readers import read_raw_table
 
 # Kinds of finding, in the order they are printed for a file.
 CPR_RAW = "CPR number from the raw data"
@@ -415,7 +415,7 @@ def table_problems(rows: list[tuple[bool, list[str]]], min_cell: int) -> dict[st
 def _recoverable(grid: list[list[int | str]], total_row: bool, total_col: bool) -> int:
     """Number of hidden entries whose value follows from the shown entries and the table's sums (with
     non-negativity), using the auditors of `reports.disclosure` on what the table publishes."""
-    from .reports.disclosure import SuppressedTable, hidden_intervals
+    from analysis.reports.disclosure import SuppressedTable, hidden_intervals
 
     n_rows, n_cols = len(grid) - total_row, len(grid[0]) - total_col
     if not n_rows or not n_cols or not any(v == HIDDEN for row in grid for v in row):

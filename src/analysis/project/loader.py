@@ -16,12 +16,11 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from . import todo
-from .codebook import Codebook
-from .errors import ConfigError
-from .reports.messages import override_problems
+from analysis.core.errors import ConfigError
+from analysis.project import todo
+from analysis.read.codebook import Codebook
 
-SCHEMA_DIR = Path(__file__).resolve().parents[2] / "workflow" / "schemas"
+SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"  # package data: shipped in the wheel
 RAW_SUFFIXES = (".xlsx", ".csv", ".sav")
 
 
@@ -85,7 +84,7 @@ def _schema_description(schema: dict, path: tuple[str, ...]) -> str | None:
 
 
 def load_schema(schema_name: str) -> dict:
-    """One of the JSON schemas in workflow/schemas/ ('config.schema.yaml', 'sites.schema.yaml', ...)."""
+    """One of the JSON schemas shipped in analysis/project/schemas/ ('config.schema.yaml', 'sites.schema.yaml', ...)."""
     return yaml.safe_load((SCHEMA_DIR / schema_name).read_text(encoding="utf-8"))
 
 
@@ -152,7 +151,6 @@ def _cross_checks(name: str, root: Path, config: dict, sites: list[dict], codebo
         problems.append(f"{config_path}: 'project' is '{config.get('project')}' but the folder is '{name}'")
     for site in sorted(set(config.get("subsidy_rules", {})) - site_ids):
         problems.append(f"{config_path}: subsidy_rules names site '{site}', which is not in sites.tsv")
-    problems.extend(override_problems(config.get("messages", {}), str(config_path)))
     if config.get("compare_by") == "bridging_model":
         models = {s.get("bridging_model") for s in sites}
         for value in sorted(set(config.get("compare_labels", {})) - models):

@@ -1,0 +1,1 @@
+"""What every stage shares: errors, the canonical vocabulary and table schemas, atomic outputs, calendar months."""

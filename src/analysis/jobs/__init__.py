@@ -1,0 +1,1 @@
+"""How the workflow runs one notebook job: papermill, HTML export, atomic outputs, one line on failure."""

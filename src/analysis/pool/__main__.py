@@ -1,0 +1,3 @@
+from analysis.pool.combine import main
+
+main()

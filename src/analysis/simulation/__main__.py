@@ -1,0 +1,5 @@
+import sys
+
+from analysis.simulation.simulate import main
+
+sys.exit(main())
