@@ -38,9 +38,23 @@ def make_project(root: Path, project: str = PROJECT, sites: Sequence[str] = SITE
     kept = [lines[0]] + [line for line in lines[1:] if line.split("\t")[0] in sites]
     (target / "sites.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
     (root / "config" / "config.yaml").write_text(f"project: {project}\n", encoding="utf-8")
-    subprocess.run([sys.executable, "-m", "analysis.simulation", "--project-dir", str(target),
-                    "--out", str(root / "data" / "raw" / project), "--sites", ",".join(sites),
-                    "--scale", str(scale)], check=True, capture_output=True)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis.simulation",
+            "--project-dir",
+            str(target),
+            "--out",
+            str(root / "data" / "raw" / project),
+            "--sites",
+            ",".join(sites),
+            "--scale",
+            str(scale),
+        ],
+        check=True,
+        capture_output=True,
+    )
 
 
 def copy_inputs(source: Path, target: Path) -> Path:
@@ -54,15 +68,34 @@ def snakemake_command(root: Path, project: str, *args: str) -> list[str]:
     """The workflow's command line for a project in `root`, 2 cores; the repository's `profiles/default`
     (with rerun-incomplete) applies, as for `make run`. `args` go before --config, which would otherwise
     read file targets as config values."""
-    return [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(root),
-            "--cores", "2", *args, "--config", f"project={project}"]
+    return [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(root),
+        "--cores",
+        "2",
+        *args,
+        "--config",
+        f"project={project}",
+    ]
 
 
-def run_snakemake(root: Path, *args: str, project: str = PROJECT, check: bool = True,
-                  env: dict[str, str] | None = None, timeout: float | None = None) -> subprocess.CompletedProcess:
+def run_snakemake(
+    root: Path,
+    *args: str,
+    project: str = PROJECT,
+    check: bool = True,
+    env: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> subprocess.CompletedProcess:
     """Run the workflow to the end; with `check`, a failed run raises with the end of its output."""
-    result = subprocess.run(snakemake_command(root, project, *args), capture_output=True, text=True, cwd=root,
-                            env=env, timeout=timeout)
+    result = subprocess.run(
+        snakemake_command(root, project, *args), capture_output=True, text=True, cwd=root, env=env, timeout=timeout
+    )
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake failed:\n{result.stdout[-3000:]}\n{result.stderr[-3000:]}")
     return result
@@ -70,8 +103,11 @@ def run_snakemake(root: Path, *args: str, project: str = PROJECT, check: bool = 
 
 def file_hashes(folder: Path) -> dict[str, str]:
     """SHA-256 of every file under `folder`, keyed by its path relative to `folder`."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def reproducible_outputs(root: Path, project: str = PROJECT) -> dict[str, str]:

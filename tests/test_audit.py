@@ -29,9 +29,24 @@ from analysis.tools.audit import (
 )
 
 SITE = "assens"
-HEADER = ["Navn", "CPR-nr.", "Telefon", "E-mail", "Henvist fra", "Henvisningsdato", "Opstartsdato", "Forening",
-          "Aktivitet", "Nyt hold", "Ledsaget", "Kontingentstøtte (mdr.)", "Udmeldt", "Årsag til stop",
-          "Sidste kontakt", "Bemærkninger"]
+HEADER = [
+    "Navn",
+    "CPR-nr.",
+    "Telefon",
+    "E-mail",
+    "Henvist fra",
+    "Henvisningsdato",
+    "Opstartsdato",
+    "Forening",
+    "Aktivitet",
+    "Nyt hold",
+    "Ledsaget",
+    "Kontingentstøtte (mdr.)",
+    "Udmeldt",
+    "Årsag til stop",
+    "Sidste kontakt",
+    "Bemærkninger",
+]
 PEOPLE = [  # name, CPR as written, phone as written, e-mail, remark
     ("Ole Hansen", "710385-1233", "20 30 40 50", "ole.hansen@example.org", "Ringet til Ole 3/5 om kontingent"),
     ("Birthe Kjærgaard", "7203851234", "+45 31415926", "birthe.k@example.net", None),
@@ -45,8 +60,26 @@ def _register(path) -> None:
     book = Workbook()
     book.active.append(HEADER)
     for name, cpr, phone, email, remark in PEOPLE:
-        book.active.append([name, cpr, phone, email, "Sundhed", datetime(2021, 1, 4), "20-01-2021",
-                            "Assens Svømmeklub", "Svømmehold", "nej", "ja", 6, None, None, None, remark])
+        book.active.append(
+            [
+                name,
+                cpr,
+                phone,
+                email,
+                "Sundhed",
+                datetime(2021, 1, 4),
+                "20-01-2021",
+                "Assens Svømmeklub",
+                "Svømmehold",
+                "nej",
+                "ja",
+                6,
+                None,
+                None,
+                None,
+                remark,
+            ]
+        )
     book.save(path)
 
 
@@ -57,20 +90,24 @@ def _report_page(*tables: str, text: str = "") -> str:
 def _table(header: list[str], rows: list[list[str]]) -> str:
     head = "".join(f"<th>{h}</th>" for h in header)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return (f'<table border="0" class="dataframe report-table"><thead><tr style="text-align: right;">{head}</tr>'
-            f"</thead><tbody>{body}</tbody></table>")
+    return (
+        f'<table border="0" class="dataframe report-table"><thead><tr style="text-align: right;">{head}</tr>'
+        f"</thead><tbody>{body}</tbody></table>"
+    )
 
 
 # Tables as disclosure control renders them: a one-way table with two hidden cells, a two-way table with a
 # hidden cell in a cycle of four, an estimates table (not a count table) and a file table without totals.
-SAFE_ONE_WAY = _table(["Årsag", "Antal"], [["Økonomi", "26"], ["Helbred", "12"], ["Smerter", "&lt;5"],
-                                            ["Flyttet", "&lt;5"], ["Alle", "1.041"]])  # 1.041: Danish thousands
-SAFE_TWO_WAY = _table(["Start", "Besvaret", "Ikke besvaret", "Alle"],
-                      [["Stadig aktive", "&lt;5", "&lt;5", "79"], ["Stoppet", "&lt;5", "&lt;5", "133"],
-                       ["Alle", "174", "38", "212"]])
+SAFE_ONE_WAY = _table(
+    ["Årsag", "Antal"],
+    [["Økonomi", "26"], ["Helbred", "12"], ["Smerter", "&lt;5"], ["Flyttet", "&lt;5"], ["Alle", "1.041"]],
+)  # 1.041: Danish thousands
+SAFE_TWO_WAY = _table(
+    ["Start", "Besvaret", "Ikke besvaret", "Alle"],
+    [["Stadig aktive", "&lt;5", "&lt;5", "79"], ["Stoppet", "&lt;5", "&lt;5", "133"], ["Alle", "174", "38", "212"]],
+)
 ESTIMATES = _table(["Henvisningsspor", "3 mdr.", "6 mdr."], [["Alle", "87 %", "81 %"], ["Andet", "&lt;5", "&lt;5"]])
-LEAKY_ONE_WAY = _table(["Årsag", "Antal"], [["Økonomi", "26"], ["Smerter", "&lt;5"], ["Flyttet", "7"],
-                                             ["Alle", "36"]])
+LEAKY_ONE_WAY = _table(["Årsag", "Antal"], [["Økonomi", "26"], ["Smerter", "&lt;5"], ["Flyttet", "7"], ["Alle", "36"]])
 SMALL_SHOWN = _table(["Holdtype", "Antal"], [["Eksisterende hold", "162"], ["Nyt hold", "3"], ["Alle", "165"]])
 
 
@@ -90,16 +127,24 @@ def _clean_outputs(root) -> None:
     (processed / "sites" / SITE).mkdir(parents=True)
     (reports / "sites").mkdir(parents=True)
     pseudonym = "ab" + "7103851233" + hashlib.sha256(b"x").hexdigest()[:52]  # CPR digits inside a hex pseudonym
-    pd.DataFrame({"participant_id": [pseudonym, hashlib.sha256(b"y").hexdigest()], "site": [SITE, SITE],
-                  "referral_date": pd.to_datetime(["2021-01-04", "2020-03-04"]),
-                  "score": [0.7103851233, 1.2030405]}).to_parquet(processed / "participants.parquet")
-    (processed / "sites" / SITE / "quality.json").write_text('{"files": [{"file": "register.xlsx", "read": 3}]}',
-                                                              encoding="utf-8")
-    (processed / "rejected.csv").write_text("row,file,reason\n2,register.xlsx,CPR number is missing\n",
-                                            encoding="utf-8")
-    (reports / "sites" / f"{SITE}.html").write_text(_report_page(SAFE_ONE_WAY, SAFE_TWO_WAY, ESTIMATES,
-                                                                 text="Opdateret 2021-01-04. Svarprocent 82 %."),
-                                                    encoding="utf-8")
+    pd.DataFrame(
+        {
+            "participant_id": [pseudonym, hashlib.sha256(b"y").hexdigest()],
+            "site": [SITE, SITE],
+            "referral_date": pd.to_datetime(["2021-01-04", "2020-03-04"]),
+            "score": [0.7103851233, 1.2030405],
+        }
+    ).to_parquet(processed / "participants.parquet")
+    (processed / "sites" / SITE / "quality.json").write_text(
+        '{"files": [{"file": "register.xlsx", "read": 3}]}', encoding="utf-8"
+    )
+    (processed / "rejected.csv").write_text(
+        "row,file,reason\n2,register.xlsx,CPR number is missing\n", encoding="utf-8"
+    )
+    (reports / "sites" / f"{SITE}.html").write_text(
+        _report_page(SAFE_ONE_WAY, SAFE_TWO_WAY, ESTIMATES, text="Opdateret 2021-01-04. Svarprocent 82 %."),
+        encoding="utf-8",
+    )
     (reports / "screenshot.png").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
 
 
@@ -134,15 +179,20 @@ def test_planted_leaks_are_found_and_never_printed(root):
     reports = root / "reports" / DEFAULT_PROJECT
     (processed / "rejected.csv").write_text(
         "row,file,reason,cpr\n2,register.xlsx,duplicate,710385-1233\n3,register.xlsx,date,010190-1234\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     pd.DataFrame({"participant_id": ["a1", "b2"], "note": ["Kontakt: Ole Hansen", "-"]}).to_parquet(
-        processed / "sites" / SITE / "participants.parquet")
-    (reports / "summary.html").write_text(_report_page(SAFE_ONE_WAY, text="Ring på 20 30 40 50 for mere."),
-                                          encoding="utf-8")
-    (reports / "sites" / f"{SITE}.html").write_text(_report_page(SAFE_TWO_WAY, LEAKY_ONE_WAY, SMALL_SHOWN),
-                                                    encoding="utf-8")
-    (reports / "notebook.ipynb").write_text('{"cells": [{"outputs": [{"text": "mail: birthe.k@example.net"}]}]}',
-                                            encoding="utf-8")
+        processed / "sites" / SITE / "participants.parquet"
+    )
+    (reports / "summary.html").write_text(
+        _report_page(SAFE_ONE_WAY, text="Ring på 20 30 40 50 for mere."), encoding="utf-8"
+    )
+    (reports / "sites" / f"{SITE}.html").write_text(
+        _report_page(SAFE_TWO_WAY, LEAKY_ONE_WAY, SMALL_SHOWN), encoding="utf-8"
+    )
+    (reports / "notebook.ipynb").write_text(
+        '{"cells": [{"outputs": [{"text": "mail: birthe.k@example.net"}]}]}', encoding="utf-8"
+    )
     code, output = _audit(root)
     assert code == 1, output
     base = f"data/processed/{DEFAULT_PROJECT}"
@@ -162,10 +212,12 @@ def test_planted_leaks_are_found_and_never_printed(root):
 
 def test_the_command_line_reports_and_fails(root):
     _clean_outputs(root)
-    (root / "reports" / DEFAULT_PROJECT / "index.html").write_text(_report_page(text="CPR 7203851234"),
-                                                                  encoding="utf-8")
-    result = subprocess.run([sys.executable, "-m", "analysis", "audit", DEFAULT_PROJECT], cwd=root,
-                            capture_output=True, text=True)
+    (root / "reports" / DEFAULT_PROJECT / "index.html").write_text(
+        _report_page(text="CPR 7203851234"), encoding="utf-8"
+    )
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis", "audit", DEFAULT_PROJECT], cwd=root, capture_output=True, text=True
+    )
     assert result.returncode == 1, result.stdout + result.stderr
     assert f"reports/{DEFAULT_PROJECT}/index.html: {CPR_RAW} (1)" in result.stdout
     assert "7203851234" not in result.stdout + result.stderr
@@ -183,8 +235,15 @@ def test_a_project_that_cannot_be_loaded_exits_2(root):
 def test_cpr_like_numbers_stand_alone_only():
     nobody = PersonalValues()
     assert scan_text("cpr 010190-1234, 0101901234 and 010190 1234.", nobody) == {CPR_LIKE: 1}
-    quiet = ["id ab0101901234cd", "x=0.0101901234", "0101901234.5", "123456-7890 (day 12, month 34)",
-             "00101901234", "2021-01-04", "010190-12345"]
+    quiet = [
+        "id ab0101901234cd",
+        "x=0.0101901234",
+        "0101901234.5",
+        "123456-7890 (day 12, month 34)",
+        "00101901234",
+        "2021-01-04",
+        "010190-12345",
+    ]
     for text in quiet:
         assert scan_text(text, nobody) == {}, text
 
@@ -199,26 +258,28 @@ def test_personal_values_match_with_boundaries():
 
 
 def test_recoverable_cells_in_two_way_tables():
-    one_hidden_in_a_row = _table(["Start", "Besvaret", "Ikke besvaret", "Alle"],
-                                 [["Stadig aktive", "&lt;5", "75", "79"], ["Stoppet", "20", "73", "93"],
-                                  ["Alle", "24", "148", "172"]])
+    one_hidden_in_a_row = _table(
+        ["Start", "Besvaret", "Ikke besvaret", "Alle"],
+        [["Stadig aktive", "&lt;5", "75", "79"], ["Stoppet", "20", "73", "93"], ["Alle", "24", "148", "172"]],
+    )
     assert page_problems(one_hidden_in_a_row, 5) == {RECOVERABLE: 1}
     # two hidden cells in a row whose shown total leaves nothing for them: both must be 0
-    zero_remainder = _table(["Årsag", "Antal"], [["Økonomi", "26"], ["Smerter", "&lt;5"], ["Flyttet", "&lt;5"],
-                                                  ["Alle", "26"]])
+    zero_remainder = _table(
+        ["Årsag", "Antal"], [["Økonomi", "26"], ["Smerter", "&lt;5"], ["Flyttet", "&lt;5"], ["Alle", "26"]]
+    )
     assert page_problems(zero_remainder, 5) == {RECOVERABLE: 2}
     assert page_problems(SAFE_ONE_WAY + SAFE_TWO_WAY + ESTIMATES, 5) == {}
     files_without_totals = _table(["Fil", "Rækker læst", "Afvist"], [["register.xlsx", "212", "2"]])
     assert page_problems(files_without_totals, 5) == {}
 
 
-
 def test_tables_as_the_reports_render_them():
     from analysis.reports import render
     from analysis.reports.disclosure import suppress_table
 
-    counts = pd.DataFrame({"Besvaret": [66, 3, 79], "Ikke besvaret": [13, 11, 2]},
-                          index=["Stadig aktive", "Aldrig startet", "Stoppet"])
+    counts = pd.DataFrame(
+        {"Besvaret": [66, 3, 79], "Ikke besvaret": [13, 11, 2]}, index=["Stadig aktive", "Aldrig startet", "Stoppet"]
+    )
     shown = suppress_table(counts, 5).display(total_label="Alle")
     page = render.table(shown.rename_axis("Start").reset_index()).data
     assert page.count("&lt;5") >= 4 and page_problems(page, 5) == {}

@@ -82,13 +82,19 @@ def test_each_bad_input_ends_as_declared(item: Case, site_root):
 def test_the_check_command_prints_one_line_per_bad_file_and_no_traceback(site_root):
     """One error case per site through `python -m analysis check`: one line each, naming the cell."""
     raw = site_root / "data" / "raw" / DEFAULT_PROJECT
-    sites = [line.split("\t")[0] for line in
-             (site_root / "config" / "projects" / DEFAULT_PROJECT / "sites.tsv").read_text().splitlines()[1:]]
+    sites = [
+        line.split("\t")[0]
+        for line in (site_root / "config" / "projects" / DEFAULT_PROJECT / "sites.tsv").read_text().splitlines()[1:]
+    ]
     errors = [c for c in CASES if c.expect.outcome == "error" and c.site == "assens"][: len(sites)]
     for site, item in zip(sites, errors, strict=False):
         write_case(item, raw / site)
-    result = subprocess.run([sys.executable, "-m", "analysis", "check", DEFAULT_PROJECT, "--root", str(site_root)],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis", "check", DEFAULT_PROJECT, "--root", str(site_root)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 1 and "Traceback" not in result.stderr + result.stdout, result.stderr
     lines = result.stdout.strip().splitlines()
     assert len(lines) == len(errors) + 1

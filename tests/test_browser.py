@@ -28,6 +28,7 @@ FAILURE_LISTS = ["console_errors", "broken_images", "failed_resources", "broken_
 
 def _png(width: int = 2, height: int = 2) -> bytes:
     """A tiny valid RGB PNG, built by hand so the test needs no image library."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
@@ -39,8 +40,11 @@ def _png(width: int = 2, height: int = 2) -> bytes:
 def _page(folder: Path, name: str, body: str, head: str = "") -> Path:
     """Write a minimal HTML page and return its path."""
     path = folder / name
-    path.write_text(f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>{name}</title>{head}</head>'
-                    f"<body>{body}</body></html>", encoding="utf-8")
+    path.write_text(
+        f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>{name}</title>{head}</head>'
+        f"<body>{body}</body></html>",
+        encoding="utf-8",
+    )
     return path
 
 
@@ -48,9 +52,13 @@ def _good_page(folder: Path) -> Path:
     """A page with an embedded base64 PNG, an in-page anchor, a sibling link and an (allowed) outbound link."""
     _page(folder, "sibling.html", "<p>Sibling</p>")
     figure = base64.b64encode(_png()).decode("ascii")
-    return _page(folder, "good.html", f'<a href="#results">Results</a> <a href="sibling.html">Sibling</a> '
-                                      f'<a href="{OUTBOUND}">About</a><h2 id="results">Results</h2>'
-                                      f'<img alt="figure" src="data:image/png;base64,{figure}">')
+    return _page(
+        folder,
+        "good.html",
+        f'<a href="#results">Results</a> <a href="sibling.html">Sibling</a> '
+        f'<a href="{OUTBOUND}">About</a><h2 id="results">Results</h2>'
+        f'<img alt="figure" src="data:image/png;base64,{figure}">',
+    )
 
 
 def _problems(result) -> dict[str, list[str]]:
@@ -71,8 +79,9 @@ def _assert_screenshot(path: Path) -> None:
 
 def _run_command(*args: str) -> subprocess.CompletedProcess:
     """Run `python -m analysis.tools.browser ARGS` in its own process (one Playwright per thread)."""
-    return subprocess.run([sys.executable, "-m", "analysis.tools.browser", *args], capture_output=True, text=True,
-                          timeout=60, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "analysis.tools.browser", *args], capture_output=True, text=True, timeout=60, check=False
+    )
 
 
 @pytest.fixture(scope="module")
@@ -117,8 +126,12 @@ def test_missing_image_is_reported_once(browser, tmp_path):
 
 
 def test_broken_local_link_and_anchor_are_reported(browser, tmp_path):
-    page = _page(tmp_path, "links.html", '<a href="nowhere.html">Gone</a> <a href="#no-such-id">Nothing</a>'
-                                         '<h2 id="present">Present</h2><a href="#present">Fine</a>')
+    page = _page(
+        tmp_path,
+        "links.html",
+        '<a href="nowhere.html">Gone</a> <a href="#no-such-id">Nothing</a>'
+        '<h2 id="present">Present</h2><a href="#present">Fine</a>',
+    )
     result = check_page(page, tmp_path / "links.png", browser=browser)
     assert _problems(result) == _clean(broken_links=["nowhere.html", "#no-such-id"])
     _assert_screenshot(tmp_path / "links.png")
@@ -148,8 +161,11 @@ def test_check_command_writes_screenshots_and_fails_on_a_bad_page(chromium, tmp_
     run = _run_command("check", str(tmp_path))
     assert run.returncode == 1, run.stderr
     lines = run.stdout.splitlines()
-    assert [line.split()[:2] for line in lines] == [["OK", "sites/good.html"], ["OK", "sites/sibling.html"],
-                                                    ["FAIL", "summary.html"]]
+    assert [line.split()[:2] for line in lines] == [
+        ["OK", "sites/good.html"],
+        ["OK", "sites/sibling.html"],
+        ["FAIL", "summary.html"],
+    ]
     _assert_screenshot(tmp_path / "screenshots" / "sites" / "good.png")
     _assert_screenshot(tmp_path / "screenshots" / "summary.png")
 

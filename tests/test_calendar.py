@@ -17,16 +17,23 @@ def test_adding_months_clips_to_the_last_day_of_a_short_month():
     assert list(got.astype(str)) == ["2021-02-28", "2020-02-29", "2021-04-15", "NaT"]
 
 
-@pytest.mark.parametrize(("start", "end", "months"), [
-    ("2021-01-15", "2021-01-15", 0), ("2021-01-15", "2021-02-14", 0), ("2021-01-15", "2021-02-15", 1),
-    ("2021-01-31", "2021-02-28", 1), ("2021-01-31", "2021-02-27", 0), ("2020-12-20", "2021-12-19", 11),
-    ("2021-05-01", "2021-04-01", 0)])
+@pytest.mark.parametrize(
+    ("start", "end", "months"),
+    [
+        ("2021-01-15", "2021-01-15", 0),
+        ("2021-01-15", "2021-02-14", 0),
+        ("2021-01-15", "2021-02-15", 1),
+        ("2021-01-31", "2021-02-28", 1),
+        ("2021-01-31", "2021-02-27", 0),
+        ("2020-12-20", "2021-12-19", 11),
+        ("2021-05-01", "2021-04-01", 0),
+    ],
+)
 def test_full_months_between(start, end, months):
     assert full_months_between(_days(start), _days(end))[0] == months
 
 
-@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2050, 1, 1)),
-       st.integers(0, 120))
+@given(st.dates(min_value=date(1950, 1, 1), max_value=date(2050, 1, 1)), st.integers(0, 120))
 def test_full_months_undo_adding_months(start, k):
     day = _days(start.isoformat())
     assert full_months_between(day, add_months(day, k))[0] == k

@@ -32,8 +32,10 @@ def cleaned() -> dict:
 @pytest.fixture(scope="module")
 def true_tables() -> tuple[pd.DataFrame, pd.DataFrame]:
     participants, responses = simulate_population(project_parameters(DEFAULT_PROJECT_DIR), TRUTH["seed"])
-    return (as_canonical(participants, PARTICIPANT_DTYPES, PARTICIPANT_KEY),
-            as_canonical(responses, RESPONSE_DTYPES, RESPONSE_KEY))
+    return (
+        as_canonical(participants, PARTICIPANT_DTYPES, PARTICIPANT_KEY),
+        as_canonical(responses, RESPONSE_DTYPES, RESPONSE_KEY),
+    )
 
 
 def _planted(site: str, expected: str) -> list[dict]:
@@ -43,16 +45,21 @@ def _planted(site: str, expected: str) -> list[dict]:
 @pytest.mark.parametrize("site", PROJECT.site_ids)
 def test_exactly_the_planted_rows_are_rejected(cleaned, site):
     rejected = cleaned[site].ledger.rejected_frame()
-    got = {(f.split("/")[-1], r) for f, r, reason in zip(rejected["file"], rejected["row"], rejected["reason"],
-                                                         strict=True) if reason != "empty row"}
+    got = {
+        (f.split("/")[-1], r)
+        for f, r, reason in zip(rejected["file"], rejected["row"], rejected["reason"], strict=True)
+        if reason != "empty row"
+    }
     assert got == {(f["file"], f["row"]) for f in _planted(site, "reject")}
 
 
 @pytest.mark.parametrize("site", PROJECT.site_ids)
 def test_every_planted_repair_is_recorded_where_it_was_planted(cleaned, site):
     repairs = cleaned[site].ledger.repairs_frame()
-    got = {(f.split("/")[-1], r, c.rsplit(" [", 1)[0])
-           for f, r, c in zip(repairs["file"], repairs["row"], repairs["column"], strict=True)}
+    got = {
+        (f.split("/")[-1], r, c.rsplit(" [", 1)[0])
+        for f, r, c in zip(repairs["file"], repairs["row"], repairs["column"], strict=True)
+    }
     missing = [f for f in _planted(site, "repair") if (f["file"], f["row"], f["column"]) not in got]
     assert not missing, missing[:3]
 

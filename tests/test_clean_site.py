@@ -15,11 +15,40 @@ from analysis.core.errors import RawInputError
 from analysis.project.loader import load_project
 
 SITE = "assens"
-HEADER = ["Navn", "CPR-nr.", "Telefon", "Henvist fra", "Henvisningsdato", "Opstartsdato", "Forening", "Aktivitet",
-          "Nyt hold", "Ledsaget", "Kontingentstøtte (mdr.)", "Udmeldt", "Årsag til stop", "Sidste kontakt",
-          "Bemærkninger"]
-GOOD = ["Ole Hansen", "710385-1233", "20 30 40 50", "Sundhed", datetime(2021, 1, 4), "20-01-2021",
-        "Asens Svømmeklub", "Svømmehold", "nej", "ja", 6, "15.09.21", "Økonomi", None, "Ringet til Ole 3/5"]
+HEADER = [
+    "Navn",
+    "CPR-nr.",
+    "Telefon",
+    "Henvist fra",
+    "Henvisningsdato",
+    "Opstartsdato",
+    "Forening",
+    "Aktivitet",
+    "Nyt hold",
+    "Ledsaget",
+    "Kontingentstøtte (mdr.)",
+    "Udmeldt",
+    "Årsag til stop",
+    "Sidste kontakt",
+    "Bemærkninger",
+]
+GOOD = [
+    "Ole Hansen",
+    "710385-1233",
+    "20 30 40 50",
+    "Sundhed",
+    datetime(2021, 1, 4),
+    "20-01-2021",
+    "Asens Svømmeklub",
+    "Svømmehold",
+    "nej",
+    "ja",
+    6,
+    "15.09.21",
+    "Økonomi",
+    None,
+    "Ringet til Ole 3/5",
+]
 
 
 def _register(path, rows):
@@ -85,9 +114,12 @@ def test_rows_are_kept_or_rejected_with_reasons_and_the_ledger_reconciles(site_r
     no_reason = people[people["participant_id"] == pseudonymise("7503851238", key)].iloc[0]
     assert no_reason["dropout_reason"] == "unknown"
     rules = set(result.ledger.repairs_frame()["rule"])
-    assert {"association spelling mapped via codebook", "activity spelling mapped via codebook",
-            "blank subsidy months taken from the config rule",
-            "missing reason for a recorded end set to unknown"} <= rules
+    assert {
+        "association spelling mapped via codebook",
+        "activity spelling mapped via codebook",
+        "blank subsidy months taken from the config rule",
+        "missing reason for a recorded end set to unknown",
+    } <= rules
 
 
 def test_unknown_header_and_unknown_label_stop_the_site_naming_the_cell(site_root):
@@ -103,15 +135,17 @@ def test_unknown_header_and_unknown_label_stop_the_site_naming_the_cell(site_roo
         clean_site(load_project(DEFAULT_PROJECT, site_root), SITE)
 
 
-SURVEY = ("CPR;Navn;E-mail;Besvarelsesdato;Jeg har været glad og i godt humør;Jeg har følt mig rolig og afslappet;"
-          "Jeg har følt mig aktiv og energisk;Jeg er vågnet frisk og udhvilet;"
-          "Min dagligdag har været fyldt med ting der interesserer mig;Kommentar\r\n"
-          "710385-1233;Ole Hansen;ole@eksempel.dk;05-01-2021;Hele tiden;Lidt af tiden;På intet tidspunkt;"
-          "Det meste af tiden;Lidt mere end halvdelen af tiden;Godt forløb\r\n"
-          "710385-1233;Ole Hansen;ole@eksempel.dk;06-01-2021;"
-          "Hele tiden;Hele tiden;Hele tiden;Hele tiden;Hele tiden;\r\n"
-          "8101901231;Ukendt Person;;05-01-2021;Hele tiden;Hele tiden;Hele tiden;Hele tiden;Hele tiden;\r\n"
-          "720385-1234;Kim;;05-01-2021;Ved ikke;Hele tiden;Hele tiden;Hele tiden;Hele tiden;\r\n")
+SURVEY = (
+    "CPR;Navn;E-mail;Besvarelsesdato;Jeg har været glad og i godt humør;Jeg har følt mig rolig og afslappet;"
+    "Jeg har følt mig aktiv og energisk;Jeg er vågnet frisk og udhvilet;"
+    "Min dagligdag har været fyldt med ting der interesserer mig;Kommentar\r\n"
+    "710385-1233;Ole Hansen;ole@eksempel.dk;05-01-2021;Hele tiden;Lidt af tiden;På intet tidspunkt;"
+    "Det meste af tiden;Lidt mere end halvdelen af tiden;Godt forløb\r\n"
+    "710385-1233;Ole Hansen;ole@eksempel.dk;06-01-2021;"
+    "Hele tiden;Hele tiden;Hele tiden;Hele tiden;Hele tiden;\r\n"
+    "8101901231;Ukendt Person;;05-01-2021;Hele tiden;Hele tiden;Hele tiden;Hele tiden;Hele tiden;\r\n"
+    "720385-1234;Kim;;05-01-2021;Ved ikke;Hele tiden;Hele tiden;Hele tiden;Hele tiden;\r\n"
+)
 
 
 def test_survey_answers_link_to_enrolments_and_score_who5(site_root):

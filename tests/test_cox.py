@@ -20,7 +20,7 @@ OURS = {"coef": "estimate", "se_coef": "std_error", "exp_coef": "hazard_ratio", 
 
 def half_unit(decimals: int) -> float:
     """Tolerance of a printed number: half a unit in its last printed digit (tests/reference/SOURCES.md)."""
-    return 0.5 * 10.0 ** -decimals + FLOAT_SLACK
+    return 0.5 * 10.0**-decimals + FLOAT_SLACK
 
 
 def reference(name: str) -> dict:
@@ -52,7 +52,8 @@ def test_rossi_efron_matches_fox_and_weisberg():
     assert fit["n"].unique().tolist() == [ref["n"]] and fit["events"].unique().tolist() == [ref["n_events"]]
     assert fit.attrs["warnings"] == [] and fit.attrs["ties"] == "efron"
     null = PHReg(rossi["week"], rossi[list(published)], status=rossi["arrest"], ties="efron").loglike(
-        np.zeros(len(published)))
+        np.zeros(len(published))
+    )
     lr = ref["likelihood_ratio_test"]
     assert abs(2 * (fit.attrs["log_likelihood"] - null) - lr["statistic"]) <= half_unit(2)
 
@@ -100,10 +101,15 @@ def test_coxph_help_page_time_dependent_toy_example():
     assert fit.loc[0, "n"] == ref["n"] and fit.loc[0, "events"] == ref["n_events"]
 
 
-HAND_MADE = pd.DataFrame({  # B changes x from 0 to 1 at t=2, the moment A has its event
-    "row": ["A", "B", "B2", "C", "D"],
-    "start": [0, 0, 2, 0, 0], "stop": [2, 2, 5, 5, 4], "event": [1, 0, 1, 0, 1], "x": [1, 0, 1, 0, 0],
-})
+HAND_MADE = pd.DataFrame(
+    {  # B changes x from 0 to 1 at t=2, the moment A has its event
+        "row": ["A", "B", "B2", "C", "D"],
+        "start": [0, 0, 2, 0, 0],
+        "stop": [2, 2, 5, 5, 4],
+        "event": [1, 0, 1, 0, 1],
+        "x": [1, 0, 1, 0, 0],
+    }
+)
 
 
 def test_a_row_starting_at_an_event_time_is_not_in_that_risk_set():
@@ -120,11 +126,15 @@ def test_a_row_starting_at_an_event_time_is_not_in_that_risk_set():
     information = np.sum(others * np.exp(b_hat) / (np.exp(b_hat) + others) ** 2)
     fit = cox_counting_process(HAND_MADE, "stop", "event", ["x"], start="start")
     assert fit.loc[0, "estimate"] == pytest.approx(b_hat, abs=1e-8)
-    assert fit.loc[0, "std_error"] == pytest.approx(information ** -0.5, abs=1e-8)
+    assert fit.loc[0, "std_error"] == pytest.approx(information**-0.5, abs=1e-8)
     # Had B2 been counted at t=2 (entry == t, statsmodels' own convention for `entry`), the first term would be
     # b - log(2 e^b + 3) and the estimate clearly different: the test tells the two rules apart.
-    stata_like = brentq(lambda b: 2 - 2 * np.exp(b) / (2 * np.exp(b) + 3)
-                        - np.sum(np.exp(b) / (np.exp(b) + others[1:])), -20, 20, xtol=1e-14)
+    stata_like = brentq(
+        lambda b: 2 - 2 * np.exp(b) / (2 * np.exp(b) + 3) - np.sum(np.exp(b) / (np.exp(b) + others[1:])),
+        -20,
+        20,
+        xtol=1e-14,
+    )
     assert abs(stata_like - b_hat) > 0.2
     raw_entry = PHReg(HAND_MADE["stop"], HAND_MADE[["x"]], status=HAND_MADE["event"], entry=HAND_MADE["start"]).fit()
     assert raw_entry.params[0] == pytest.approx(stata_like, abs=1e-8)
@@ -170,15 +180,21 @@ def test_robust_se_is_the_sandwich_of_the_case_weight_influences(ties):
     plain = cox_counting_process(data, "stop", "event", ["x"], start="start", ties=ties)
     beta, se_model = plain.loc[0, "estimate"], plain.loc[0, "std_error"]
     h = 1e-6
-    influence = np.array([
-        (weighted_score(beta, 1 + h * np.eye(len(data))[i], data, ties)
-         - weighted_score(beta, 1 - h * np.eye(len(data))[i], data, ties)) / (2 * h) for i in range(len(data))])
+    influence = np.array(
+        [
+            (
+                weighted_score(beta, 1 + h * np.eye(len(data))[i], data, ties)
+                - weighted_score(beta, 1 - h * np.eye(len(data))[i], data, ties)
+            )
+            / (2 * h)
+            for i in range(len(data))
+        ]
+    )
     for cluster in ("row", "pair"):
         per_cluster = pd.Series(influence).groupby(data[cluster]).sum().to_numpy()
         robust = cox_counting_process(data, "stop", "event", ["x"], start="start", ties=ties, cluster=cluster)
         assert robust.loc[0, "estimate"] == beta
-        assert robust.loc[0, "std_error"] == pytest.approx(se_model ** 2 * np.sqrt(np.sum(per_cluster ** 2)),
-                                                           rel=1e-6)
+        assert robust.loc[0, "std_error"] == pytest.approx(se_model**2 * np.sqrt(np.sum(per_cluster**2)), rel=1e-6)
         assert robust.attrs["variance"] == f"robust, clustered by '{cluster}'"
 
 
@@ -210,13 +226,15 @@ def test_only_constant_covariates_give_an_empty_table_with_warnings():
 
 @pytest.mark.parametrize(
     ("change", "message"),
-    [({"stop": [2, 2, 2, 5, 4]}, r"1 row\(s\) have stop <= start"),
-     ({"stop": [2, 2, 1, 5, 4]}, r"first at index 2"),
-     ({"x": [1, np.nan, np.nan, 0, np.nan]}, r"column 'x' has 3 missing value"),
-     ({"start": [0, None, 2, 0, 0]}, r"column 'start' has 1 missing value"),
-     ({"event": [0, 0, 0, 0, 0]}, r"no events"),
-     ({"event": [1, 0, 2, 0, 1]}, r"only 0/1"),
-     ({"x": ["a", "b", "a", "b", "a"]}, r"covariate 'x' is not numeric")],
+    [
+        ({"stop": [2, 2, 2, 5, 4]}, r"1 row\(s\) have stop <= start"),
+        ({"stop": [2, 2, 1, 5, 4]}, r"first at index 2"),
+        ({"x": [1, np.nan, np.nan, 0, np.nan]}, r"column 'x' has 3 missing value"),
+        ({"start": [0, None, 2, 0, 0]}, r"column 'start' has 1 missing value"),
+        ({"event": [0, 0, 0, 0, 0]}, r"no events"),
+        ({"event": [1, 0, 2, 0, 1]}, r"only 0/1"),
+        ({"x": ["a", "b", "a", "b", "a"]}, r"covariate 'x' is not numeric"),
+    ],
 )
 def test_invalid_data_is_refused_with_a_clear_message(change, message):
     with pytest.raises(ValueError, match=message):

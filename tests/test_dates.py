@@ -11,8 +11,20 @@ PIVOT = 2023
 
 @pytest.mark.parametrize(
     "raw",
-    ["31-01-2021", "31.01.21", "31/1/2021", "31.01.2021", "2021-01-31", "31-1-21", 44227, 44227.0, "44227",
-     datetime(2021, 1, 31), date(2021, 1, 31), "2021-01-31 00:00:00"],
+    [
+        "31-01-2021",
+        "31.01.21",
+        "31/1/2021",
+        "31.01.2021",
+        "2021-01-31",
+        "31-1-21",
+        44227,
+        44227.0,
+        "44227",
+        datetime(2021, 1, 31),
+        date(2021, 1, 31),
+        "2021-01-31 00:00:00",
+    ],
 )
 def test_every_danish_style_gives_the_same_day(raw):
     assert parse_date(raw, PIVOT) == date(2021, 1, 31)
@@ -30,9 +42,16 @@ def test_two_digit_years_never_land_after_the_extraction_year():
 
 @pytest.mark.parametrize(
     ("raw", "reason"),
-    [("29-02-2021", "not a real calendar date"), ("31/04/2022", "not a real calendar date"),
-     ("next monday", "not a date"), ("2021/31/01", "not a date"), (12, "not a plausible Excel date serial"),
-     (44227.5, "time part"), (datetime(2021, 1, 31, 14, 5), "time part"), (True, "yes/no")],
+    [
+        ("29-02-2021", "not a real calendar date"),
+        ("31/04/2022", "not a real calendar date"),
+        ("next monday", "not a date"),
+        ("2021/31/01", "not a date"),
+        (12, "not a plausible Excel date serial"),
+        (44227.5, "time part"),
+        (datetime(2021, 1, 31, 14, 5), "time part"),
+        (True, "yes/no"),
+    ],
 )
 def test_impossible_or_unknown_dates_are_refused_with_a_reason(raw, reason):
     with pytest.raises(ValueError, match=reason):
@@ -42,13 +61,20 @@ def test_impossible_or_unknown_dates_are_refused_with_a_reason(raw, reason):
 @given(st.dates(min_value=date(1960, 1, 1), max_value=date(2023, 12, 31)))
 def test_all_styles_agree_for_any_day(day):
     serial = (day - date(1899, 12, 30)).days
-    styles = [day.strftime("%d-%m-%Y"), day.strftime("%d.%m.%y"), f"{day.day}/{day.month}/{day.year}",
-              day.isoformat(), serial, datetime(day.year, day.month, day.day)]
+    styles = [
+        day.strftime("%d-%m-%Y"),
+        day.strftime("%d.%m.%y"),
+        f"{day.day}/{day.month}/{day.year}",
+        day.isoformat(),
+        serial,
+        datetime(day.year, day.month, day.day),
+    ]
     assert {parse_date(s, PIVOT) for s in styles} == {day}
 
 
-@pytest.mark.parametrize("raw", [datetime(2021, 1, 31, 14, 5), "31-01-2021 14:05", "31.01.2021 14.05.59",
-                                 "2021-01-31T09:30"])
+@pytest.mark.parametrize(
+    "raw", [datetime(2021, 1, 31, 14, 5), "31-01-2021 14:05", "31.01.2021 14.05.59", "2021-01-31T09:30"]
+)
 def test_survey_timestamps_keep_their_day(raw):
     assert parse_date(raw, PIVOT, keep_day_of_timestamp=True) == date(2021, 1, 31)
     with pytest.raises(ValueError):

@@ -26,8 +26,7 @@ from analysis.retention.km import kaplan_meier
 
 
 def frame(rows: list[list[int]]) -> pd.DataFrame:
-    return pd.DataFrame(rows, index=[f"r{i}" for i in range(len(rows))],
-                        columns=[f"c{j}" for j in range(len(rows[0]))])
+    return pd.DataFrame(rows, index=[f"r{i}" for i in range(len(rows))], columns=[f"c{j}" for j in range(len(rows[0]))])
 
 
 def hidden_cells(table: SuppressedTable) -> set[tuple[str, str]]:
@@ -81,9 +80,11 @@ def test_a_row_with_one_data_cell_hides_its_total():
 def test_a_table_without_small_counts_is_shown_in_full():
     table = suppress_table(frame([[5, 10], [0, 7]]))
     assert table.n_hidden == 0
-    assert table.display().to_dict() == {"c0": {"r0": "5", "r1": "0", "total": "5"},
-                                         "c1": {"r0": "10", "r1": "7", "total": "17"},
-                                         "total": {"r0": "15", "r1": "7", "total": "22"}}
+    assert table.display().to_dict() == {
+        "c0": {"r0": "5", "r1": "0", "total": "5"},
+        "c1": {"r0": "10", "r1": "7", "total": "17"},
+        "total": {"r0": "15", "r1": "7", "total": "22"},
+    }
 
 
 def test_small_totals_are_hidden_like_cells():
@@ -155,8 +156,9 @@ def test_invalid_arguments_are_rejected():
 # ----------------------------------------------------------------------------------------------- display
 def test_display_marker_labels_number_format_and_total_label():
     table = suppress_table(pd.DataFrame({"n": [3, 10, 1200]}, index=["health", "self", "other"]), min_cell=10)
-    shown = table.display({"health": "Sundhed"}, marker="x", number=lambda v: f"{v:,}".replace(",", "."),
-                          total_label="I alt")
+    shown = table.display(
+        {"health": "Sundhed"}, marker="x", number=lambda v: f"{v:,}".replace(",", "."), total_label="I alt"
+    )
     assert shown["n"].to_dict() == {"Sundhed": "x", "self": "x", "other": "1.200", "I alt": "1.213"}
     assert suppress_table(pd.DataFrame({"n": [3, 20, 30]})).display()["n"].iloc[0] == "<5"
     assert suppress_table(pd.DataFrame({"n": [3, 20, 30]}), min_cell=10).display()["n"].iloc[0] == "<10"
@@ -181,11 +183,16 @@ def primary_only(rows: list[list[int]], hidden: list[tuple[str, str]], hidden_to
     mask = pd.DataFrame(False, index=counts.index, columns=counts.columns)
     for r, c in hidden:
         mask.loc[r, c] = True
-    return SuppressedTable(counts=counts, hidden=mask, min_cell=5, row_totals=counts.sum(axis=1),
-                           row_totals_hidden=pd.Series([r in hidden_totals for r in counts.index], counts.index),
-                           col_totals=counts.sum(axis=0),
-                           col_totals_hidden=pd.Series(False, index=counts.columns),
-                           grand_total=int(counts.to_numpy().sum()))
+    return SuppressedTable(
+        counts=counts,
+        hidden=mask,
+        min_cell=5,
+        row_totals=counts.sum(axis=1),
+        row_totals_hidden=pd.Series([r in hidden_totals for r in counts.index], counts.index),
+        col_totals=counts.sum(axis=0),
+        col_totals_hidden=pd.Series(False, index=counts.columns),
+        grand_total=int(counts.to_numpy().sum()),
+    )
 
 
 def test_is_recoverable_finds_a_cell_left_alone_in_its_row_with_its_value():
@@ -204,8 +211,17 @@ def test_a_bridge_between_two_protected_blocks_escapes_substitution_but_not_line
     # Two hidden rectangles joined by one hidden cell: every line holds 0 or >= 2 hidden entries, so
     # substitution is stuck, but (r0 + r1) - (c0 + c1) isolates the joining cell (r1, c2).
     rows = [[6, 7, 8, 9], [6, 7, 8, 9], [6, 7, 8, 9], [6, 7, 8, 9]]
-    mask = [("r0", "c0"), ("r0", "c1"), ("r1", "c0"), ("r1", "c1"),
-            ("r2", "c2"), ("r2", "c3"), ("r3", "c2"), ("r3", "c3"), ("r1", "c2")]
+    mask = [
+        ("r0", "c0"),
+        ("r0", "c1"),
+        ("r1", "c0"),
+        ("r1", "c1"),
+        ("r2", "c2"),
+        ("r2", "c3"),
+        ("r3", "c2"),
+        ("r3", "c3"),
+        ("r1", "c2"),
+    ]
     table = primary_only(rows, mask)
     assert all(n != 1 for n in hidden_per_line(table))
     assert is_recoverable(table) == []
@@ -237,8 +253,9 @@ def check_protected(table: SuppressedTable, min_cell: int, suppress_zeros: bool)
     assert is_recoverable(table) == []
     assert linearly_determined(table) == []
     shown = table.display(marker="#")
-    assert (shown.loc[table.counts.index, table.counts.columns] == "#").to_numpy().tolist() == \
-        table.hidden.to_numpy().tolist()
+    assert (
+        shown.loc[table.counts.index, table.counts.columns] == "#"
+    ).to_numpy().tolist() == table.hidden.to_numpy().tolist()
 
 
 @settings(max_examples=100, deadline=None)
@@ -261,14 +278,25 @@ def test_every_hidden_value_could_be_one_more_or_less(counts, suppress_zeros):
 
 
 # ------------------------------------------------------------------------------------ shares, estimates
-@pytest.mark.parametrize(("numerator", "denominator", "hidden"), [
-    (6, 6, True),  # 100 % of 6: all 6 did it
-    (10, 20, False), (1, 20, True), (4, 20, True), (5, 20, False),
-    (19, 20, True), (16, 20, True), (15, 20, False),  # complement 1, 4, 5
-    (3, 4, True), (4, 4, True),  # denominator below min_cell
-    (0, 20, True), (20, 20, True),  # 0 % and 100 %
-    (None, 20, True), (3, None, True),
-])
+@pytest.mark.parametrize(
+    ("numerator", "denominator", "hidden"),
+    [
+        (6, 6, True),  # 100 % of 6: all 6 did it
+        (10, 20, False),
+        (1, 20, True),
+        (4, 20, True),
+        (5, 20, False),
+        (19, 20, True),
+        (16, 20, True),
+        (15, 20, False),  # complement 1, 4, 5
+        (3, 4, True),
+        (4, 4, True),  # denominator below min_cell
+        (0, 20, True),
+        (20, 20, True),  # 0 % and 100 %
+        (None, 20, True),
+        (3, None, True),
+    ],
+)
 def test_suppress_share(numerator, denominator, hidden):
     assert suppress_share(numerator, denominator, 5) is hidden
 
@@ -320,9 +348,13 @@ def test_survival_curve_cutoff_is_the_first_time_with_too_few_at_risk():
 
 
 def test_truncate_survival_curve_per_group_on_real_kaplan_meier_output():
-    data = pd.DataFrame({"months": [1, 2, 3, 4, 5, 6, 7, 8, 2, 3, 9, 12],
-                         "left": [1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1],
-                         "track": ["a"] * 8 + ["b"] * 4})
+    data = pd.DataFrame(
+        {
+            "months": [1, 2, 3, 4, 5, 6, 7, 8, 2, 3, 9, 12],
+            "left": [1, 0, 1, 1, 0, 1, 1, 1, 1, 1, 0, 1],
+            "track": ["a"] * 8 + ["b"] * 4,
+        }
+    )
     km = kaplan_meier(data, "months", "left", group="track")
     shown = truncate_survival_curve(km.sample(frac=1, random_state=1), 5)
     assert (shown["n_risk"] >= 5).all()

@@ -45,8 +45,18 @@ def test_the_guide_names_everything_the_schema_allows(guide, schema_name):
 def test_the_names_looked_for_are_the_real_ones():
     """Guards the test itself: it looks for settings, sections, canonical columns and codes alike."""
     assert {"extraction_date", "key_env", "from", "covariates"} <= _names("config.schema.yaml")
-    assert {"scale_of", "drop", "required", "range", "codes", "missing", "who5_3", "last_contact_date",
-            "own_exercise", "true"} <= _names("codebook.schema.yaml")
+    assert {
+        "scale_of",
+        "drop",
+        "required",
+        "range",
+        "codes",
+        "missing",
+        "who5_3",
+        "last_contact_date",
+        "own_exercise",
+        "true",
+    } <= _names("codebook.schema.yaml")
 
 
 def test_the_readme_links_both_guides():

@@ -46,6 +46,7 @@ def test_clustered_interval_uses_t_with_sites_minus_one_degrees_of_freedom():
     fit = fit_discrete_hazard(_person_months(PARAMS, 5), ["post_subsidy"], COVARIATES)
     post = _post(fit)
     from scipy import stats
+
     width = np.log(post["ci_upper"]) - post["estimate"]
     assert fit.info["clusters"] == 8 and post["reference"] == "t(G-1)"
     assert width == pytest.approx(stats.t(df=7).ppf(0.975) * post["std_error"])
@@ -66,10 +67,11 @@ def test_aggregation_gives_the_same_fit_as_person_months():
 
 
 def test_equal_subsidy_lengths_everywhere_are_not_identified_and_no_number_is_printed():
-    same = tuple(dataclasses.replace(s, subsidy_rules=((date(2019, 1, 1), 6),), subsidy_exception_share=0.0)
-                 for s in PARAMS.sites)
-    fit = fit_discrete_hazard(_person_months(dataclasses.replace(PARAMS, sites=same), 1), ["post_subsidy"],
-                              COVARIATES)
+    same = tuple(
+        dataclasses.replace(s, subsidy_rules=((date(2019, 1, 1), 6),), subsidy_exception_share=0.0)
+        for s in PARAMS.sites
+    )
+    fit = fit_discrete_hazard(_person_months(dataclasses.replace(PARAMS, sites=same), 1), ["post_subsidy"], COVARIATES)
     assert not fit.identified
     assert _post(fit)[["estimate", "hazard_ratio", "ci_lower", "ci_upper"]].isna().all()
     assert any("cannot be separated from time since start" in w for w in fit.warnings)
@@ -77,10 +79,11 @@ def test_equal_subsidy_lengths_everywhere_are_not_identified_and_no_number_is_pr
 
 def test_different_lengths_between_sites_are_identified():
     lengths = [3, 6, 9, 12, 3, 6, 9, 12, 6]
-    sites = tuple(dataclasses.replace(s, subsidy_rules=((date(2019, 1, 1), m),))
-                  for s, m in zip(PARAMS.sites, lengths, strict=True))
-    fit = fit_discrete_hazard(_person_months(dataclasses.replace(PARAMS, sites=sites), 1), ["post_subsidy"],
-                              COVARIATES)
+    sites = tuple(
+        dataclasses.replace(s, subsidy_rules=((date(2019, 1, 1), m),))
+        for s, m in zip(PARAMS.sites, lengths, strict=True)
+    )
+    fit = fit_discrete_hazard(_person_months(dataclasses.replace(PARAMS, sites=sites), 1), ["post_subsidy"], COVARIATES)
     assert fit.identified and np.isfinite(_post(fit)["estimate"])
 
 
@@ -88,8 +91,9 @@ def test_bad_inputs_give_warnings_not_crashes():
     rows = _person_months(select_sites(PARAMS, ["assens", "viborg", "fredensborg"], 0.5), 2)
     quiet = rows[rows["site"] != "viborg"]
     silent_site = rows.assign(event=np.where(rows["site"] == "viborg", 0, rows["event"]))
-    fit = fit_discrete_hazard(silent_site.assign(everyone=1), ["post_subsidy"],
-                              COVARIATES + ["bridging_model", "everyone"])
+    fit = fit_discrete_hazard(
+        silent_site.assign(everyone=1), ["post_subsidy"], COVARIATES + ["bridging_model", "everyone"]
+    )
     assert any("No one left the association at viborg" in w for w in fit.warnings)
     assert any("'everyone' has the same value for everyone" in w for w in fit.warnings)
     assert any("'bridging_model[foreningsdating]' cannot be separated" in w for w in fit.warnings)

@@ -44,8 +44,9 @@ def test_the_teams_placed_at_the_centres_add_up_to_the_register():
     for site in settings["sites"].values():
         for team in site["teams"]:
             placed[(team["association"], team["area"], team["activity"])] += team["started"]
-    register = Counter({(r["forening"], r["lokalomraade"], r["aktivitet"]): int(r["antal_deltagere"])
-                        for r in _register()})
+    register = Counter(
+        {(r["forening"], r["lokalomraade"], r["aktivitet"]): int(r["antal_deltagere"]) for r in _register()}
+    )
     assert placed == register
 
 
@@ -79,8 +80,9 @@ def test_the_committed_raw_data_is_regenerated_byte_for_byte(tmp_path, truth):
     out = tmp_path / PROJECT
     simulate(out, PROJECT_DIR, truth["seed"])
     made = sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file())
-    simulated = sorted(p.relative_to(RAW).as_posix() for p in RAW.rglob("*")
-                       if p.is_file() and not p.name.startswith("foreninger."))
+    simulated = sorted(
+        p.relative_to(RAW).as_posix() for p in RAW.rglob("*") if p.is_file() and not p.name.startswith("foreninger.")
+    )
     assert made == simulated
     assert not [n for n in made if (out / n).read_bytes() != (RAW / n).read_bytes()]
 

@@ -18,7 +18,7 @@ COMPARED = {"survival": "survival", "std.err": "std_err", "lower_95": "lower", "
 
 def half_unit(decimals: int) -> float:
     """Tolerance of a printed number: half a unit in its last printed digit (tests/reference/SOURCES.md)."""
-    return 0.5 * 10.0 ** -decimals + FLOAT_SLACK
+    return 0.5 * 10.0**-decimals + FLOAT_SLACK
 
 
 def assert_matches_r_table(ours: pd.DataFrame, table: dict) -> None:

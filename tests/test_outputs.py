@@ -37,10 +37,12 @@ def test_a_killed_write_leaves_the_old_file_and_the_next_write_removes_its_tempo
     import sys
 
     target = outputs.write_json({"run": "old"}, tmp_path / "quality.json")
-    writer = ("import time\nfrom analysis.core import outputs\n"
-              "def half(tmp):\n"
-              "    tmp.write_text('{\"run\": \"ne')\n    print('written', flush=True)\n    time.sleep(60)\n"
-              f"outputs._atomic_write({str(target)!r}, half)\n")
+    writer = (
+        "import time\nfrom analysis.core import outputs\n"
+        "def half(tmp):\n"
+        "    tmp.write_text('{\"run\": \"ne')\n    print('written', flush=True)\n    time.sleep(60)\n"
+        f"outputs._atomic_write({str(target)!r}, half)\n"
+    )
     process = subprocess.Popen([sys.executable, "-c", writer], stdout=subprocess.PIPE, text=True)
     assert process.stdout.readline() == "written\n"
     process.send_signal(signal.SIGKILL)

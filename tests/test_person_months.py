@@ -13,20 +13,66 @@ LOCKDOWN = [(date(2021, 2, 20), date(2021, 2, 25))]
 
 
 def _enrolments():
-    base = {"participant_id": "p", "site": "s", "referral_track": "health", "age": 40, "sex": "female",
-            "accompanied": True, "team_type": "existing", "bridging_model": "b", "referral_date": pd.NaT,
-            "end_status_reported": True, "dropout_reason": None}
+    base = {
+        "participant_id": "p",
+        "site": "s",
+        "referral_track": "health",
+        "age": 40,
+        "sex": "female",
+        "accompanied": True,
+        "team_type": "existing",
+        "bridging_model": "b",
+        "referral_date": pd.NaT,
+        "end_status_reported": True,
+        "dropout_reason": None,
+    }
     rows = [
-        dict(base, participant_id="a", enrolment=1, start_date="2021-01-15", end_date="2021-03-20",
-             last_contact_date="2021-03-25", subsidy_months=1),
-        dict(base, participant_id="b", enrolment=1, start_date="2021-01-31", end_date=None,
-             last_contact_date="2021-04-29", subsidy_months=0),
-        dict(base, participant_id="c", enrolment=1, start_date=None, end_date=None, last_contact_date=None,
-             subsidy_months=3),
-        dict(base, participant_id="d", enrolment=1, start_date="2021-01-10", end_date=None, last_contact_date=None,
-             subsidy_months=3, end_status_reported=False),
-        dict(base, participant_id="e", enrolment=1, start_date="2021-01-10", end_date=None,
-             last_contact_date=None, subsidy_months=None),
+        dict(
+            base,
+            participant_id="a",
+            enrolment=1,
+            start_date="2021-01-15",
+            end_date="2021-03-20",
+            last_contact_date="2021-03-25",
+            subsidy_months=1,
+        ),
+        dict(
+            base,
+            participant_id="b",
+            enrolment=1,
+            start_date="2021-01-31",
+            end_date=None,
+            last_contact_date="2021-04-29",
+            subsidy_months=0,
+        ),
+        dict(
+            base,
+            participant_id="c",
+            enrolment=1,
+            start_date=None,
+            end_date=None,
+            last_contact_date=None,
+            subsidy_months=3,
+        ),
+        dict(
+            base,
+            participant_id="d",
+            enrolment=1,
+            start_date="2021-01-10",
+            end_date=None,
+            last_contact_date=None,
+            subsidy_months=3,
+            end_status_reported=False,
+        ),
+        dict(
+            base,
+            participant_id="e",
+            enrolment=1,
+            start_date="2021-01-10",
+            end_date=None,
+            last_contact_date=None,
+            subsidy_months=None,
+        ),
     ]
     frame = pd.DataFrame(rows)
     for column in ("start_date", "end_date", "last_contact_date"):
@@ -68,8 +114,23 @@ def test_who_is_left_out_is_counted_and_said(built):
 def test_event_study_bins():
     months = pd.Series([-20, -12, -7, -6, -4, -3, -1, 0, 2, 3, 5, 6, 11, 12, 40, np.nan])
     assert list(subsidy_end_bins(months)) == [
-        "<-12", "-12..-7", "-12..-7", "-6..-4", "-6..-4", "-3..-1", "-3..-1", "0..2", "0..2", "3..5", "3..5",
-        "6..11", "6..11", "12+", "12+", "no subsidy"]
+        "<-12",
+        "-12..-7",
+        "-12..-7",
+        "-6..-4",
+        "-6..-4",
+        "-3..-1",
+        "-3..-1",
+        "0..2",
+        "0..2",
+        "3..5",
+        "3..5",
+        "6..11",
+        "6..11",
+        "12+",
+        "12+",
+        "no subsidy",
+    ]
 
 
 def test_merging_unchanged_months_leaves_the_cox_fit_unchanged():
@@ -88,8 +149,13 @@ def test_merging_unchanged_months_leaves_the_cox_fit_unchanged():
     assert len(merged) < len(rows) / 3 and merged["event"].sum() == rows["event"].sum()
 
     def fit(frame: pd.DataFrame) -> pd.DataFrame:
-        data = pd.concat([frame[["day_from", "day_to", "event", "post_subsidy", "lockdown", "employment"]],
-                          pd.get_dummies(frame[["site"]], drop_first=True, dtype="int64")], axis=1)
+        data = pd.concat(
+            [
+                frame[["day_from", "day_to", "event", "post_subsidy", "lockdown", "employment"]],
+                pd.get_dummies(frame[["site"]], drop_first=True, dtype="int64"),
+            ],
+            axis=1,
+        )
         covariates = [c for c in data.columns if c not in ("day_from", "day_to", "event")]
         return cox_counting_process(data, stop="day_to", event="event", start="day_from", covariates=covariates)
 

@@ -7,8 +7,17 @@ from analysis.project.loader import load_project, raw_folder_problems
 
 
 def _with_raw_folders(root):
-    for site in ("assens", "broenderslev", "fredensborg", "guldborgsund", "helsingoer", "hoeje-taastrup",
-                 "jammerbugt", "viborg", "silkeborg"):
+    for site in (
+        "assens",
+        "broenderslev",
+        "fredensborg",
+        "guldborgsund",
+        "helsingoer",
+        "hoeje-taastrup",
+        "jammerbugt",
+        "viborg",
+        "silkeborg",
+    ):
         (root / "data" / "raw" / DEFAULT_PROJECT / site).mkdir(parents=True)
 
 

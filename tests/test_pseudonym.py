@@ -11,8 +11,17 @@ from analysis.project.loader import Project, load_project
 
 
 def _project(root, demo: bool) -> Project:
-    for site in ("assens", "broenderslev", "fredensborg", "guldborgsund", "helsingoer", "hoeje-taastrup",
-                 "jammerbugt", "viborg", "silkeborg"):
+    for site in (
+        "assens",
+        "broenderslev",
+        "fredensborg",
+        "guldborgsund",
+        "helsingoer",
+        "hoeje-taastrup",
+        "jammerbugt",
+        "viborg",
+        "silkeborg",
+    ):
         (root / "data" / "raw" / DEFAULT_PROJECT / site).mkdir(parents=True, exist_ok=True)
     path = root / "config" / "projects" / DEFAULT_PROJECT / "config.yaml"
     config = yaml.safe_load(path.read_text())

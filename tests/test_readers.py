@@ -20,8 +20,10 @@ def _xlsx(path, rows):
 
 
 def test_xlsx_keeps_cell_types_and_spreadsheet_row_numbers(tmp_path):
-    path = _xlsx(tmp_path / "r.xlsx", [["CPR", "Dato"], ["710385-1233", datetime(2021, 1, 31)], [None, None],
-                                       ["720385-1234", 44227]])
+    path = _xlsx(
+        tmp_path / "r.xlsx",
+        [["CPR", "Dato"], ["710385-1233", datetime(2021, 1, 31)], [None, None], ["720385-1234", 44227]],
+    )
     table = read_raw_table(path)
     assert list(table.frame.columns) == ["CPR", "Dato"]
     assert table.rows == [2, 4] and table.blank_rows == [3]
@@ -41,11 +43,14 @@ def test_csv_encodings_are_detected(tmp_path, encoding, bom):
 
 @pytest.mark.parametrize(
     ("name", "content", "message"),
-    [("empty.csv", b"", "file is empty"), ("garbage.csv", b"\x00\x01\x02PK", "binary data"),
-     ("broken.xlsx", b"PK\x03\x04 not really a zip", "not a readable Excel workbook"),
-     ("dup.csv", b"CPR;CPR\n1;2\n", "header 'CPR' appears twice"),
-     ("wide.csv", b"CPR;Navn\n1;2;3\n", "row has 3 fields"),
-     ("notes.txt", b"hello", "unsupported file type")],
+    [
+        ("empty.csv", b"", "file is empty"),
+        ("garbage.csv", b"\x00\x01\x02PK", "binary data"),
+        ("broken.xlsx", b"PK\x03\x04 not really a zip", "not a readable Excel workbook"),
+        ("dup.csv", b"CPR;CPR\n1;2\n", "header 'CPR' appears twice"),
+        ("wide.csv", b"CPR;Navn\n1;2;3\n", "row has 3 fields"),
+        ("notes.txt", b"hello", "unsupported file type"),
+    ],
 )
 def test_unreadable_files_give_one_line_errors_naming_the_file(tmp_path, name, content, message):
     path = tmp_path / name

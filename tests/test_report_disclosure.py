@@ -34,26 +34,57 @@ def html() -> str:
     participants, responses = simulate_population(dataclasses.replace(params, sites=sites), 8, identities=False)
     project = load_project(DEFAULT_PROJECT, REPO)
     results = fit_retention(participants, project.config)
-    models = {"primary": results.primary.table, "event_study": results.event_study.table,
-              "site_effects": results.sites, "km": results.km, "retention_at": results.retention}
+    models = {
+        "primary": results.primary.table,
+        "event_study": results.event_study.table,
+        "site_effects": results.sites,
+        "km": results.km,
+        "retention_at": results.retention,
+    }
     mine = participants[participants["site"] == TINY]
-    quality = {TINY: {"files": [], "totals": {}, "response_rate": {
-        "baseline": {"eligible": len(mine), "answered": int((responses[responses["site"] == TINY]["wave"]
-                                                            == "baseline").sum()), "rate": 0.5}}}}
-    context = ReportContext(project=project, messages=Messages("en"), min_cell=MIN_CELL, participants=participants,
-                            responses=responses, models=models, model_summary=results.summary, quality=quality)
+    quality = {
+        TINY: {
+            "files": [],
+            "totals": {},
+            "response_rate": {
+                "baseline": {
+                    "eligible": len(mine),
+                    "answered": int((responses[responses["site"] == TINY]["wave"] == "baseline").sum()),
+                    "rate": 0.5,
+                }
+            },
+        }
+    }
+    context = ReportContext(
+        project=project,
+        messages=Messages("en"),
+        min_cell=MIN_CELL,
+        participants=participants,
+        responses=responses,
+        models=models,
+        model_summary=results.summary,
+        quality=quality,
+    )
     report = SiteReport(context, TINY)
-    parts = [item.data for section in SECTIONS for item in getattr(report, section)() if hasattr(item, "data")
-             and isinstance(item.data, str)]
+    parts = [
+        item.data
+        for section in SECTIONS
+        for item in getattr(report, section)()
+        if hasattr(item, "data") and isinstance(item.data, str)
+    ]
     return "\n".join(parts)
 
 
 def _tables(html: str) -> list[pd.DataFrame]:
     tables = []
     for body in re.findall(r"<table.*?</table>", html, re.DOTALL):
-        rows = [[unescape(re.sub(r"<[^>]+>", "", cell)).strip()
-                 for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)]
-                for row in re.findall(r"<tr.*?</tr>", body, re.DOTALL)]
+        rows = [
+            [
+                unescape(re.sub(r"<[^>]+>", "", cell)).strip()
+                for cell in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)
+            ]
+            for row in re.findall(r"<tr.*?</tr>", body, re.DOTALL)
+        ]
         tables.append(pd.DataFrame(rows[1:], columns=rows[0]))
     return tables
 

@@ -24,8 +24,13 @@ def tables():
     project = load_project(PROJECT, REPO)
     participants, responses = simulate_population(project_parameters(project.config_dir), 3, identities=False)
     results = fit_retention(participants, project.config)
-    models = {"primary": results.primary.table, "event_study": results.event_study.table,
-              "site_effects": results.sites, "km": results.km, "retention_at": results.retention}
+    models = {
+        "primary": results.primary.table,
+        "event_study": results.event_study.table,
+        "site_effects": results.sites,
+        "km": results.km,
+        "retention_at": results.retention,
+    }
     return project, participants, responses, models, results.summary
 
 
@@ -34,24 +39,38 @@ def _context(tables, language: str, min_cell: int, config: dict | None = None) -
     if config is not None:
         project = dataclasses.replace(project, config=config)
     overrides = project.config.get("messages", {}).get(language, {})
-    return ReportContext(project=project, messages=Messages(language, overrides), min_cell=min_cell,
-                         participants=participants, responses=responses, models=models, model_summary=summary,
-                         quality={})
+    return ReportContext(
+        project=project,
+        messages=Messages(language, overrides),
+        min_cell=min_cell,
+        participants=participants,
+        responses=responses,
+        models=models,
+        model_summary=summary,
+        quality={},
+    )
 
 
 def _rows(items: list) -> list[list[str]]:
     html = "\n".join(i.data for i in items if isinstance(getattr(i, "data", None), str))
     body = re.search(r"<table.*?</table>", html, re.DOTALL).group(0)
     cell = re.compile(r"<t[hd][^>]*>(.*?)</t[hd]>", re.DOTALL)
-    return [[unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cell.findall(r)]
-            for r in re.findall(r"<tr.*?</tr>", body, re.DOTALL)]
+    return [
+        [unescape(re.sub(r"<[^>]+>", "", c)).strip() for c in cell.findall(r)]
+        for r in re.findall(r"<tr.*?</tr>", body, re.DOTALL)
+    ]
 
 
 def test_the_summary_compares_the_bridging_models_the_config_names(tables):
     rows = _rows(SummaryReport(_context(tables, "en", 5)).groups())
     assert rows[0][:3] == ["Bridging model", "Units", "Referred"]
-    assert [r[0] for r in rows[1:]] == ["Amager model", "Vesterbro model", "Vanløse model",
-                                        "Trial sessions (usual practice)", "All"]
+    assert [r[0] for r in rows[1:]] == [
+        "Amager model",
+        "Vesterbro model",
+        "Vanløse model",
+        "Trial sessions (usual practice)",
+        "All",
+    ]
     assert rows[4][1] == "Østerbro, Nørrebro"
     participants = tables[1]
     amager = participants[participants["site"] == "amager"]

@@ -20,13 +20,20 @@ def _participants(params, seed=4):
 
 
 def test_all_tables_are_written_and_the_headline_quotes_the_fit(tmp_path):
-    params = select_sites(project_parameters(DEFAULT_PROJECT_DIR), ["assens", "viborg", "helsingoer", "jammerbugt"],
-                          1.0)
+    params = select_sites(
+        project_parameters(DEFAULT_PROJECT_DIR), ["assens", "viborg", "helsingoer", "jammerbugt"], 1.0
+    )
     results = fit_retention(_participants(params), CONFIG)
     written = write_retention(results, tmp_path)
-    assert {p.name for p in written} == {"primary.parquet", "event_study.parquet", "cox.parquet",
-                                         "site_effects.parquet", "km.parquet", "retention_at.parquet",
-                                         "summary.json"}
+    assert {p.name for p in written} == {
+        "primary.parquet",
+        "event_study.parquet",
+        "cox.parquet",
+        "site_effects.parquet",
+        "km.parquet",
+        "retention_at.parquet",
+        "summary.json",
+    }
     post = results.primary.table.query("term == 'post_subsidy' and se_type == 'clustered'").iloc[0]
     sentence = headline(results.primary)
     assert f"{post['hazard_ratio']:.2f} times" in sentence and f"{post['ci_lower']:.2f} to" in sentence
@@ -38,8 +45,10 @@ def test_all_tables_are_written_and_the_headline_quotes_the_fit(tmp_path):
 
 def test_same_subsidy_everywhere_gives_a_plain_statement_instead_of_a_number():
     params = project_parameters(DEFAULT_PROJECT_DIR)
-    same = tuple(dataclasses.replace(s, subsidy_rules=((date(2019, 1, 1), 6),), subsidy_exception_share=0.0)
-                 for s in params.sites)
+    same = tuple(
+        dataclasses.replace(s, subsidy_rules=((date(2019, 1, 1), 6),), subsidy_exception_share=0.0)
+        for s in params.sites
+    )
     results = fit_retention(_participants(dataclasses.replace(params, sites=same)), CONFIG)
     assert headline(results.primary).startswith("No subsidy-end effect is reported.")
     assert "cannot be separated from time since start" in headline(results.primary)

@@ -20,8 +20,21 @@ def _notebook(path, *cells: str) -> None:
 
 
 def _run(tmp_path, notebook, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "analysis.jobs.run_notebook", str(notebook), str(tmp_path / "out.ipynb"),
-                           "--log", str(tmp_path / "job.log"), *args], capture_output=True, text=True, cwd=tmp_path)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis.jobs.run_notebook",
+            str(notebook),
+            str(tmp_path / "out.ipynb"),
+            "--log",
+            str(tmp_path / "job.log"),
+            *args,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
 
 
 def test_parameters_stay_strings_and_the_output_appears_when_done(tmp_path):
@@ -38,7 +51,8 @@ def test_a_failing_cell_gives_one_line_and_leaves_no_output(tmp_path):
     result = _run(tmp_path, tmp_path / "nb.ipynb")
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"{tmp_path / 'nb.ipynb'}, cell In [3]: ValueError: data/raw/p/a/register.xlsx, row 3, column A: bad"]
+        f"{tmp_path / 'nb.ipynb'}, cell In [3]: ValueError: data/raw/p/a/register.xlsx, row 3, column A: bad"
+    ]
     assert "raise ValueError" in (tmp_path / "job.log").read_text()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job.log", "nb.ipynb"]
 
@@ -60,9 +74,12 @@ def test_a_parameter_without_a_name_is_refused():
 
 def _report_notebook(path) -> None:
     """A notebook whose outputs would betray state left by an earlier run in the same kernel."""
-    _notebook(path, "assert 'leftover' not in globals(), 'namespace not reset'\nleftover = site",
-              "from IPython.display import HTML, display\ndisplay(HTML(f'<h1>Site {site}</h1>'))",
-              "print(get_ipython().execution_count)")
+    _notebook(
+        path,
+        "assert 'leftover' not in globals(), 'namespace not reset'\nleftover = site",
+        "from IPython.display import HTML, display\ndisplay(HTML(f'<h1>Site {site}</h1>'))",
+        "print(get_ipython().execution_count)",
+    )
 
 
 def test_a_batch_runs_each_value_in_one_kernel_as_if_each_had_its_own(tmp_path):
@@ -71,17 +88,39 @@ def test_a_batch_runs_each_value_in_one_kernel_as_if_each_had_its_own(tmp_path):
     alone.mkdir()
     assert _run(alone, tmp_path / "nb.ipynb", "-p", "site=b", "--html", str(alone / "b.html")).returncode == 0
     outputs = [str(tmp_path / f"{s}.ipynb") for s in "abc"]
-    result = subprocess.run([sys.executable, "-m", "analysis.jobs.run_notebook", str(tmp_path / "nb.ipynb"), *outputs,
-                             "--each", "site", "a", "b", "c", "--html", *(str(tmp_path / f"{s}.html") for s in "abc"),
-                             "--log", str(tmp_path / "job.log")], capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis.jobs.run_notebook",
+            str(tmp_path / "nb.ipynb"),
+            *outputs,
+            "--each",
+            "site",
+            "a",
+            "b",
+            "c",
+            "--html",
+            *(str(tmp_path / f"{s}.html") for s in "abc"),
+            "--log",
+            str(tmp_path / "job.log"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 0, result.stderr
-    alone_counts = [(c.execution_count, c.outputs) for c in nbformat.read(alone / "out.ipynb", as_version=4).cells
-                    if c.outputs and "text" in c.outputs[0]]
+    alone_counts = [
+        (c.execution_count, c.outputs)
+        for c in nbformat.read(alone / "out.ipynb", as_version=4).cells
+        if c.outputs and "text" in c.outputs[0]
+    ]
     for site in "abc":
         executed = nbformat.read(tmp_path / f"{site}.ipynb", as_version=4)
         # the execution count restarted: the last cell reports the same count as in a kernel of its own
-        assert [(c.execution_count, c.outputs) for c in executed.cells if c.outputs and "text" in c.outputs[0]] \
-            == alone_counts
+        assert [
+            (c.execution_count, c.outputs) for c in executed.cells if c.outputs and "text" in c.outputs[0]
+        ] == alone_counts
         assert f"<h1>Site {site}</h1>" in (tmp_path / f"{site}.html").read_text()
     assert (tmp_path / "b.html").read_bytes() == (alone / "b.html").read_bytes()
     # one kernel: the job log shows a single kernel start
@@ -91,21 +130,54 @@ def test_a_batch_runs_each_value_in_one_kernel_as_if_each_had_its_own(tmp_path):
 def test_a_failing_run_in_a_batch_names_its_value_and_stops_the_batch(tmp_path):
     _notebook(tmp_path / "nb.ipynb", "assert site != 'b', 'no b here'")
     outputs = [str(tmp_path / f"{s}.ipynb") for s in "abc"]
-    result = subprocess.run([sys.executable, "-m", "analysis.jobs.run_notebook", str(tmp_path / "nb.ipynb"), *outputs,
-                             "--each", "site", "a", "b", "c", "--log", str(tmp_path / "job.log")],
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis.jobs.run_notebook",
+            str(tmp_path / "nb.ipynb"),
+            *outputs,
+            "--each",
+            "site",
+            "a",
+            "b",
+            "c",
+            "--log",
+            str(tmp_path / "job.log"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
     assert result.stderr.strip().splitlines() == [
-        f"{tmp_path / 'nb.ipynb'} (site=b), cell In [3]: AssertionError: no b here"]
+        f"{tmp_path / 'nb.ipynb'} (site=b), cell In [3]: AssertionError: no b here"
+    ]
     assert (tmp_path / "a.ipynb").exists() and not (tmp_path / "b.ipynb").exists()
     assert not (tmp_path / "c.ipynb").exists()
 
 
 def test_a_batch_needs_one_output_per_value(tmp_path):
     _notebook(tmp_path / "nb.ipynb", "pass")
-    result = subprocess.run([sys.executable, "-m", "analysis.jobs.run_notebook", str(tmp_path / "nb.ipynb"),
-                             str(tmp_path / "a.ipynb"), "--each", "site", "a", "b", "--log", str(tmp_path / "job.log")],
-                            capture_output=True, text=True, cwd=tmp_path)
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "analysis.jobs.run_notebook",
+            str(tmp_path / "nb.ipynb"),
+            str(tmp_path / "a.ipynb"),
+            "--each",
+            "site",
+            "a",
+            "b",
+            "--log",
+            str(tmp_path / "job.log"),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert result.returncode == 1
-    assert result.stderr.strip() == \
-        f"{tmp_path / 'nb.ipynb'}: ValueError: --each site: 2 values for 1 outputs and 2 pages"
+    assert (
+        result.stderr.strip() == f"{tmp_path / 'nb.ipynb'}: ValueError: --each site: 2 values for 1 outputs and 2 pages"
+    )

@@ -102,16 +102,22 @@ def test_a_new_project_fails_check_with_its_todos_until_filled_in(tmp_path, samp
         for column in ("reports_end_status", "survey_coding"):
             assert row[column] == default[row["site"]][column], (row["site"], column)
         assert row["name"] == row["bridging_model"] == "TODO"
-    assert yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))["waves"] == ["baseline", "end",
-                                                                                             "followup"]
+    assert yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))["waves"] == [
+        "baseline",
+        "end",
+        "followup",
+    ]
 
     problems = check_project(NAME, root)
     assert all("still TODO" in p for p in problems), problems
-    expected = {"config.yaml: at 'title'", "config.yaml: at 'extraction_date'",
-                *(f"config.yaml: at 'subsidy_rules/{s}'" for s in SITES),
-                *(f"sites.tsv, row {i}: at '{c}'" for i in range(2, 2 + len(SITES))
-                  for c in ("name", "bridging_model")),
-                "codebook.yaml: at 'register/columns'", "codebook.yaml: at 'labels/referral_track'"}
+    expected = {
+        "config.yaml: at 'title'",
+        "config.yaml: at 'extraction_date'",
+        *(f"config.yaml: at 'subsidy_rules/{s}'" for s in SITES),
+        *(f"sites.tsv, row {i}: at '{c}'" for i in range(2, 2 + len(SITES)) for c in ("name", "bridging_model")),
+        "codebook.yaml: at 'register/columns'",
+        "codebook.yaml: at 'labels/referral_track'",
+    }
     assert {p.split(f"{NAME}/", 1)[1].split(": still")[0] for p in problems} == expected
     assert any(p.endswith(": 'Skostørrelse'") for p in problems)
     assert any(p.endswith(": 'Frisør'") for p in problems)
@@ -137,7 +143,8 @@ def test_every_header_and_label_is_placed_as_the_known_codebook_places_it(tmp_pa
     assert made["survey"]["scale_of"] == known["survey"]["scale_of"]
     assert made["register"]["columns"]["TODO: put each header under a column above or under drop"] == ["Skostørrelse"]
     assert made["labels"]["referral_track"].pop("TODO: put each answer of referral_track under a code above") == [
-        "Frisør"]
+        "Frisør"
+    ]
     assert made["labels"] == known["labels"]
     assert made["scales"] == known["scales"]
 

@@ -80,22 +80,37 @@ def read_rows(path: Path) -> list[list[object]]:
 def test_committed_raw_data_is_regenerated_byte_for_byte(generated):
     made = sorted(p.relative_to(generated).as_posix() for p in generated.rglob("*") if p.is_file())
     assert COMMITTED.is_dir(), "data/raw/motion-paa-recept is missing: run `make simulate`"
-    committed = sorted(p.relative_to(COMMITTED).as_posix() for p in COMMITTED.rglob("*")
-                       if p.is_file() and not p.name.startswith("."))
+    committed = sorted(
+        p.relative_to(COMMITTED).as_posix() for p in COMMITTED.rglob("*") if p.is_file() and not p.name.startswith(".")
+    )
     assert made == committed
     changed = [name for name in made if (generated / name).read_bytes() != (COMMITTED / name).read_bytes()]
     assert not changed, f"regenerated files differ from the committed ones (run `make simulate`): {changed}"
 
 
 def test_cli_subset_and_scale(tmp_path):
-    args = ["--project-dir", str(DEFAULT_PROJECT_DIR), "--out", str(tmp_path), "--sites", "jammerbugt,assens",
-            "--scale", "0.1", "--seed", "7"]
+    args = [
+        "--project-dir",
+        str(DEFAULT_PROJECT_DIR),
+        "--out",
+        str(tmp_path),
+        "--sites",
+        "jammerbugt,assens",
+        "--scale",
+        "0.1",
+        "--seed",
+        "7",
+    ]
     assert main(args) == 0
     record = json.loads((tmp_path / TRUTH_FILE).read_text(encoding="utf-8"))
     assert record["sites"] == ["assens", "jammerbugt"]
     assert {site: c["referred"] for site, c in record["counts"].items()} == {"assens": 21, "jammerbugt": 19}
     assert sorted(p.name for p in (tmp_path / "jammerbugt").iterdir()) == [
-        "register.xlsx", "survey_baseline.csv", "survey_end.csv", "survey_followup.csv"]
+        "register.xlsx",
+        "survey_baseline.csv",
+        "survey_end.csv",
+        "survey_followup.csv",
+    ]
     assert main(["--project-dir", str(DEFAULT_PROJECT_DIR), "--out", str(tmp_path), "--sites", "nowhere"]) == 2
 
 
@@ -155,8 +170,9 @@ def test_dates_are_consistent(population):
     never = p[p["start_date"].isna()]
     assert never[["end_date", "last_contact_date", "subsidy_end_date"]].isna().all().all()
     planned = p[p["subsidy_end_date"].notna()]
-    expected = add_months(planned["start_date"].to_numpy().astype("datetime64[D]"),
-                          planned["subsidy_months"].to_numpy(dtype="int64"))
+    expected = add_months(
+        planned["start_date"].to_numpy().astype("datetime64[D]"), planned["subsidy_months"].to_numpy(dtype="int64")
+    )
     assert (planned["subsidy_end_date"].to_numpy().astype("datetime64[D]") == expected).all()
     assert p["dropout_reason"].notna().equals(p["end_date"].notna())
 
@@ -180,11 +196,15 @@ def test_substitute_cpr_numbers_carry_age_sex_and_pseudonym(population):
     digits = p["cpr"].str.replace("-", "")
     year = digits.str[4:6].astype(int) + np.where(digits.str[6].astype(int) <= 3, 1900, 2000)
     assert ((digits.str[6].astype(int) == 4) == (year >= 2000)).all()
-    born = pd.to_datetime(pd.DataFrame({"year": year, "month": digits.str[2:4].astype(int),
-                                        "day": digits.str[0:2].astype(int) - 60}))
+    born = pd.to_datetime(
+        pd.DataFrame({"year": year, "month": digits.str[2:4].astype(int), "day": digits.str[0:2].astype(int) - 60})
+    )
     ref = p["referral_date"]
-    age = ref.dt.year - born.dt.year - ((ref.dt.month < born.dt.month)
-                                        | ((ref.dt.month == born.dt.month) & (ref.dt.day < born.dt.day)))
+    age = (
+        ref.dt.year
+        - born.dt.year
+        - ((ref.dt.month < born.dt.month) | ((ref.dt.month == born.dt.month) & (ref.dt.day < born.dt.day)))
+    )
     assert (age == p["age"]).all() and p["age"].between(18, 80).all()
     assert ((digits.str[9].astype(int) % 2 == 1) == (p["sex"] == "male")).all()
     assert 0.55 <= (p["sex"] == "female").mean() <= 0.65
@@ -202,8 +222,10 @@ def _due_enrolments(p: pd.DataFrame) -> pd.DataFrame:
 def test_response_falls_over_waves_and_is_lower_among_leavers(population):
     p, r = population
     due = _due_enrolments(p)
-    answered = {wave: due["participant_id"].isin(r.loc[r["wave"] == wave, "participant_id"]) for wave in
-                ("baseline", "end", "followup")}
+    answered = {
+        wave: due["participant_id"].isin(r.loc[r["wave"] == wave, "participant_id"])
+        for wave in ("baseline", "end", "followup")
+    }
     rates = {wave: a.mean() for wave, a in answered.items()}
     assert rates["baseline"] > rates["end"] > rates["followup"]
     assert 0.75 <= rates["baseline"] <= 0.9 and 0.2 <= rates["followup"] <= 0.5
@@ -251,8 +273,11 @@ def _allowed_values(codebook: dict, coding: str) -> dict[str, object]:
     allowed: dict[str, object] = {
         "referral_track": _labels(labels["referral_track"]),
         "dropout_reason": _labels(labels["dropout_reason"]),
-        "team_type": _labels(labels["team_type"]), "accompanied": _labels(labels["boolean"]),
-        "association": _labels(codebook["associations"]), "activity": _labels(codebook["activities"])}
+        "team_type": _labels(labels["team_type"]),
+        "accompanied": _labels(labels["boolean"]),
+        "association": _labels(codebook["associations"]),
+        "activity": _labels(codebook["activities"]),
+    }
     missing = {norm(m) for m in codebook["missing"]}
     for column, scale_name in codebook["survey"]["scale_of"].items():
         scale = codebook["scales"][scale_name]
@@ -274,16 +299,19 @@ def _is_allowed(value: object, allowed: object) -> bool:
 
 def test_every_header_and_label_is_in_the_codebook(generated, truth, codebook):
     faulted = _faulted_cells(truth)
-    coding = {row["site"]: row["survey_coding"] for row in csv.DictReader(
-        (DEFAULT_PROJECT_DIR / "sites.tsv").read_text(encoding="utf-8").splitlines(), delimiter="\t")}
+    coding = {
+        row["site"]: row["survey_coding"]
+        for row in csv.DictReader(
+            (DEFAULT_PROJECT_DIR / "sites.tsv").read_text(encoding="utf-8").splitlines(), delimiter="\t"
+        )
+    }
     for path in sorted(generated.glob("*/*.*")):
         site, section = path.parent.name, "register" if path.stem == "register" else "survey"
         header, *body = read_rows(path)
         lookup = _header_lookup(codebook, section)
         assert not [h for h in header if norm(h) not in lookup], f"{path}: header not in the codebook"
         allowed = _allowed_values(codebook, coding[site])
-        checked = [(i, h, allowed[lookup[norm(h)]]) for i, h in enumerate(header)
-                   if lookup[norm(h)] in allowed]
+        checked = [(i, h, allowed[lookup[norm(h)]]) for i, h in enumerate(header) if lookup[norm(h)] in allowed]
         for line, row in enumerate(body, start=2):
             for i, name, values in checked:
                 if row[i] is not None and (site, path.name, line, name) not in faulted:
@@ -301,8 +329,9 @@ def test_file_formats_follow_the_site_styles(generated):
     referral = register[0].index("Henvisningsdato")
     assert all(isinstance(row[referral], int) for row in register[1:])  # Excel serial numbers
     fredensborg = read_rows(generated / "fredensborg" / "register.xlsx")
-    column = fredensborg[0].index(next(h for h in fredensborg[0] if h in ("Henvist dato", "Henvisningsdato",
-                                                                          "Dato for henvisning")))
+    column = fredensborg[0].index(
+        next(h for h in fredensborg[0] if h in ("Henvist dato", "Henvisningsdato", "Dato for henvisning"))
+    )
     assert all(re.fullmatch(r"\d\d\.\d\d\.\d\d", row[column]) for row in fredensborg[1:] if row[column])
     jammerbugt = read_rows(generated / "jammerbugt" / "register.xlsx")[0]
     assert not {"Udmeldt", "Stoppet dato", "Slutdato", "Årsag til stop", "Stopårsag"} & set(jammerbugt)
@@ -311,9 +340,19 @@ def test_file_formats_follow_the_site_styles(generated):
 # ------------------------------------------------------------------------------------ planted faults
 def test_planted_faults_point_at_the_cells_they_describe(generated, truth):
     kinds = {f["kind"] for f in truth["faults"]}
-    assert {"duplicate_registration", "re_referral", "end_before_start", "missing_cpr", "malformed_cpr",
-            "cpr_without_hyphen", "cpr_with_space", "respondent_not_in_register", "duplicate_response",
-            "out_of_range_answer", "misspelt_association"} <= kinds
+    assert {
+        "duplicate_registration",
+        "re_referral",
+        "end_before_start",
+        "missing_cpr",
+        "malformed_cpr",
+        "cpr_without_hyphen",
+        "cpr_with_space",
+        "respondent_not_in_register",
+        "duplicate_response",
+        "out_of_range_answer",
+        "misspelt_association",
+    } <= kinds
     files = {}
     for fault in truth["faults"]:
         where = (fault["site"], fault["file"])
@@ -321,8 +360,14 @@ def test_planted_faults_point_at_the_cells_they_describe(generated, truth):
             files[where] = read_rows(generated / fault["site"] / fault["file"])
         rows = files[where]
         row = dict(zip(rows[0], rows[fault["row"] - 1], strict=True))
-        if fault["kind"] in ("cpr_without_hyphen", "cpr_with_space", "malformed_cpr", "misspelt_association",
-                             "respondent_not_in_register", "out_of_range_answer"):
+        if fault["kind"] in (
+            "cpr_without_hyphen",
+            "cpr_with_space",
+            "malformed_cpr",
+            "misspelt_association",
+            "respondent_not_in_register",
+            "out_of_range_answer",
+        ):
             assert str(row[fault["column"]]) == fault["raw_value"], fault
         if fault["kind"] == "missing_cpr":
             assert row[fault["column"]] is None

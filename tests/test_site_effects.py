@@ -30,8 +30,13 @@ def test_no_between_site_variation_pulls_every_site_to_the_mean():
 
 def test_a_site_without_dropouts_is_listed_without_estimates():
     rng = np.random.default_rng(1)
-    rows = pd.DataFrame({"site": np.repeat(["a", "b", "c"], 400), "month": np.tile(np.arange(1, 9), 150),
-                         "event": rng.random(1200) < 0.05})
+    rows = pd.DataFrame(
+        {
+            "site": np.repeat(["a", "b", "c"], 400),
+            "month": np.tile(np.arange(1, 9), 150),
+            "event": rng.random(1200) < 0.05,
+        }
+    )
     rows["event"] = rows["event"].astype(int)
     rows.loc[rows["site"] == "c", "event"] = 0
     table = site_effects(rows).set_index("site")

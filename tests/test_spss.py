@@ -37,9 +37,15 @@ def _sav(path, frame, *, labelled=True, **options):
     labels = {c: QUESTION[c] for c in frame.columns if c in QUESTION}
     value_labels = {c: WHO5_LABELS for c in WHO5 if c in frame.columns} if labelled else {}
     missing = {c: [DONT_KNOW] for c in WHO5 if c in frame.columns}
-    pyreadstat.write_sav(frame, str(path), column_labels=options.pop("column_labels", labels),
-                         variable_value_labels=value_labels, missing_ranges=missing,
-                         variable_format={"response_date": "DATE11"} | options.pop("variable_format", {}), **options)
+    pyreadstat.write_sav(
+        frame,
+        str(path),
+        column_labels=options.pop("column_labels", labels),
+        variable_value_labels=value_labels,
+        missing_ranges=missing,
+        variable_format={"response_date": "DATE11"} | options.pop("variable_format", {}),
+        **options,
+    )
     return path
 
 
@@ -52,18 +58,30 @@ def _answers(*rows):
 
 
 def test_headers_are_variable_labels_and_answers_are_value_labels(tmp_path):
-    frame = _answers(("710385-1233", "Ole Hansen", date(2021, 1, 5), 1, 5, 6, 2, 3, 7),
-                     ("", "", None, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan),  # an empty case
-                     ("720385-1234", "Kim", date(2021, 2, 1), DONT_KNOW, 1, 7, 1, 1, 3.5))
+    frame = _answers(
+        ("710385-1233", "Ole Hansen", date(2021, 1, 5), 1, 5, 6, 2, 3, 7),
+        ("", "", None, np.nan, np.nan, np.nan, np.nan, np.nan, np.nan),  # an empty case
+        ("720385-1234", "Kim", date(2021, 2, 1), DONT_KNOW, 1, 7, 1, 1, 3.5),
+    )
     table = read_raw_table(_sav(tmp_path / "survey_baseline.sav", frame))
-    assert list(table.frame.columns) == [QUESTION["cpr"], "navn", QUESTION["response_date"],
-                                         *(QUESTION[c] for c in WHO5), QUESTION["job_readiness"]]
+    assert list(table.frame.columns) == [
+        QUESTION["cpr"],
+        "navn",
+        QUESTION["response_date"],
+        *(QUESTION[c] for c in WHO5),
+        QUESTION["job_readiness"],
+    ]
     assert table.rows == [2, 4] and table.blank_rows == [3]
     ole, kim = (dict(zip(frame.columns, values, strict=True)) for values in table.frame.itertuples(index=False))
     assert ole["cpr"] == "710385-1233" and ole["navn"] == "Ole Hansen"
     assert ole["response_date"] == date(2021, 1, 5)
-    assert [ole[c] for c in WHO5] == ["Hele tiden", "Lidt af tiden", "På intet tidspunkt", "Det meste af tiden",
-                                      "Lidt mere end halvdelen af tiden"]
+    assert [ole[c] for c in WHO5] == [
+        "Hele tiden",
+        "Lidt af tiden",
+        "På intet tidspunkt",
+        "Det meste af tiden",
+        "Lidt mere end halvdelen af tiden",
+    ]
     assert ole["job_readiness"] == 7 and isinstance(ole["job_readiness"], int)  # unlabelled number stays a number
     assert kim["who5_1"] is None  # user-missing "Ved ikke" is blank
     assert kim["who5_3"] == 7  # a code without a value label stays a number
@@ -73,10 +91,19 @@ def test_headers_are_variable_labels_and_answers_are_value_labels(tmp_path):
 
 
 def test_datetimes_stay_datetimes_and_n_format_numbers_keep_leading_zeros(tmp_path):
-    frame = pd.DataFrame({"cpr": [101901234.0, np.nan], "svar": [datetime(2021, 1, 5, 10, 30), datetime(2021, 2, 1)],
-                          "antal": [2.0, np.nan]})
-    path = _sav(tmp_path / "s.sav", frame, column_labels=None,
-                variable_format={"cpr": "N10", "svar": "DATETIME20", "antal": "F8.0"})
+    frame = pd.DataFrame(
+        {
+            "cpr": [101901234.0, np.nan],
+            "svar": [datetime(2021, 1, 5, 10, 30), datetime(2021, 2, 1)],
+            "antal": [2.0, np.nan],
+        }
+    )
+    path = _sav(
+        tmp_path / "s.sav",
+        frame,
+        column_labels=None,
+        variable_format={"cpr": "N10", "svar": "DATETIME20", "antal": "F8.0"},
+    )
     table = read_raw_table(path)
     assert list(table.frame.columns) == ["cpr", "svar", "antal"]  # no labels: the variable names
     assert table.frame["cpr"].tolist() == ["0101901234", None]  # as SPSS shows an N10 CPR number
@@ -111,11 +138,40 @@ def test_a_truncated_sav_gives_a_one_line_error(tmp_path):
 
 # --- a hand-made site cleaned end to end (the approach of test_clean_site.py) ---
 
-REGISTER_HEADER = ["Navn", "CPR-nr.", "Telefon", "Henvist fra", "Henvisningsdato", "Opstartsdato", "Forening",
-                   "Aktivitet", "Nyt hold", "Ledsaget", "Kontingentstøtte (mdr.)", "Udmeldt", "Årsag til stop",
-                   "Sidste kontakt", "Bemærkninger"]
-REGISTER_ROW = ["Ole Hansen", "710385-1233", "20 30 40 50", "Sundhed", datetime(2021, 1, 4), "20-01-2021",
-                "Asens Svømmeklub", "Svømmehold", "nej", "ja", 6, "15.09.21", "Økonomi", None, None]
+REGISTER_HEADER = [
+    "Navn",
+    "CPR-nr.",
+    "Telefon",
+    "Henvist fra",
+    "Henvisningsdato",
+    "Opstartsdato",
+    "Forening",
+    "Aktivitet",
+    "Nyt hold",
+    "Ledsaget",
+    "Kontingentstøtte (mdr.)",
+    "Udmeldt",
+    "Årsag til stop",
+    "Sidste kontakt",
+    "Bemærkninger",
+]
+REGISTER_ROW = [
+    "Ole Hansen",
+    "710385-1233",
+    "20 30 40 50",
+    "Sundhed",
+    datetime(2021, 1, 4),
+    "20-01-2021",
+    "Asens Svømmeklub",
+    "Svømmehold",
+    "nej",
+    "ja",
+    6,
+    "15.09.21",
+    "Økonomi",
+    None,
+    None,
+]
 
 
 def _clean(root, site, survey, *, labelled):
@@ -130,13 +186,18 @@ def _clean(root, site, survey, *, labelled):
     return project, clean_site(project, site)
 
 
-SURVEY = _answers(("710385-1233", "Ole Hansen", date(2021, 1, 5), 1, 5, 6, 2, 3, 7),
-                  ("7203851234", "Kim", date(2021, 1, 5), DONT_KNOW, 1, 1, 1, 1, 10),
-                  ("8101901231", "Ukendt Person", date(2021, 1, 5), 1, 1, 1, 1, 1, 5))
+SURVEY = _answers(
+    ("710385-1233", "Ole Hansen", date(2021, 1, 5), 1, 5, 6, 2, 3, 7),
+    ("7203851234", "Kim", date(2021, 1, 5), DONT_KNOW, 1, 1, 1, 1, 10),
+    ("8101901231", "Ukendt Person", date(2021, 1, 5), 1, 1, 1, 1, 1, 5),
+)
 
 
-@pytest.mark.parametrize(("site", "labelled"), [("assens", True), ("broenderslev", False)],
-                         ids=["labels-site-with-value-labels", "codes-site-without-value-labels"])
+@pytest.mark.parametrize(
+    ("site", "labelled"),
+    [("assens", True), ("broenderslev", False)],
+    ids=["labels-site-with-value-labels", "codes-site-without-value-labels"],
+)
 def test_a_sav_survey_is_cleaned_into_who5_scores(site_root, site, labelled):
     project, result = _clean(site_root, site, SURVEY, labelled=labelled)
     assert project.site(site)["survey_coding"] == ("labels" if labelled else "codes")
@@ -154,6 +215,9 @@ def test_a_sav_survey_is_cleaned_into_who5_scores(site_root, site, labelled):
 
 
 def test_value_labels_at_a_codes_site_stop_the_job_naming_the_cell(site_root):
-    with pytest.raises(RawInputError, match=r"survey_baseline.sav, row 2, column '.* \[who5_1\]': answer "
-                       r"'Hele tiden' is not a number"):
+    with pytest.raises(
+        RawInputError,
+        match=r"survey_baseline.sav, row 2, column '.* \[who5_1\]': answer "
+        r"'Hele tiden' is not a number",
+    ):
         _clean(site_root, "broenderslev", SURVEY, labelled=True)

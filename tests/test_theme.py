@@ -24,7 +24,9 @@ def test_the_style_file_sets_exactly_what_seaborn_set_theme_sets():
 
 
 def test_report_modules_import_neither_seaborn_nor_scipy():
-    code = ("import sys, analysis.reports.figures, analysis.reports.site_report, analysis.reports.summary_report; "
-            "print(sorted(m for m in ('seaborn', 'scipy.stats') if m in sys.modules))")
+    code = (
+        "import sys, analysis.reports.figures, analysis.reports.site_report, analysis.reports.summary_report; "
+        "print(sorted(m for m in ('seaborn', 'scipy.stats') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

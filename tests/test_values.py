@@ -5,8 +5,19 @@ from hypothesis import strategies as st
 from analysis.read.values import parse_label, parse_number, parse_whole_number
 
 
-@pytest.mark.parametrize(("raw", "value"), [("6,5", 6.5), ("7", 7.0), (7, 7.0), ("1.234,5", 1234.5),
-                                             ("1.234", 1234.0), ("0,25", 0.25), (" 10 ", 10.0), ("2.5", 2.5)])
+@pytest.mark.parametrize(
+    ("raw", "value"),
+    [
+        ("6,5", 6.5),
+        ("7", 7.0),
+        (7, 7.0),
+        ("1.234,5", 1234.5),
+        ("1.234", 1234.0),
+        ("0,25", 0.25),
+        (" 10 ", 10.0),
+        ("2.5", 2.5),
+    ],
+)
 def test_numbers_as_danes_write_them(raw, value):
     assert parse_number(raw) == value
 
@@ -32,8 +43,10 @@ def test_labels_match_normalised_and_missing_is_none():
         parse_label("Altid", lookup)
 
 
-@given(st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda t: t.strip()), st.integers(0, 9), min_size=1),
-       st.data())
+@given(
+    st.dictionaries(st.text(min_size=1, max_size=12).filter(lambda t: t.strip()), st.integers(0, 9), min_size=1),
+    st.data(),
+)
 def test_any_spelling_with_other_case_and_spacing_finds_its_code(labels, data):
     from analysis.read.codebook import normalise_label
 

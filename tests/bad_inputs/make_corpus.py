@@ -34,15 +34,41 @@ from xml.sax.saxutils import escape
 from openpyxl import Workbook
 from openpyxl.utils import get_column_letter
 
-REGISTER_HEADER = ["Navn", "CPR-nr.", "Telefon", "Henvist fra", "Henvisningsdato", "Opstartsdato", "Forening",
-                   "Aktivitet", "Nyt hold", "Ledsaget", "Kontingentstøtte (mdr.)", "Udmeldt", "Årsag til stop",
-                   "Sidste kontakt", "Bemærkninger"]  # columns A..O
-SURVEY_HEADER = ["CPR", "Navn", "Besvarelsesdato", "Jeg har været glad og i godt humør",
-                 "Jeg har følt mig rolig og afslappet", "Jeg har følt mig aktiv og energisk",
-                 "Jeg er vågnet frisk og udhvilet", "Min dagligdag har været fyldt med ting der interesserer mig",
-                 "Hvor klar føler du dig til at komme i job? (0-10)"]  # columns 1..9
-ANSWERS = ["Hele tiden", "Det meste af tiden", "På intet tidspunkt", "Lidt af tiden",
-           "Lidt mere end halvdelen af tiden"]
+REGISTER_HEADER = [
+    "Navn",
+    "CPR-nr.",
+    "Telefon",
+    "Henvist fra",
+    "Henvisningsdato",
+    "Opstartsdato",
+    "Forening",
+    "Aktivitet",
+    "Nyt hold",
+    "Ledsaget",
+    "Kontingentstøtte (mdr.)",
+    "Udmeldt",
+    "Årsag til stop",
+    "Sidste kontakt",
+    "Bemærkninger",
+]  # columns A..O
+SURVEY_HEADER = [
+    "CPR",
+    "Navn",
+    "Besvarelsesdato",
+    "Jeg har været glad og i godt humør",
+    "Jeg har følt mig rolig og afslappet",
+    "Jeg har følt mig aktiv og energisk",
+    "Jeg er vågnet frisk og udhvilet",
+    "Min dagligdag har været fyldt med ting der interesserer mig",
+    "Hvor klar føler du dig til at komme i job? (0-10)",
+]  # columns 1..9
+ANSWERS = [
+    "Hele tiden",
+    "Det meste af tiden",
+    "På intet tidspunkt",
+    "Lidt af tiden",
+    "Lidt mere end halvdelen af tiden",
+]
 
 
 def cpr(i: int) -> str:
@@ -53,11 +79,23 @@ def cpr(i: int) -> str:
 
 def register_row(i: int, **changes: object) -> list[object]:
     """A clean register row for person i (referred 4 January 2021, started, still active)."""
-    row = {"Navn": f"Testperson {i}", "CPR-nr.": cpr(i), "Telefon": f"2{i:07d}", "Henvist fra": "Sundhed",
-           "Henvisningsdato": datetime(2021, 1, 4), "Opstartsdato": datetime(2021, 1, 20),
-           "Forening": "Assens Svømmeklub", "Aktivitet": "Svømning", "Nyt hold": "nej", "Ledsaget": "ja",
-           "Kontingentstøtte (mdr.)": 6, "Udmeldt": None, "Årsag til stop": None, "Sidste kontakt": None,
-           "Bemærkninger": "fri tekst"}
+    row = {
+        "Navn": f"Testperson {i}",
+        "CPR-nr.": cpr(i),
+        "Telefon": f"2{i:07d}",
+        "Henvist fra": "Sundhed",
+        "Henvisningsdato": datetime(2021, 1, 4),
+        "Opstartsdato": datetime(2021, 1, 20),
+        "Forening": "Assens Svømmeklub",
+        "Aktivitet": "Svømning",
+        "Nyt hold": "nej",
+        "Ledsaget": "ja",
+        "Kontingentstøtte (mdr.)": 6,
+        "Udmeldt": None,
+        "Årsag til stop": None,
+        "Sidste kontakt": None,
+        "Bemærkninger": "fri tekst",
+    }
     row.update(changes)
     return [row[h] for h in REGISTER_HEADER]
 
@@ -71,8 +109,13 @@ def survey_row(i: int, **changes: object) -> list[object]:
 
 # --- file writers -------------------------------------------------------------------------------------
 
-def xlsx_bytes(rows: list[list[object]], header: list[object] | None = None, extra_sheets: dict | None = None,
-               edit: Callable | None = None) -> bytes:
+
+def xlsx_bytes(
+    rows: list[list[object]],
+    header: list[object] | None = None,
+    extra_sheets: dict | None = None,
+    edit: Callable | None = None,
+) -> bytes:
     """An xlsx workbook: header + rows on the first sheet; `edit(sheet)` may merge, hide or style cells."""
     book = Workbook()
     sheet = book.active
@@ -93,8 +136,9 @@ def xlsx_bytes(rows: list[list[object]], header: list[object] | None = None, ext
 _STAMP = re.compile(rb"(<dcterms:(created|modified)[^>]*>)[^<]*(</dcterms:)")
 
 
-def repack(xlsx: bytes, changes: dict[str, Callable[[bytes], bytes]] | None = None,
-           add: dict[str, bytes] | None = None) -> bytes:
+def repack(
+    xlsx: bytes, changes: dict[str, Callable[[bytes], bytes]] | None = None, add: dict[str, bytes] | None = None
+) -> bytes:
     """The workbook with members rewritten by `changes` and `add`ed at the end, made byte-reproducible:
     openpyxl stamps the save time into docProps/core.xml and every zip member, so both are fixed here."""
     changes = {"docProps/core.xml": lambda x: _STAMP.sub(rb"\g<1>2021-01-01T00:00:00Z\g<3>", x), **(changes or {})}
@@ -136,25 +180,42 @@ def excel_like_xlsx(rows: list[list[object]], header: list[str]) -> bytes:
         return f'<c r="{ref}" t="s"><v>{strings.setdefault(str(value), len(strings))}</v></c>'
 
     letters = [get_column_letter(i + 1) for i in range(len(header))]
-    body = "".join(f'<row r="{r}">' + "".join(cell(f"{c}{r}", v) for c, v in zip(letters, row, strict=True))
-                   + "</row>" for r, row in enumerate([header, *rows], start=1))
-    sheet = (f'<worksheet xmlns="{MAIN_NS}"><dimension ref="A1:{letters[-1]}{len(rows) + 1}"/>'
-             f"<sheetData>{body}</sheetData></worksheet>")
-    shared = (f'<sst xmlns="{MAIN_NS}" uniqueCount="{len(strings)}">'
-              + "".join(f"<si><t>{escape(s)}</t></si>" for s in strings) + "</sst>")
+    body = "".join(
+        f'<row r="{r}">' + "".join(cell(f"{c}{r}", v) for c, v in zip(letters, row, strict=True)) + "</row>"
+        for r, row in enumerate([header, *rows], start=1)
+    )
+    sheet = (
+        f'<worksheet xmlns="{MAIN_NS}"><dimension ref="A1:{letters[-1]}{len(rows) + 1}"/>'
+        f"<sheetData>{body}</sheetData></worksheet>"
+    )
+    shared = (
+        f'<sst xmlns="{MAIN_NS}" uniqueCount="{len(strings)}">'
+        + "".join(f"<si><t>{escape(s)}</t></si>" for s in strings)
+        + "</sst>"
+    )
     template = xlsx_bytes([[datetime(2021, 1, 4)]])  # openpyxl's package, with a date style as style 1
-    content_type = ('<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
-                    'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml" /></Types>')
-    relation = ('<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
-                'sharedStrings" Target="sharedStrings.xml" Id="rIdStrings" /></Relationships>')
-    return repack(template, {SHEET: lambda _: sheet.encode("utf-8"),
-                             "[Content_Types].xml": lambda x: x.replace(b"</Types>", content_type.encode()),
-                             "xl/_rels/workbook.xml.rels": lambda x: x.replace(b"</Relationships>", relation.encode())},
-                  add={"xl/sharedStrings.xml": shared.encode("utf-8")})
+    content_type = (
+        '<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+        'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml" /></Types>'
+    )
+    relation = (
+        '<Relationship Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/'
+        'sharedStrings" Target="sharedStrings.xml" Id="rIdStrings" /></Relationships>'
+    )
+    return repack(
+        template,
+        {
+            SHEET: lambda _: sheet.encode("utf-8"),
+            "[Content_Types].xml": lambda x: x.replace(b"</Types>", content_type.encode()),
+            "xl/_rels/workbook.xml.rels": lambda x: x.replace(b"</Relationships>", relation.encode()),
+        },
+        add={"xl/sharedStrings.xml": shared.encode("utf-8")},
+    )
 
 
-def csv_bytes(rows: list[list[object]], header: list[str] = SURVEY_HEADER, encoding: str = "utf-8",
-              bom: bool = True) -> bytes:
+def csv_bytes(
+    rows: list[list[object]], header: list[str] = SURVEY_HEADER, encoding: str = "utf-8", bom: bool = True
+) -> bytes:
     lines = [";".join("" if v is None else str(v) for v in r) for r in [header, *rows]]
     return (b"\xef\xbb\xbf" if bom else b"") + "\r\n".join(lines).encode(encoding) + b"\r\n"
 
@@ -169,6 +230,7 @@ def good_register(n: int = 3) -> bytes:
 
 
 # --- the cases ----------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Expect:
@@ -255,16 +317,23 @@ def _():
     return _with_survey(xlsx_bytes([survey_row(0)], SURVEY_HEADER))
 
 
-@case("csv_latin1", "survey_baseline.csv", 3,
-      Expect("kept", values={"responses.who5_3": [0, 0, 0]}))
+@case("csv_latin1", "survey_baseline.csv", 3, Expect("kept", values={"responses.who5_3": [0, 0, 0]}))
 def _():
     """A survey saved in Latin-1/Windows-1252 (no BOM): 'På intet tidspunkt' must still be read."""
     return _with_survey(csv_bytes([survey_row(i) for i in range(3)], encoding="cp1252", bom=False))
 
 
-@case("csv_utf8_read_as_latin1", "survey_baseline.csv", 3,
-      Expect("repair", "text garbled by a wrong encoding (such as Ã¸ for ø) decoded back", count=9,
-             values={"responses.who5_3": [0, 0, 0]}))
+@case(
+    "csv_utf8_read_as_latin1",
+    "survey_baseline.csv",
+    3,
+    Expect(
+        "repair",
+        "text garbled by a wrong encoding (such as Ã¸ for ø) decoded back",
+        count=9,
+        values={"responses.who5_3": [0, 0, 0]},
+    ),
+)
 def _():
     """Mojibake: a UTF-8 survey opened as Latin-1 and saved again as UTF-8 ('PÃ¥ intet tidspunkt').
 
@@ -274,17 +343,29 @@ def _():
     return _with_survey(mojibake(text).encode("utf-8"))
 
 
-@case("csv_latin1_read_as_utf8", "survey_baseline.csv", 3,
-      Expect("error", r"replacement character", row=1, column="Jeg har v\ufffdret glad og i godt hum\ufffdr [4]"))
+@case(
+    "csv_latin1_read_as_utf8",
+    "survey_baseline.csv",
+    3,
+    Expect("error", r"replacement character", row=1, column="Jeg har v\ufffdret glad og i godt hum\ufffdr [4]"),
+)
 def _():
     """A Latin-1 survey once decoded as UTF-8 with replacement: every 'ø' became '\ufffd' (lost for good)."""
     text = csv_bytes([survey_row(i) for i in range(3)], bom=False).decode("utf-8")
     return _with_survey(re.sub(r"[æøåÆØÅ]", "\ufffd", text).encode("utf-8"))
 
 
-@case("csv_mixed_encodings", "survey_baseline.csv", 3,
-      Expect("repair", "text garbled by a wrong encoding (such as Ã¸ for ø) decoded back", count=8,
-             values={"responses.who5_3": [0, 0, 0]}))
+@case(
+    "csv_mixed_encodings",
+    "survey_baseline.csv",
+    3,
+    Expect(
+        "repair",
+        "text garbled by a wrong encoding (such as Ã¸ for ø) decoded back",
+        count=8,
+        values={"responses.who5_3": [0, 0, 0]},
+    ),
+)
 def _():
     """Two exports pasted together: UTF-8 rows, then one Latin-1 row. Read as Windows-1252, the UTF-8 cells
     are garbled and repaired (6 headers, 2 answers); the Latin-1 row is right as it is."""
@@ -306,29 +387,45 @@ def _():
     return _with_survey(csv_bytes([survey_row(0), survey_row(1)]))
 
 
-@case("csv_double_bom", "survey_baseline.csv", 2,
-      Expect("repair", "byte-order mark removed from a header", row=1, column="CPR [1]"))
+@case(
+    "csv_double_bom",
+    "survey_baseline.csv",
+    2,
+    Expect("repair", "byte-order mark removed from a header", row=1, column="CPR [1]"),
+)
 def _():
     """A BOM written twice (the file went through two tools), so one is left in the first header."""
     return _with_survey(b"\xef\xbb\xbf" + csv_bytes([survey_row(0), survey_row(1)]))
 
 
-@case("xlsx_bom_in_first_header", "register.xlsx", 2,
-      Expect("repair", "byte-order mark removed from a header", row=1, column="Navn [A]"))
+@case(
+    "xlsx_bom_in_first_header",
+    "register.xlsx",
+    2,
+    Expect("repair", "byte-order mark removed from a header", row=1, column="Navn [A]"),
+)
 def _():
     """A BOM pasted into the first header cell of a register (copied from a CSV)."""
     return {"register.xlsx": xlsx_bytes([register_row(0), register_row(1)], ["\ufeffNavn", *REGISTER_HEADER[1:]])}
 
 
-@case("duplicate_header", "register.xlsx", None,
-      Expect("error", r"header 'Forening' appears twice \(columns G and P\)", row=1, column="P"))
+@case(
+    "duplicate_header",
+    "register.xlsx",
+    None,
+    Expect("error", r"header 'Forening' appears twice \(columns G and P\)", row=1, column="P"),
+)
 def _():
     """The same header in two columns."""
     return {"register.xlsx": xlsx_bytes([register_row(0) + ["Assens GF"]], [*REGISTER_HEADER, "Forening"])}
 
 
-@case("duplicate_header_synonyms", "register.xlsx", 1,
-      Expect("error", r"headers 'CPR-nr.' and 'Personnummer' both mean 'cpr'", row=1, column="Personnummer [P]"))
+@case(
+    "duplicate_header_synonyms",
+    "register.xlsx",
+    1,
+    Expect("error", r"headers 'CPR-nr.' and 'Personnummer' both mean 'cpr'", row=1, column="Personnummer [P]"),
+)
 def _():
     """Two headers that are spellings of the same column."""
     return {"register.xlsx": xlsx_bytes([register_row(0) + [cpr(0)]], [*REGISTER_HEADER, "Personnummer"])}
@@ -340,22 +437,36 @@ def _merge_association(sheet):
     sheet.merge_cells("G2:G4")
 
 
-@case("merged_cells_in_data", "register.xlsx", 4,
-      Expect("repair", "merged cell: value of its first cell copied", count=2,
-             values={"participants.association": ["Assens Gymnastikforening"] * 3 + ["Assens Svømmeklub"]}))
+@case(
+    "merged_cells_in_data",
+    "register.xlsx",
+    4,
+    Expect(
+        "repair",
+        "merged cell: value of its first cell copied",
+        count=2,
+        values={"participants.association": ["Assens Gymnastikforening"] * 3 + ["Assens Svømmeklub"]},
+    ),
+)
 def _():
     """One association cell merged down over three people (rows 2-4), as registers group people."""
     rows = [register_row(i, Forening="Assens Gymnastikforening") for i in range(3)] + [register_row(3)]
     return {"register.xlsx": xlsx_bytes(rows, REGISTER_HEADER, edit=_merge_association)}
 
 
-@case("merged_cells_in_header", "register.xlsx", None,
-      Expect("error", r"merged cells K1:L1 in the header row", row=1, column="K1:L1"))
+@case(
+    "merged_cells_in_header",
+    "register.xlsx",
+    None,
+    Expect("error", r"merged cells K1:L1 in the header row", row=1, column="K1:L1"),
+)
 def _():
     """A header cell merged across two columns ('Kontingentstøtte (mdr.)' over K and L)."""
+
     def merge(sheet):
         sheet["L1"] = None
         sheet.merge_cells("K1:L1")
+
     return {"register.xlsx": xlsx_bytes([register_row(0)], REGISTER_HEADER, edit=merge)}
 
 
@@ -365,120 +476,198 @@ def _with_formula(formula: str, cached: str | None) -> Callable[[bytes], bytes]:
         assert pattern in xml, "openpyxl no longer writes formulas as expected"
         value = f"<v>{cached}</v>" if cached else ""
         return xml.replace(pattern, f"<f>{formula}</f>{value}".encode())
+
     return change
 
 
-@case("formula_with_cached_value", "register.xlsx", 2,
-      Expect("kept", values={"participants.start_date": [datetime(2021, 1, 20), datetime(2021, 1, 25)]}))
+@case(
+    "formula_with_cached_value",
+    "register.xlsx",
+    2,
+    Expect("kept", values={"participants.start_date": [datetime(2021, 1, 20), datetime(2021, 1, 25)]}),
+)
 def _():
     """A start date computed by a formula that Excel has evaluated and saved (=E3+21)."""
     data = xlsx_bytes([register_row(0), register_row(1, Opstartsdato="=E3+21")], REGISTER_HEADER)
     return {"register.xlsx": rewrite_part(data, SHEET, _with_formula("E3+21", "44221"))}
 
 
-@case("formula_without_cached_value", "register.xlsx", 2,
-      Expect("error", r"formula without a computed value", row=3, column="Opstartsdato [F]"))
+@case(
+    "formula_without_cached_value",
+    "register.xlsx",
+    2,
+    Expect("error", r"formula without a computed value", row=3, column="Opstartsdato [F]"),
+)
 def _():
     """A formula written by a program and never opened in Excel: the file holds no value for it."""
     data = xlsx_bytes([register_row(0), register_row(1, Opstartsdato="=E3+21")], REGISTER_HEADER)
     return {"register.xlsx": rewrite_part(data, SHEET, _with_formula("E3+21", None))}
 
 
-@case("excel_error_values", "register.xlsx", 3,
-      Expect("repair", "Excel error value (such as #N/A) read as blank", count=3, rejected=1,
-             values={"participants.association": [None, "Assens Svømmeklub"]}))
+@case(
+    "excel_error_values",
+    "register.xlsx",
+    3,
+    Expect(
+        "repair",
+        "Excel error value (such as #N/A) read as blank",
+        count=3,
+        rejected=1,
+        values={"participants.association": [None, "Assens Svømmeklub"]},
+    ),
+)
 def _():
     """#N/A from a failed lookup in 'Forening' and #VALUE! in 'Opstartsdato'; blank then starts nothing,
     so the third row (error in its referral date) is also rejected as missing its referral date."""
-    rows = [register_row(0, Forening="#N/A", Aktivitet=None), register_row(1, Opstartsdato="#VALUE!"),
-            register_row(2, Henvisningsdato="#VALUE!", Opstartsdato=None)]
+    rows = [
+        register_row(0, Forening="#N/A", Aktivitet=None),
+        register_row(1, Opstartsdato="#VALUE!"),
+        register_row(2, Henvisningsdato="#VALUE!", Opstartsdato=None),
+    ]
     return {"register.xlsx": xlsx_bytes(rows, REGISTER_HEADER)}
 
 
-@case("csv_danish_excel_error_value", "survey_baseline.csv", 2,
-      Expect("repair", "Excel error value (such as #N/A) read as blank", row=3,
-             column="Jeg har været glad og i godt humør [4]"))
+@case(
+    "csv_danish_excel_error_value",
+    "survey_baseline.csv",
+    2,
+    Expect(
+        "repair",
+        "Excel error value (such as #N/A) read as blank",
+        row=3,
+        column="Jeg har været glad og i godt humør [4]",
+    ),
+)
 def _():
     """A survey sheet exported by Danish Excel: a failed lookup shows as '#I/T' (#N/A)."""
     return _with_survey(csv_bytes([survey_row(0), survey_row(1, **{SURVEY_HEADER[3]: "#I/T"})]))
 
 
-@case("dates_text_five_styles", "register.xlsx", 5,
-      Expect("kept", values={"participants.referral_date": [datetime(2021, 1, 4)] * 5}))
+@case(
+    "dates_text_five_styles",
+    "register.xlsx",
+    5,
+    Expect("kept", values={"participants.referral_date": [datetime(2021, 1, 4)] * 5}),
+)
 def _():
     """Referral dates typed as text in the five documented styles."""
     styles = ["04-01-2021", "04.01.21", "4/1/2021", "04.01.2021", "2021-01-04"]
-    return {"register.xlsx": xlsx_bytes([register_row(i, Henvisningsdato=s) for i, s in enumerate(styles)],
-                                        REGISTER_HEADER)}
+    return {
+        "register.xlsx": xlsx_bytes([register_row(i, Henvisningsdato=s) for i, s in enumerate(styles)], REGISTER_HEADER)
+    }
 
 
-@case("dates_excel_serials", "register.xlsx", 3,
-      Expect("kept", values={"participants.referral_date": [datetime(2021, 1, 4)] * 3}))
+@case(
+    "dates_excel_serials",
+    "register.xlsx",
+    3,
+    Expect("kept", values={"participants.referral_date": [datetime(2021, 1, 4)] * 3}),
+)
 def _():
     """Referral dates as bare Excel serial numbers: a number cell, as text, and as text with a decimal comma."""
-    rows = [register_row(0, Henvisningsdato=44200), register_row(1, Henvisningsdato="44200"),
-            register_row(2, Henvisningsdato="44200,0")]
+    rows = [
+        register_row(0, Henvisningsdato=44200),
+        register_row(1, Henvisningsdato="44200"),
+        register_row(2, Henvisningsdato="44200,0"),
+    ]
     return {"register.xlsx": xlsx_bytes(rows, REGISTER_HEADER)}
 
 
-@case("dates_two_digit_years", "register.xlsx", 2,
-      Expect("reject", r"give an age outside 0-120 at referral", row=3, column="CPR-nr. [B]"))
+@case(
+    "dates_two_digit_years",
+    "register.xlsx",
+    2,
+    Expect("reject", r"give an age outside 0-120 at referral", row=3, column="CPR-nr. [B]"),
+)
 def _():
     """Two-digit years: '04.01.21' is 2021; '04.01.45' is 1945, before this person was born (1985)."""
-    rows = [register_row(0, Henvisningsdato="04.01.21", Opstartsdato="20.01.21"),
-            register_row(15120, Henvisningsdato="04.01.45", Opstartsdato=None)]
+    rows = [
+        register_row(0, Henvisningsdato="04.01.21", Opstartsdato="20.01.21"),
+        register_row(15120, Henvisningsdato="04.01.45", Opstartsdato=None),
+    ]
     return {"register.xlsx": xlsx_bytes(rows, REGISTER_HEADER)}
 
 
-@case("date_29_february_non_leap", "register.xlsx", 2,
-      Expect("reject", r"not a real calendar date", row=3, column="Opstartsdato [F]"))
+@case(
+    "date_29_february_non_leap",
+    "register.xlsx",
+    2,
+    Expect("reject", r"not a real calendar date", row=3, column="Opstartsdato [F]"),
+)
 def _():
     """29 February 2021, which does not exist."""
-    return {"register.xlsx": xlsx_bytes([register_row(0), register_row(1, Opstartsdato="29-02-2021")],
-                                        REGISTER_HEADER)}
+    return {"register.xlsx": xlsx_bytes([register_row(0), register_row(1, Opstartsdato="29-02-2021")], REGISTER_HEADER)}
 
 
-@case("date_in_the_future", "register.xlsx", 3,
-      Expect("reject", r"after the extraction date", count=2))
+@case("date_in_the_future", "register.xlsx", 3, Expect("reject", r"after the extraction date", count=2))
 def _():
     """A start date and an end date after the extraction date (2023-12-31): typos for 2023 and 2022."""
-    rows = [register_row(0), register_row(1, Opstartsdato="20-01-2032"),
-            register_row(2, Udmeldt="01.02.2042", **{"Årsag til stop": "Tid"})]
+    rows = [
+        register_row(0),
+        register_row(1, Opstartsdato="20-01-2032"),
+        register_row(2, Udmeldt="01.02.2042", **{"Årsag til stop": "Tid"}),
+    ]
     return {"register.xlsx": xlsx_bytes(rows, REGISTER_HEADER)}
 
 
-@case("survey_date_in_the_future", "survey_baseline.csv", 2,
-      Expect("reject", r"response_date is after the extraction date", row=3, column="Besvarelsesdato [3]"))
+@case(
+    "survey_date_in_the_future",
+    "survey_baseline.csv",
+    2,
+    Expect("reject", r"response_date is after the extraction date", row=3, column="Besvarelsesdato [3]"),
+)
 def _():
     """A survey answer dated 2024, after the extraction date."""
     return _with_survey(csv_bytes([survey_row(0), survey_row(1, Besvarelsesdato="10-01-2024")]))
 
 
-@case("cpr_wrong_century_digit", "register.xlsx", 3,
-      Expect("reject", r"give an age outside 0-120 at referral", count=2, column="CPR-nr. [B]"))
+@case(
+    "cpr_wrong_century_digit",
+    "register.xlsx",
+    3,
+    Expect("reject", r"give an age outside 0-120 at referral", count=2, column="CPR-nr. [B]"),
+)
 def _():
     """7th digits that put the birth in 1885 (5 with year 85) and 2025 (4 with year 25)."""
-    rows = [register_row(0), register_row(1, **{"CPR-nr.": "620385-5001"}),
-            register_row(2, **{"CPR-nr.": "630325-4002"})]
+    rows = [
+        register_row(0),
+        register_row(1, **{"CPR-nr.": "620385-5001"}),
+        register_row(2, **{"CPR-nr.": "630325-4002"}),
+    ]
     return {"register.xlsx": xlsx_bytes(rows, REGISTER_HEADER)}
 
 
-@case("cpr_without_hyphen", "register.xlsx", 3,
-      Expect("repair", "CPR number written without hyphen or with spaces", count=2))
+@case(
+    "cpr_without_hyphen",
+    "register.xlsx",
+    3,
+    Expect("repair", "CPR number written without hyphen or with spaces", count=2),
+)
 def _():
     """CPR numbers as ten digits, as text and as a number cell."""
-    rows = [register_row(0), register_row(1, **{"CPR-nr.": cpr(1).replace("-", "")}),
-            register_row(2, **{"CPR-nr.": int(cpr(2).replace("-", ""))})]
+    rows = [
+        register_row(0),
+        register_row(1, **{"CPR-nr.": cpr(1).replace("-", "")}),
+        register_row(2, **{"CPR-nr.": int(cpr(2).replace("-", ""))}),
+    ]
     return {"register.xlsx": xlsx_bytes(rows, REGISTER_HEADER)}
 
 
-@case("cpr_with_spaces", "survey_baseline.csv", 3,
-      Expect("repair", "CPR number written without hyphen or with spaces", count=3,
-             values={"responses.who5_1": [5, 5, 5]}))
+@case(
+    "cpr_with_spaces",
+    "survey_baseline.csv",
+    3,
+    Expect(
+        "repair", "CPR number written without hyphen or with spaces", count=3, values={"responses.who5_1": [5, 5, 5]}
+    ),
+)
 def _():
     """CPR numbers in a survey with a space for the hyphen, spaces between pairs and a no-break space."""
-    spaced = [cpr(0).replace("-", " "), " ".join(cpr(1).replace("-", "")[i:i + 2] for i in range(0, 10, 2)),
-              cpr(2).replace("-", "\u00a0")]
+    spaced = [
+        cpr(0).replace("-", " "),
+        " ".join(cpr(1).replace("-", "")[i : i + 2] for i in range(0, 10, 2)),
+        cpr(2).replace("-", "\u00a0"),
+    ]
     return _with_survey(csv_bytes([survey_row(i, CPR=c) for i, c in enumerate(spaced)]))
 
 
@@ -488,8 +677,12 @@ def _():
     return {"register.xlsx": xlsx_bytes([])}
 
 
-@case("empty_first_sheet_data_on_second", "register.xlsx", None,
-      Expect("error", r"the first sheet 'Register' is empty; sheet 'Ark2' holds data"))
+@case(
+    "empty_first_sheet_data_on_second",
+    "register.xlsx",
+    None,
+    Expect("error", r"the first sheet 'Register' is empty; sheet 'Ark2' holds data"),
+)
 def _():
     """The register is on the second sheet; the first is empty."""
     return {"register.xlsx": xlsx_bytes([], extra_sheets={"Ark2": [REGISTER_HEADER, register_row(0)]})}
@@ -501,87 +694,132 @@ def _():
     return {"register.xlsx": xlsx_bytes([], REGISTER_HEADER)}
 
 
-@case("extra_sheets_notes", "register.xlsx", 2,
-      Expect("kept", values={"participants.association": ["Assens Svømmeklub"] * 2}))
+@case(
+    "extra_sheets_notes",
+    "register.xlsx",
+    2,
+    Expect("kept", values={"participants.association": ["Assens Svømmeklub"] * 2}),
+)
 def _():
     """A register with an instructions sheet and a sheet of drop-down lists after it: only the first is read."""
     extra = {"Vejledning": [["Skriv én borger pr. række"]], "Lister": [["Sundhed"], ["Jobcenter"]]}
     return {"register.xlsx": xlsx_bytes([register_row(0), register_row(1)], REGISTER_HEADER, extra_sheets=extra)}
 
 
-@case("extra_sheet_same_header", "register.xlsx", 1,
-      Expect("error", r"sheet '2022' has the same header as the first sheet"))
+@case(
+    "extra_sheet_same_header",
+    "register.xlsx",
+    1,
+    Expect("error", r"sheet '2022' has the same header as the first sheet"),
+)
 def _():
     """A register split into one sheet per year: people on the second sheet would be lost."""
     extra = {"2022": [REGISTER_HEADER, register_row(1)]}
     return {"register.xlsx": xlsx_bytes([register_row(0)], REGISTER_HEADER, extra_sheets=extra)}
 
 
-@case("hidden_rows", "register.xlsx", 3,
-      Expect("kept", values={"participants.association": ["Assens Svømmeklub"] * 3}))
+@case("hidden_rows", "register.xlsx", 3, Expect("kept", values={"participants.association": ["Assens Svømmeklub"] * 3}))
 def _():
     """Row 3 hidden (a filter or a 'hide'): hidden rows are data like any other and are read."""
+
     def hide(sheet):
         sheet.row_dimensions[3].hidden = True
+
     return {"register.xlsx": xlsx_bytes([register_row(i) for i in range(3)], REGISTER_HEADER, edit=hide)}
 
 
-@case("decimal_commas", "survey_baseline.csv", 3,
-      Expect("kept", values={"responses.job_readiness": [6.0, 7.5, 8.25]}))
+@case("decimal_commas", "survey_baseline.csv", 3, Expect("kept", values={"responses.job_readiness": [6.0, 7.5, 8.25]}))
 def _():
     """Job readiness written with decimal commas and a decimal point."""
-    rows = [survey_row(0, **{SURVEY_HEADER[8]: "7,5"}), survey_row(1, **{SURVEY_HEADER[8]: "8,25"}),
-            survey_row(2, **{SURVEY_HEADER[8]: "6.0"})]
+    rows = [
+        survey_row(0, **{SURVEY_HEADER[8]: "7,5"}),
+        survey_row(1, **{SURVEY_HEADER[8]: "8,25"}),
+        survey_row(2, **{SURVEY_HEADER[8]: "6.0"}),
+    ]
     return _with_survey(csv_bytes(rows))
 
 
-@case("thousands_separator_subsidy", "register.xlsx", 3,
-      Expect("reject", r"subsidy_months is outside 0..60", row=4, column="Kontingentstøtte (mdr.) [K]"))
+@case(
+    "thousands_separator_subsidy",
+    "register.xlsx",
+    3,
+    Expect("reject", r"subsidy_months is outside 0..60", row=4, column="Kontingentstøtte (mdr.) [K]"),
+)
 def _():
     """Subsidy months with a decimal comma ('6,0', kept) and a thousands separator ('1.000', out of range)."""
-    rows = [register_row(0), register_row(1, **{"Kontingentstøtte (mdr.)": "6,0"}),
-            register_row(2, **{"Kontingentstøtte (mdr.)": "1.000"})]
+    rows = [
+        register_row(0),
+        register_row(1, **{"Kontingentstøtte (mdr.)": "6,0"}),
+        register_row(2, **{"Kontingentstøtte (mdr.)": "1.000"}),
+    ]
     return {"register.xlsx": xlsx_bytes(rows, REGISTER_HEADER)}
 
 
-@case("thousands_separator_answer", "survey_baseline.csv", 2,
-      Expect("repair", "job_readiness outside its scale set missing", row=3,
-             column="Hvor klar føler du dig til at komme i job? (0-10) [9]"))
+@case(
+    "thousands_separator_answer",
+    "survey_baseline.csv",
+    2,
+    Expect(
+        "repair",
+        "job_readiness outside its scale set missing",
+        row=3,
+        column="Hvor klar føler du dig til at komme i job? (0-10) [9]",
+    ),
+)
 def _():
     """Job readiness '1.000' (a thousands separator): outside 0-10, set missing."""
     return _with_survey(csv_bytes([survey_row(0), survey_row(1, **{SURVEY_HEADER[8]: "1.000"})]))
 
 
-@case("fraction_subsidy", "register.xlsx", 2,
-      Expect("reject", r"subsidy_months: 2.5 is not a whole number", row=3, column="Kontingentstøtte (mdr.) [K]"))
+@case(
+    "fraction_subsidy",
+    "register.xlsx",
+    2,
+    Expect("reject", r"subsidy_months: 2.5 is not a whole number", row=3, column="Kontingentstøtte (mdr.) [K]"),
+)
 def _():
     """Subsidy months '2,5'."""
-    return {"register.xlsx": xlsx_bytes([register_row(0), register_row(1, **{"Kontingentstøtte (mdr.)": "2,5"})],
-                                        REGISTER_HEADER)}
+    return {
+        "register.xlsx": xlsx_bytes(
+            [register_row(0), register_row(1, **{"Kontingentstøtte (mdr.)": "2,5"})], REGISTER_HEADER
+        )
+    }
 
 
-@case("unknown_answer_label", "survey_baseline.csv", 2,
-      Expect("error", r"unknown answer 'Næsten hele tiden'", row=3, column="Jeg har været glad og i godt humør [4]"))
+@case(
+    "unknown_answer_label",
+    "survey_baseline.csv",
+    2,
+    Expect("error", r"unknown answer 'Næsten hele tiden'", row=3, column="Jeg har været glad og i godt humør [4]"),
+)
 def _():
     """An answer text the codebook does not know."""
     return _with_survey(csv_bytes([survey_row(0), survey_row(1, **{SURVEY_HEADER[3]: "Næsten hele tiden"})]))
 
 
-@case("unknown_register_label", "register.xlsx", 2,
-      Expect("error", r"unknown value 'Frisør'", row=3, column="Henvist fra [D]"))
+@case(
+    "unknown_register_label",
+    "register.xlsx",
+    2,
+    Expect("error", r"unknown value 'Frisør'", row=3, column="Henvist fra [D]"),
+)
 def _():
     """A referral track the codebook does not know."""
-    return {"register.xlsx": xlsx_bytes([register_row(0), register_row(1, **{"Henvist fra": "Frisør"})],
-                                        REGISTER_HEADER)}
+    return {
+        "register.xlsx": xlsx_bytes([register_row(0), register_row(1, **{"Henvist fra": "Frisør"})], REGISTER_HEADER)
+    }
 
 
-@case("job_readiness_labelled_end_points", "survey_baseline.csv", 5,
-      Expect("kept", values={"responses.job_readiness": [0.0, 0.0, 7.0, 10.0, 10.0]}))
+@case(
+    "job_readiness_labelled_end_points",
+    "survey_baseline.csv",
+    5,
+    Expect("kept", values={"responses.job_readiness": [0.0, 0.0, 7.0, 10.0, 10.0]}),
+)
 def _():
     """A 0-10 item whose end points carry labels, as SurveyXact exports them: '0 = Slet ikke', 'Helt klar'."""
     answers = ["0 = Slet ikke", "10 = Helt klar", "7", "Slet ikke", "Helt klar"]
-    return _with_survey(csv_bytes([survey_row(i, **{SURVEY_HEADER[8]: a}) for i, a in enumerate(answers)]),
-                        people=5)
+    return _with_survey(csv_bytes([survey_row(i, **{SURVEY_HEADER[8]: a}) for i, a in enumerate(answers)]), people=5)
 
 
 @case("wide_row", "survey_baseline.csv", None, Expect("error", r"row has 11 fields but the header has 9", row=3))
@@ -592,22 +830,34 @@ def _():
     return _with_survey("\r\n".join(rows).encode("utf-8"))
 
 
-@case("value_without_header", "register.xlsx", None,
-      Expect("error", r"a value stands in a column without a header", row=3, column="P"))
+@case(
+    "value_without_header",
+    "register.xlsx",
+    None,
+    Expect("error", r"a value stands in a column without a header", row=3, column="P"),
+)
 def _():
     """A note typed to the right of the table, in a column without a header."""
     return {"register.xlsx": xlsx_bytes([register_row(0), register_row(1) + ["ringet 3/5"]], REGISTER_HEADER)}
 
 
-@case("duplicate_registration", "register.xlsx", 3,
-      Expect("reject", r"duplicate registration: same person and referral date as row 2", row=4))
+@case(
+    "duplicate_registration",
+    "register.xlsx",
+    3,
+    Expect("reject", r"duplicate registration: same person and referral date as row 2", row=4),
+)
 def _():
     """The same person and referral date twice."""
     return {"register.xlsx": xlsx_bytes([register_row(0), register_row(1), register_row(0)], REGISTER_HEADER)}
 
 
-@case("respondent_not_in_register", "survey_baseline.csv", 2,
-      Expect("reject", r"respondent is not in the site's register", row=3, column="CPR [1]"))
+@case(
+    "respondent_not_in_register",
+    "survey_baseline.csv",
+    2,
+    Expect("reject", r"respondent is not in the site's register", row=3, column="CPR [1]"),
+)
 def _():
     """A survey answer from someone the register does not know."""
     return _with_survey(csv_bytes([survey_row(0), survey_row(50)]))
@@ -636,14 +886,19 @@ def big_register() -> bytes:
     return excel_like_xlsx(rows, REGISTER_HEADER)
 
 
-@case("register_100k_rows", "register.xlsx", BIG,
-      Expect("reject", r"not a real calendar date", count=BIG // BIG_FAULT_EVERY, column="Opstartsdato [F]"))
+@case(
+    "register_100k_rows",
+    "register.xlsx",
+    BIG,
+    Expect("reject", r"not a real calendar date", count=BIG // BIG_FAULT_EVERY, column="Opstartsdato [F]"),
+)
 def _():
     """A national-scale register: 100,000 people, 20 with an impossible start date, 20 CPRs without hyphen."""
     return {"register.xlsx": big_register()}
 
 
 # --- command line -------------------------------------------------------------------------------------
+
 
 def write_case(item: Case, folder: Path) -> list[Path]:
     """Write one case's files into a site folder; returns the paths written."""
@@ -660,8 +915,16 @@ def manifest() -> list[dict]:
     out = []
     for item in CASES:
         expect = {k: v for k, v in vars(item.expect).items() if v not in (None, "", {}) and k != "values"}
-        out.append({"case": item.name, "file": item.file, "rows": item.rows, "site": item.site,
-                    "about": item.about.splitlines()[0] if item.about else "", **expect})
+        out.append(
+            {
+                "case": item.name,
+                "file": item.file,
+                "rows": item.rows,
+                "site": item.site,
+                "about": item.about.splitlines()[0] if item.about else "",
+                **expect,
+            }
+        )
     return out
 
 
@@ -671,8 +934,9 @@ def main(out_dir: str) -> int:
     out = Path(out_dir)
     for item in CASES:
         write_case(item, out / item.name)
-    (out / "manifest.yaml").write_text(yaml.safe_dump(manifest(), allow_unicode=True, sort_keys=False),
-                                       encoding="utf-8")
+    (out / "manifest.yaml").write_text(
+        yaml.safe_dump(manifest(), allow_unicode=True, sort_keys=False), encoding="utf-8"
+    )
     print(f"{len(CASES)} cases written to {out}")
     return 0
 

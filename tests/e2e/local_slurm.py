@@ -123,8 +123,7 @@ def _wait_until(condition, timeout: float, what: str, cluster: Cluster | None = 
 def _daemon(command: list[str], env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
     """A foreground daemon in its own process group, stopped (TERM, then KILL) on exit."""
     with open(log, "ab") as output:
-        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         yield process
     finally:
@@ -178,20 +177,34 @@ def local_cluster(folder: Path, cpus: int = 2) -> Iterator[Cluster]:
     with ExitStack() as stack:
         # --force: munged wants every folder above its socket open to all users, which pytest's are not; the
         # only client here is root.
-        stack.enter_context(_daemon(
-            [DAEMONS["munged"], "--foreground", "--force", f"--key-file={key}", f"--socket={folder}/munge.socket",
-             f"--pid-file={folder}/munged.pid", f"--seed-file={folder}/munged.seed",
-             f"--log-file={folder}/munged.log"], env, folder / "munged.out"))
+        stack.enter_context(
+            _daemon(
+                [
+                    DAEMONS["munged"],
+                    "--foreground",
+                    "--force",
+                    f"--key-file={key}",
+                    f"--socket={folder}/munge.socket",
+                    f"--pid-file={folder}/munged.pid",
+                    f"--seed-file={folder}/munged.seed",
+                    f"--log-file={folder}/munged.log",
+                ],
+                env,
+                folder / "munged.out",
+            )
+        )
         _wait_until(lambda: (folder / "munge.socket").exists(), 20, "munged did not open its socket", cluster)
         controller = stack.enter_context(
-            _daemon([DAEMONS["slurmctld"], "-D", "-i", "-f", str(conf)], env, folder / "slurmctld.out"))
+            _daemon([DAEMONS["slurmctld"], "-D", "-i", "-f", str(conf)], env, folder / "slurmctld.out")
+        )
         stack.enter_context(_daemon([DAEMONS["slurmd"], "-D", "-f", str(conf)], env, folder / "slurmd.out"))
 
         def node_idle() -> bool:
             if controller.poll() is not None:
                 raise ClusterUnavailable(f"slurmctld exited with {controller.returncode}\n{cluster.logs()}")
-            state = subprocess.run(["sinfo", "--noheader", "--nodes", node, "--format", "%t"], env=env,
-                                   capture_output=True, text=True)
+            state = subprocess.run(
+                ["sinfo", "--noheader", "--nodes", node, "--format", "%t"], env=env, capture_output=True, text=True
+            )
             return state.returncode == 0 and state.stdout.strip() == "idle"
 
         _wait_until(node_idle, 60, f"node {node} was not idle in sinfo", cluster)

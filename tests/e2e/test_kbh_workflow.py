@@ -33,8 +33,19 @@ def root(tmp_path_factory) -> Path:
     shutil.copytree(REPO / "config" / "projects" / PROJECT, root / "config" / "projects" / PROJECT)
     shutil.copytree(REPO / "data" / "raw" / PROJECT, root / "data" / "raw" / PROJECT)
     (root / "config" / "config.yaml").write_text(f"project: {PROJECT}\n", encoding="utf-8")
-    command = [sys.executable, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--directory", str(root),
-               "--cores", "2", "--config", f"project={PROJECT}"]
+    command = [
+        sys.executable,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--directory",
+        str(root),
+        "--cores",
+        "2",
+        "--config",
+        f"project={PROJECT}",
+    ]
     result = subprocess.run(command, capture_output=True, text=True, cwd=root)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return root
@@ -88,14 +99,16 @@ def test_site_reports_are_about_prevention_centres_and_say_who_was_not_surveyed(
 
 
 def test_the_privacy_audit_finds_nothing(root):
-    result = subprocess.run([sys.executable, "-m", "analysis", "audit", PROJECT], cwd=root, capture_output=True,
-                            text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis", "audit", PROJECT], cwd=root, capture_output=True, text=True
+    )
     assert result.returncode == 0 and "audit: 0 findings" in result.stdout, result.stdout + result.stderr
 
 
 def test_every_page_opens_cleanly_in_a_browser(root):
     reports = root / "reports" / PROJECT
-    result = subprocess.run([sys.executable, "-m", "analysis.tools.browser", "check", str(reports)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis.tools.browser", "check", str(reports)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list((reports / "screenshots").rglob("*.png"))) == 7

@@ -38,8 +38,13 @@ def cluster(tmp_path_factory):
 
 def _jobs(cluster) -> list[list[str]]:
     """Every job slurmctld still knows (finished ones for MinJobAge): id, state, comment."""
-    listing = subprocess.run(["squeue", "--states=all", "--noheader", "--format=%i|%T|%k"], env=cluster.env,
-                             capture_output=True, text=True, check=True).stdout
+    listing = subprocess.run(
+        ["squeue", "--states=all", "--noheader", "--format=%i|%T|%k"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     return [line.split("|", 2) for line in listing.splitlines()]
 
 
@@ -47,9 +52,16 @@ def test_the_slurm_profile_gives_the_local_runs_tables_and_reports(cluster, work
     root = copy_inputs(workflow_root, tmp_path / "on-slurm")
     # The plugin's first status check comes after 40 s by default and again that long after each finished job;
     # 1 s keeps the test short. MinJobAge (local_slurm.py) stays far above 3 x 1 s, so the plugin keeps using squeue.
-    result = run_snakemake(root, "--profile", str(REPO / "profiles" / "slurm"),
-                           "--slurm-init-seconds-before-status-checks", "1", env=cluster.env, check=False,
-                           timeout=600)
+    result = run_snakemake(
+        root,
+        "--profile",
+        str(REPO / "profiles" / "slurm"),
+        "--slurm-init-seconds-before-status-checks",
+        "1",
+        env=cluster.env,
+        check=False,
+        timeout=600,
+    )
     assert result.returncode == 0, f"{result.stdout[-3000:]}\n{result.stderr[-3000:]}\n{cluster.logs()}"
 
     jobs = _jobs(cluster)
@@ -57,8 +69,13 @@ def test_the_slurm_profile_gives_the_local_runs_tables_and_reports(cluster, work
     rules = Counter(comment.removeprefix("rule_").split("_wildcards_")[0] for _, _, comment in jobs)
     assert rules == SUBMITTED, jobs
     # Each job ran snakemake with this venv's python, whose Jupyter kernel 'brobygning' the notebooks need.
-    script = subprocess.run(["scontrol", "write", "batch_script", jobs[0][0], "-"], env=cluster.env,
-                            capture_output=True, text=True, check=True).stdout
+    script = subprocess.run(
+        ["scontrol", "write", "batch_script", jobs[0][0], "-"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
     assert f"{sys.executable} -m snakemake" in script, script
 
     on_slurm, local = reproducible_outputs(root), reproducible_outputs(workflow_root)

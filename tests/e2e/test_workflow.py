@@ -105,10 +105,16 @@ def test_every_report_opens_cleanly_in_a_browser(workflow_root):
     from the internet; a screenshot per page is kept beside the reports."""
     reports = workflow_root / "reports" / PROJECT
     pages = sorted(p.relative_to(reports).as_posix() for p in reports.rglob("*.html"))
-    assert pages == ["index.html", "sites/assens.html", "sites/guldborgsund.html", "sites/jammerbugt.html",
-                     "summary.html"]
-    result = subprocess.run([sys.executable, "-m", "analysis.tools.browser", "check", str(reports)],
-                            capture_output=True, text=True)
+    assert pages == [
+        "index.html",
+        "sites/assens.html",
+        "sites/guldborgsund.html",
+        "sites/jammerbugt.html",
+        "summary.html",
+    ]
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis.tools.browser", "check", str(reports)], capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(list((reports / "screenshots").rglob("*.png"))) == len(pages)
 
@@ -148,8 +154,9 @@ def test_two_clean_runs_give_identical_tables_and_reports(workflow_root, tmp_pat
 
 def test_the_privacy_audit_passes_on_the_real_outputs(workflow_root):
     """`python -m analysis audit`: no personal value, CPR-like number or recoverable small count anywhere."""
-    result = subprocess.run([sys.executable, "-m", "analysis", "audit", PROJECT], cwd=workflow_root,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "analysis", "audit", PROJECT], cwd=workflow_root, capture_output=True, text=True
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "audit: 0 findings" in result.stdout
 
@@ -171,17 +178,32 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     # `make site SITE=guldborgsund`: that site's report and the pooled models it rests on, nothing else
     # (reports run in batches of ceil(sqrt(3)) = 2 sites: assens and guldborgsund, then jammerbugt)
     assert planned_jobs(f"reports/{PROJECT}/sites/guldborgsund.html") == {
-        "clean_site": "1", "pool": "1", "retention": "1", "site_reports_1": "1", "total": "4"}
-    assert planned_jobs() == {"all": "1", "clean_site": "1", "pool": "1", "retention": "1", "site_reports_1": "1",
-                              "site_reports_2": "1", "summary_report": "1", "index": "1", "total": "8"}
+        "clean_site": "1",
+        "pool": "1",
+        "retention": "1",
+        "site_reports_1": "1",
+        "total": "4",
+    }
+    assert planned_jobs() == {
+        "all": "1",
+        "clean_site": "1",
+        "pool": "1",
+        "retention": "1",
+        "site_reports_1": "1",
+        "site_reports_2": "1",
+        "summary_report": "1",
+        "index": "1",
+        "total": "8",
+    }
     run_snakemake(workflow_root)
     assert "Nothing to be done" in run_snakemake(workflow_root, "--dry-run").stdout
     # A remark is free text and never leaves the raw layer: the rebuilt tables are byte-identical, and so are
     # the reports of the sites whose inputs did not change (the changed site's footer lists its new hash).
     assert file_hashes(processed) == before
     reports_after = file_hashes(sites_reports)
-    assert {k: v for k, v in reports_after.items() if "guldborgsund" not in k} == \
-        {k: v for k, v in reports_before.items() if "guldborgsund" not in k}
+    assert {k: v for k, v in reports_after.items() if "guldborgsund" not in k} == {
+        k: v for k, v in reports_before.items() if "guldborgsund" not in k
+    }
 
 
 def test_site_reports_can_run_one_site_per_job(workflow_root):
@@ -208,8 +230,10 @@ def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_roo
     assert re.search(r"register.xlsx, row 3, column '[^']+ \[[A-Z]+\]': unknown value 'Frisør'", log), log[-2000:]
     # The failed job leaves none of its outputs (Snakemake removes them, so the next run redoes the job; its
     # metadata record of the failed job vouches for no file) and no incomplete mark.
-    outputs = [f"data/processed/{PROJECT}/sites/assens/{name}" for name in
-               ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")]
+    outputs = [
+        f"data/processed/{PROJECT}/sites/assens/{name}"
+        for name in ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")
+    ]
     outputs.append(f"reports/{PROJECT}/notebooks/10_clean_assens.ipynb")
     assert not [o for o in outputs if (root / o).exists()]
     assert not set(outputs) & marked_incomplete(root)
@@ -223,9 +247,16 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
 
     floor = copy_inputs(workflow_root, tmp_path / "floor")
     subprocess.run([sys.executable, "-m", "analysis.bench.floor", PROJECT], cwd=floor, check=True, capture_output=True)
-    assert file_hashes(floor / "data" / "processed" / PROJECT) == \
-        file_hashes(workflow_root / "data" / "processed" / PROJECT)
+    assert file_hashes(floor / "data" / "processed" / PROJECT) == file_hashes(
+        workflow_root / "data" / "processed" / PROJECT
+    )
     rules = per_rule(workflow_root, PROJECT, SITES)
     assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
-        "clean_site": 3, "index": 1, "pool": 1, "retention": 1, "site_reports": 2, "summary_report": 1}
+        "clean_site": 3,
+        "index": 1,
+        "pool": 1,
+        "retention": 1,
+        "site_reports": 2,
+        "summary_report": 1,
+    }
     assert all(figures["seconds"] > 0 and figures["max_rss_mb"] > 0 for figures in rules.values())

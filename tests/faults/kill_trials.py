@@ -116,6 +116,7 @@ class Outcome:
 
 # Snakemake in a forked child ---------------------------------------------------------------------------------
 
+
 def start_snakemake(root: Path, args: list[str], transcript: Path, tmpdir: Path) -> int:
     """Fork a child that runs Snakemake's command line on the project in `root`, in a new session; its output
     goes to `transcript`. Returns the child's pid (= its process group and session id)."""
@@ -214,6 +215,7 @@ class _gone:
 
 # The reference run ---------------------------------------------------------------------------------------------
 
+
 def output_files(root: Path) -> list[str]:
     """Every file under the project's processed data and reports, relative to `root`."""
     found = []
@@ -249,11 +251,18 @@ def reference_run(workdir: Path) -> Reference:
     if code != 0:
         raise RuntimeError(f"the uninterrupted reference run failed:\n{text[-3000:]}")
     first_start = min(record["starttime"] for record in snakemake_metadata(root).values())
-    return Reference(root, read_jobs(root), max(first_start - started, 0.1), seconds,
-                     reproducible_outputs(root, PROJECT), output_files(root))
+    return Reference(
+        root,
+        read_jobs(root),
+        max(first_start - started, 0.1),
+        seconds,
+        reproducible_outputs(root, PROJECT),
+        output_files(root),
+    )
 
 
 # Trials ---------------------------------------------------------------------------------------------------------
+
 
 def plan_trials(reference: Reference, count: int, seed: int, fresh: int = 0) -> list[Trial]:
     """Seeded trials. The first `fresh` start from nothing and are killed at a point of the whole reference run.
@@ -420,8 +429,10 @@ def run_trial(reference: Reference, workdir: Path, trial: Trial, keep: bool) -> 
         outcome.problems.append(f"outputs differ from the uninterrupted run: {differing}")
     files = output_files(root)
     if files != reference.files:
-        outcome.problems.append(f"files differ: extra {sorted(set(files) - set(reference.files))}, "
-                                f"missing {sorted(set(reference.files) - set(files))}")
+        outcome.problems.append(
+            f"files differ: extra {sorted(set(files) - set(reference.files))}, "
+            f"missing {sorted(set(reference.files) - set(files))}"
+        )
     if not outcome.problems and not keep:
         shutil.rmtree(root)
         shutil.rmtree(notes)
@@ -438,29 +449,38 @@ def _worker(arguments: tuple[Reference, Path, Trial, bool]) -> Outcome:
 
 # Report ---------------------------------------------------------------------------------------------------------
 
+
 def summary_table(reference: Reference, outcomes: list[Outcome]) -> str:
-    lines = [f"reference run: {reference.seconds:.1f} s, {len(reference.jobs)} jobs: "
-             + ", ".join(f"{j.label} {j.duration:.1f} s" for j in reference.jobs.values()),
-             "",
-             f"{'trial':>5}  {'undone':<36} {'kill at':>8}  {'landed in':<52} {'lock':<4} {'marked':>6} "
-             f"{'tmp':>3} {'rerun':>6}  result"]
+    lines = [
+        f"reference run: {reference.seconds:.1f} s, {len(reference.jobs)} jobs: "
+        + ", ".join(f"{j.label} {j.duration:.1f} s" for j in reference.jobs.values()),
+        "",
+        f"{'trial':>5}  {'undone':<36} {'kill at':>8}  {'landed in':<52} {'lock':<4} {'marked':>6} "
+        f"{'tmp':>3} {'rerun':>6}  result",
+    ]
     for o in outcomes:
         anchor = o.trial.anchor if o.trial.anchor in ("start", "run") else "log"
         undone = "every job (fresh)" if len(o.trial.undone) == len(reference.jobs) else ", ".join(o.trial.undone)
-        lines.append(f"{o.trial.number:>5}  {undone:<36} {o.kill_after:>6.2f} s  "
-                     f"{o.landed[:52]:<52} {'yes' if o.locked else 'no':<4} {len(o.incomplete):>6} "
-                     f"{o.temporaries:>3} {o.rerun_seconds:>5.1f}s  "
-                     f"{'ok' if not o.problems else 'FAILED'} ({anchor} + {o.trial.fraction:.2f})")
+        lines.append(
+            f"{o.trial.number:>5}  {undone:<36} {o.kill_after:>6.2f} s  "
+            f"{o.landed[:52]:<52} {'yes' if o.locked else 'no':<4} {len(o.incomplete):>6} "
+            f"{o.temporaries:>3} {o.rerun_seconds:>5.1f}s  "
+            f"{'ok' if not o.problems else 'FAILED'} ({anchor} + {o.trial.fraction:.2f})"
+        )
     rules = sorted({job.rule for job in reference.jobs.values()})
     lines.append("")
-    lines.append("kills that landed inside a running job, by rule: "
-                 + ", ".join(f"{rule} {sum(rule in o.rules_hit for o in outcomes)}" for rule in rules))
+    lines.append(
+        "kills that landed inside a running job, by rule: "
+        + ", ".join(f"{rule} {sum(rule in o.rules_hit for o in outcomes)}" for rule in rules)
+    )
     inside = sum(bool(o.rules_hit) for o in outcomes)
     itself = sum(o.landed.startswith("snakemake itself") for o in outcomes)
     after = sum(o.landed == "after the run ended" for o in outcomes)
-    lines.append(f"landings: {inside} inside a job, {itself} in Snakemake itself, {after} after the run ended; "
-                 f"{sum(o.locked for o in outcomes)} left a lock, "
-                 f"{sum(o.partial_kept_out for o in outcomes)} unfinished outputs were marked incomplete")
+    lines.append(
+        f"landings: {inside} inside a job, {itself} in Snakemake itself, {after} after the run ended; "
+        f"{sum(o.locked for o in outcomes)} left a lock, "
+        f"{sum(o.partial_kept_out for o in outcomes)} unfinished outputs were marked incomplete"
+    )
     failed = [o for o in outcomes if o.problems]
     lines.append(f"trials: {len(outcomes)}, failed: {len(failed)}")
     for o in failed:
@@ -488,9 +508,17 @@ def main(argv: list[str] | None = None) -> int:
         outcomes = pool.map(_worker, [(reference, workdir, t, args.keep) for t in trials], chunksize=1)
     print(summary_table(reference, outcomes))
     if args.json:
-        args.json.write_text(json.dumps({"reference_seconds": reference.seconds,
-                                         "jobs": {k: asdict(v) for k, v in reference.jobs.items()},
-                                         "outcomes": [asdict(o) for o in outcomes]}, indent=2, default=str))
+        args.json.write_text(
+            json.dumps(
+                {
+                    "reference_seconds": reference.seconds,
+                    "jobs": {k: asdict(v) for k, v in reference.jobs.items()},
+                    "outcomes": [asdict(o) for o in outcomes],
+                },
+                indent=2,
+                default=str,
+            )
+        )
     if scratch and not args.keep and not any(o.problems for o in outcomes):
         shutil.rmtree(workdir, ignore_errors=True)
     return 1 if any(o.problems for o in outcomes) else 0

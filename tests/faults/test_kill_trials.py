@@ -18,9 +18,22 @@ pytestmark = pytest.mark.e2e
 
 
 def test_every_rerun_after_a_kill_completes_with_the_uninterrupted_outputs(tmp_path):
-    result = subprocess.run([sys.executable, str(SCRIPT), "--trials", str(TRIALS), "--seed", str(SEED),
-                             "--workdir", str(tmp_path), "--json", str(tmp_path / "trials.json")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [
+            sys.executable,
+            str(SCRIPT),
+            "--trials",
+            str(TRIALS),
+            "--seed",
+            str(SEED),
+            "--workdir",
+            str(tmp_path),
+            "--json",
+            str(tmp_path / "trials.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     print(result.stdout)  # the summary table: where each kill landed and what the rerun found
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     outcomes = json.loads((tmp_path / "trials.json").read_text())["outcomes"]

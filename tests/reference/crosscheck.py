@@ -62,8 +62,12 @@ def check_km(jfile, data, tcol, ecol, strata_col=None):
             dd = dec[c] if isinstance(dec[c], int) else max(dec[c])
             if c in ("lower_95",) and not isinstance(dec[c], int):
                 dd = min(dec[c])
-            ok &= report(f"{jfile} {tab.get('stratum', 'all')} {c}", [mine[k] for k in keep], [pub[k] for k in keep],
-                         [dd] * len(keep) if c not in ("time", "n.risk", "n.event") else [0] * len(keep))
+            ok &= report(
+                f"{jfile} {tab.get('stratum', 'all')} {c}",
+                [mine[k] for k in keep],
+                [pub[k] for k in keep],
+                [dd] * len(keep) if c not in ("time", "n.risk", "n.event") else [0] * len(keep),
+            )
     return ok
 
 
@@ -85,8 +89,12 @@ def main():
         ok &= report(f"rossi lifelines {key}", s[col].values, [pub[c][key] for c in cov], [dec] * len(cov))
     ok &= report("rossi statsmodels coef", sm.params, [pub[c]["coef"] for c in cov], [5] * len(cov))
     ok &= report("rossi statsmodels se", sm.bse, [pub[c]["se_coef"] for c in cov], [5] * len(cov))
-    lrt = 2 * (sm.llf - PHReg(rossi.week.values, rossi[cov].values, status=rossi.arrest.values,
-                              ties="efron").loglike(np.zeros(len(cov))))
+    lrt = 2 * (
+        sm.llf
+        - PHReg(rossi.week.values, rossi[cov].values, status=rossi.arrest.values, ties="efron").loglike(
+            np.zeros(len(cov))
+        )
+    )
     ok &= report("rossi LR test", [lrt], [ref["likelihood_ratio_test"]["statistic"]], [2])
 
     # 2. Kaplan-Meier
@@ -118,8 +126,13 @@ def main():
     ok &= report("heart lifelines CTV coef", ctv.params_[names], [hm["coef"][k] for k in names], [4] * 4)
     ok &= report("heart lifelines CTV se", ctv.standard_errors_[names], [hm["se_coef"][k] for k in names], [4] * 4)
     for eps in (0.0, 1e-7):
-        r = PHReg(heart.stop.values, heart[names].values, status=heart.event.values,
-                  entry=heart.start.values + eps * (heart.start.values > 0), ties="efron").fit()
+        r = PHReg(
+            heart.stop.values,
+            heart[names].values,
+            status=heart.event.values,
+            entry=heart.start.values + eps * (heart.start.values > 0),
+            ties="efron",
+        ).fit()
         ok_ = report(f"heart statsmodels PHReg entry+{eps:g} coef", r.params, [hm["coef"][k] for k in names], [4] * 4)
         if eps:
             ok &= ok_
@@ -128,15 +141,21 @@ def main():
     for key, mod in href["jasa1_breslow_models_KP"]["models"].items():
         terms = [t["term"] for t in mod["terms"]]
         x = np.column_stack([eval(t.replace(":", "*"), {}, env) for t in terms])  # noqa: S307 - fixed local formulae
-        r = PHReg(jasa1.stop.values, x, status=jasa1.event.values,
-                  entry=jasa1.start.values + 1e-7 * (jasa1.start.values > 0), ties="breslow").fit()
+        r = PHReg(
+            jasa1.stop.values,
+            x,
+            status=jasa1.event.values,
+            entry=jasa1.start.values + 1e-7 * (jasa1.start.values > 0),
+            ties="breslow",
+        ).fit()
         dec = mod["printed_decimals"]
         ok &= report(f"jasa1 {key} coef", r.params, [t["coef"] for t in mod["terms"]], [dec["coef"]] * len(terms))
         ok &= report(f"jasa1 {key} se", r.bse, [t["se_coef"] for t in mod["terms"]], [dec["se_coef"]] * len(terms))
     t2 = href["coxph_help_page_test2"]
     d2 = pd.DataFrame(t2["data"])
-    r = PHReg(d2.stop.values, d2[["x"]].values, status=d2.event.values,
-              entry=d2.start.values + 1e-7, ties="efron").fit()
+    r = PHReg(
+        d2.stop.values, d2[["x"]].values, status=d2.event.values, entry=d2.start.values + 1e-7, ties="efron"
+    ).fit()
     ok &= report("test2 coef", r.params, [t2["coef"]["x"]], [5])
     ok &= report("test2 se", r.bse, [t2["se_coef"]["x"]], [5])
     print("ALL OK" if ok else "SOME CHECKS FAILED")

@@ -33,13 +33,26 @@ from analysis.bench.measure import measure
 from analysis.bench.projects import REPO, default_root, scaled_participants, scaled_root
 
 PYTHON = sys.executable
-REPORT_IMPORTS = ("from IPython.display import display; import analysis.reports.figures, "
-                  "analysis.reports.site_report, analysis.reports.summary_report")
+REPORT_IMPORTS = (
+    "from IPython.display import display; import analysis.reports.figures, "
+    "analysis.reports.site_report, analysis.reports.summary_report"
+)
 
 
 def snakemake(project: str, cores: int, *targets: str) -> list[str]:
-    return [PYTHON, "-m", "snakemake", "-s", str(REPO / "Snakefile"), "--cores", str(cores), *targets,
-            "--config", f"project={project}", "--rerun-incomplete"]
+    return [
+        PYTHON,
+        "-m",
+        "snakemake",
+        "-s",
+        str(REPO / "Snakefile"),
+        "--cores",
+        str(cores),
+        *targets,
+        "--config",
+        f"project={project}",
+        "--rerun-incomplete",
+    ]
 
 
 def per_rule(root: Path, project: str, sites: list[str]) -> dict[str, dict]:
@@ -89,14 +102,27 @@ def notebook_overhead(root: Path, repeats: int = 3) -> dict[str, float]:
         nbformat.write(book, work / f"{name}.ipynb")
 
     def job(name: str) -> list[str]:
-        return [PYTHON, "-m", "analysis.jobs.run_notebook", str(work / f"{name}.ipynb"), str(work / f"{name}.out.ipynb"),
-                "--html", str(work / f"{name}.html"), "--log", str(work / f"{name}.log")]
+        return [
+            PYTHON,
+            "-m",
+            "analysis.jobs.run_notebook",
+            str(work / f"{name}.ipynb"),
+            str(work / f"{name}.out.ipynb"),
+            "--html",
+            str(work / f"{name}.html"),
+            "--log",
+            str(work / f"{name}.log"),
+        ]
 
-    commands = {"bare_import": [PYTHON, "-c", REPORT_IMPORTS], "empty_notebook_job": job("empty"),
-                "notebook_job_with_imports": job("imports")}
-    return {name: round(statistics.median(measure(command, root, work / "measure.log").seconds
-                                          for _ in range(repeats)), 2)
-            for name, command in commands.items()}
+    commands = {
+        "bare_import": [PYTHON, "-c", REPORT_IMPORTS],
+        "empty_notebook_job": job("empty"),
+        "notebook_job_with_imports": job("imports"),
+    }
+    return {
+        name: round(statistics.median(measure(command, root, work / "measure.log").seconds for _ in range(repeats)), 2)
+        for name, command in commands.items()
+    }
 
 
 def _timed(command: list[str], cwd: Path, log: Path) -> dict:
@@ -125,10 +151,12 @@ def bench_pipeline(work: Path, scale: str, cores: int) -> dict:
         page = f"reports/{project}/sites/{sites[0]}.html"  # what `make site SITE=...` builds
         for change, remark in (("one_site_remark_changed", True), ("one_site_row_deleted", False)):
             edit_register(pipeline, project, sites[0], remark=remark)
-            results[f"{change}_its_report"] = _timed(snakemake(project, cores, page), pipeline,
-                                                     work / f"{change}_its_report.log")
-            results[f"{change}_then_the_rest"] = _timed(snakemake(project, cores), pipeline,
-                                                        work / f"{change}_rest.log")
+            results[f"{change}_its_report"] = _timed(
+                snakemake(project, cores, page), pipeline, work / f"{change}_its_report.log"
+            )
+            results[f"{change}_then_the_rest"] = _timed(
+                snakemake(project, cores), pipeline, work / f"{change}_rest.log"
+            )
             edit_register(pipeline, project, sites[0], remark=remark)
             results[f"{change}_everything"] = _timed(snakemake(project, cores), pipeline, work / f"{change}.log")
     results["floor"] = _timed([PYTHON, "-m", "analysis.bench.floor", project], floor, work / "floor.log")
@@ -142,8 +170,17 @@ def bench_pipeline(work: Path, scale: str, cores: int) -> dict:
 def bench_models(work: Path, scale: str) -> dict:
     n_sites, per_site = (int(x) for x in scale.split("x"))
     project = scaled_participants(work, n_sites, per_site)
-    job = [PYTHON, "-m", "analysis.jobs.run_notebook", str(REPO / "notebooks" / "20_retention.ipynb"),
-           str(work / "20_retention.ipynb"), "-p", f"project={project}", "--log", str(work / "retention.log")]
+    job = [
+        PYTHON,
+        "-m",
+        "analysis.jobs.run_notebook",
+        str(REPO / "notebooks" / "20_retention.ipynb"),
+        str(work / "20_retention.ipynb"),
+        "-p",
+        f"project={project}",
+        "--log",
+        str(work / "retention.log"),
+    ]
     results = {"retention_job": _timed(job, work, work / "retention_measure.log")}
     floor = [PYTHON, "-m", "analysis.bench.floor", project, "--models-only"]
     results["floor"] = _timed(floor, work, work / "floor.log")
@@ -154,9 +191,13 @@ def bench_models(work: Path, scale: str) -> dict:
 
 
 def machine() -> dict:
-    return {"cpus": psutil.cpu_count(), "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
-            "processor": platform.processor() or platform.machine(), "python": platform.python_version(),
-            "load_average_at_start": [round(x, 2) for x in psutil.getloadavg()]}
+    return {
+        "cpus": psutil.cpu_count(),
+        "memory_gb": round(psutil.virtual_memory().total / 2**30, 1),
+        "processor": platform.processor() or platform.machine(),
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in psutil.getloadavg()],
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -168,10 +209,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="brobygning-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    record = {"scale": args.scale, "models_only": args.models_only, "cores": args.cores, "machine": machine(),
-              "command": "python -m analysis.bench " + " ".join(argv if argv is not None else sys.argv[1:])}
-    record["results"] = (bench_models(work, args.scale) if args.models_only
-                         else bench_pipeline(work, args.scale, args.cores))
+    record = {
+        "scale": args.scale,
+        "models_only": args.models_only,
+        "cores": args.cores,
+        "machine": machine(),
+        "command": "python -m analysis.bench " + " ".join(argv if argv is not None else sys.argv[1:]),
+    }
+    record["results"] = (
+        bench_models(work, args.scale) if args.models_only else bench_pipeline(work, args.scale, args.cores)
+    )
     (work / "bench.json").write_text(json.dumps(record, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(json.dumps(record, indent=1, ensure_ascii=False))
     print(f"written to {work / 'bench.json'}", file=sys.stderr)

@@ -81,8 +81,11 @@ def scaled_participants(root: Path, n_sites: int, per_site: int) -> str:
     benchmarking the model step alone; returns the project name."""
     project = scaled_project(root, n_sites, per_site)
     params = project_parameters(root / "config" / "projects" / project)
-    participants, _ = simulate_population(params, int(read_simulation_settings(root / "config" / "projects" / project)
-                                                       .get("seed", 2019)), identities=False)
+    participants, _ = simulate_population(
+        params,
+        int(read_simulation_settings(root / "config" / "projects" / project).get("seed", 2019)),
+        identities=False,
+    )
     for spec in params.sites:  # a project has its raw folders, even where nothing reads them
         (root / "data" / "raw" / project / spec.site).mkdir(parents=True)
     processed = root / "data" / "processed" / project

@@ -40,8 +40,9 @@ class Ledger:
         self.files[file] = tally
         return tally
 
-    def read_file(self, file: str, kind: str, wave: str | None, encoding: str | None, data_rows: int,
-                  blank_rows: list[int]) -> FileTally:
+    def read_file(
+        self, file: str, kind: str, wave: str | None, encoding: str | None, data_rows: int, blank_rows: list[int]
+    ) -> FileTally:
         """Open a file's tally: every data row and blank row counts as read; blank rows are rejected."""
         tally = self.open_file(file, kind, wave, encoding)
         tally.read = data_rows + len(blank_rows)
@@ -78,8 +79,17 @@ class Ledger:
             tally = self.files[file]
             reasons = Counter(r["reason"] for r in self.rejected if r["file"] == file)
             rules = Counter(r["rule"] for r in self.repairs if r["file"] == file)
-            out.append({"file": file, "kind": tally.kind, "wave": tally.wave, "encoding": tally.encoding,
-                        "read": tally.read, "kept": tally.kept, "rejected": tally.rejected,
-                        "rejected_by_reason": dict(sorted(reasons.items())),
-                        "repairs_by_rule": dict(sorted(rules.items()))})
+            out.append(
+                {
+                    "file": file,
+                    "kind": tally.kind,
+                    "wave": tally.wave,
+                    "encoding": tally.encoding,
+                    "read": tally.read,
+                    "kept": tally.kept,
+                    "rejected": tally.rejected,
+                    "rejected_by_reason": dict(sorted(reasons.items())),
+                    "repairs_by_rule": dict(sorted(rules.items())),
+                }
+            )
         return out

@@ -40,11 +40,14 @@ def load_key(project: Project) -> PseudonymKey:
     if key_file.exists() and key_file.read_text(encoding="utf-8").strip():
         return PseudonymKey(key_file.read_text(encoding="utf-8").strip().encode("utf-8"), str(key_file), False)
     if settings.get("demo_key"):
-        return PseudonymKey(settings["demo_key"].encode("utf-8"), "demo key in config.yaml (synthetic data only)",
-                            True)
-    raise ConfigError([f"project '{project.name}' has no pseudonym key: set the environment variable {env_name} "
-                       f"or write a long random secret to {key_file} (git ignores *.key files); keep it, since a "
-                       f"new key gives every participant a new pseudonym"])
+        return PseudonymKey(settings["demo_key"].encode("utf-8"), "demo key in config.yaml (synthetic data only)", True)
+    raise ConfigError(
+        [
+            f"project '{project.name}' has no pseudonym key: set the environment variable {env_name} "
+            f"or write a long random secret to {key_file} (git ignores *.key files); keep it, since a "
+            f"new key gives every participant a new pseudonym"
+        ]
+    )
 
 
 def pseudonymise(normalised_cpr: str, key: PseudonymKey) -> str:

@@ -13,14 +13,17 @@ from analysis.project.loader import Project
 def eligible_for_wave(participants: pd.DataFrame, wave: str, project: Project) -> pd.Series:
     """Which enrolments could have answered a wave by the extraction date (baseline: all of them)."""
     referral = participants["referral_date"]
-    due = {"baseline": referral,
-           "end": referral + pd.Timedelta(weeks=project.config["course_weeks"]),
-           "followup": referral + pd.DateOffset(months=project.config["followup_months"])}[wave]
+    due = {
+        "baseline": referral,
+        "end": referral + pd.Timedelta(weeks=project.config["course_weeks"]),
+        "followup": referral + pd.DateOffset(months=project.config["followup_months"]),
+    }[wave]
     return due <= pd.Timestamp(project.extraction_date)
 
 
-def site_quality(project: Project, site: str, participants: pd.DataFrame, responses: pd.DataFrame,
-                 ledger: Ledger) -> dict:
+def site_quality(
+    project: Project, site: str, participants: pd.DataFrame, responses: pd.DataFrame, ledger: Ledger
+) -> dict:
     """Rows read/kept/rejected per file and reason, repairs per rule, missingness, response rate per wave.
 
     A wave the site has no export of (not surveyed there) has no response rate: it is left out."""
@@ -30,17 +33,22 @@ def site_quality(project: Project, site: str, participants: pd.DataFrame, respon
         eligible = participants[eligible_for_wave(participants, wave, project)]
         answered = responses[responses["wave"] == wave][["participant_id", "enrolment"]].drop_duplicates()
         n_answered = len(answered.merge(eligible[["participant_id", "enrolment"]]))
-        rates[wave] = {"eligible": len(eligible), "answered": n_answered,
-                       "rate": round(n_answered / len(eligible), 4) if len(eligible) else None}
+        rates[wave] = {
+            "eligible": len(eligible),
+            "answered": n_answered,
+            "rate": round(n_answered / len(eligible), 4) if len(eligible) else None,
+        }
     return {
         "project": project.name,
         "site": site,
         "extraction_date": date.isoformat(project.extraction_date),
         "files": ledger.file_summaries(),
-        "totals": {"read": sum(t.read for t in ledger.files.values()),
-                   "kept": sum(t.kept for t in ledger.files.values()),
-                   "rejected": sum(t.rejected for t in ledger.files.values()),
-                   "repairs": len(ledger.repairs)},
+        "totals": {
+            "read": sum(t.read for t in ledger.files.values()),
+            "kept": sum(t.kept for t in ledger.files.values()),
+            "rejected": sum(t.rejected for t in ledger.files.values()),
+            "repairs": len(ledger.repairs),
+        },
         "enrolments": len(participants),
         "people": int(participants["participant_id"].nunique()),
         "missingness": {"participants": _missing_share(participants), "responses": _missing_share(responses)},
@@ -54,7 +62,6 @@ def _missing_share(frame: pd.DataFrame) -> dict[str, float | None]:
     return {c: round(float(frame[c].isna().mean()), 4) for c in frame.columns}
 
 
-
 def files_frame(quality: dict) -> pd.DataFrame:
     """One row per raw file: kind, wave, encoding, rows read, kept and rejected."""
     columns = ["file", "kind", "wave", "encoding", "read", "kept", "rejected"]
@@ -63,8 +70,9 @@ def files_frame(quality: dict) -> pd.DataFrame:
 
 def reasons_frame(quality: dict, field: str = "rejected_by_reason") -> pd.DataFrame:
     """Counts of rejections by reason (or, with field='repairs_by_rule', repairs by rule) per file."""
-    rows = [{"file": f["file"], "reason": reason, "rows": n}
-            for f in quality["files"] for reason, n in f[field].items()]
+    rows = [
+        {"file": f["file"], "reason": reason, "rows": n} for f in quality["files"] for reason, n in f[field].items()
+    ]
     return pd.DataFrame(rows, columns=["file", "reason", "rows"])
 
 

@@ -37,9 +37,14 @@ from analysis.read.values import parse_label, parse_whole_number
 DATE_COLUMNS = ["referral_date", "start_date", "end_date", "last_contact_date"]
 MIN_AGE, MAX_AGE = 0, 120  # the participants table's bounds for age at referral
 # Register columns read as labels, and the codebook section that lists their spellings.
-LABELLED_COLUMNS = {"referral_track": "labels.referral_track", "dropout_reason": "labels.dropout_reason",
-                    "team_type": "labels.team_type", "accompanied": "labels.boolean",
-                    "association": "associations", "activity": "activities"}
+LABELLED_COLUMNS = {
+    "referral_track": "labels.referral_track",
+    "dropout_reason": "labels.dropout_reason",
+    "team_type": "labels.team_type",
+    "accompanied": "labels.boolean",
+    "association": "associations",
+    "activity": "activities",
+}
 
 
 class RowRejected(Exception):
@@ -86,8 +91,9 @@ class _RowCleaner:
         self.table, self.ctx = table, ctx
         self.header_of = {canonical: header for header, canonical in mapping.items() if canonical != DROP}
         self.lookups = {column: ctx.codebook.spellings(section) for column, section in LABELLED_COLUMNS.items()}
-        self.blank_means_no = {c for c in ("team_type", "accompanied")
-                               if c in self.header_of and _x_coded(table.frame[self.header_of[c]])}
+        self.blank_means_no = {
+            c for c in ("team_type", "accompanied") if c in self.header_of and _x_coded(table.frame[self.header_of[c]])
+        }
 
     def ref(self, column: str) -> str:
         return self.table.column_ref(self.header_of.get(column, column))
@@ -96,8 +102,12 @@ class _RowCleaner:
         try:
             return parse_label(values.get(column), self.lookups[column])
         except KeyError as exc:
-            error = RawInputError(self.table.file, f"unknown value '{exc.args[0]}': add it to codebook.yaml under "
-                                  f"{LABELLED_COLUMNS[column]}", row=row, column=self.ref(column))
+            error = RawInputError(
+                self.table.file,
+                f"unknown value '{exc.args[0]}': add it to codebook.yaml under {LABELLED_COLUMNS[column]}",
+                row=row,
+                column=self.ref(column),
+            )
             if self.ctx.problems is None:
                 raise error from None
             self.ctx.problems.append(error)
@@ -126,9 +136,12 @@ class _RowCleaner:
         if dates["referral_date"] is None:
             raise RowRejected("referral_date", "referral date is missing")
         if not MIN_AGE <= cprlib.age_at(number, dates["referral_date"]) <= MAX_AGE:
-            raise RowRejected("cpr", f"CPR number and referral date give an age outside {MIN_AGE}-{MAX_AGE} at "
-                              "referral (check the CPR number's 7th digit, which sets the century, and the "
-                              "referral year)")
+            raise RowRejected(
+                "cpr",
+                f"CPR number and referral date give an age outside {MIN_AGE}-{MAX_AGE} at "
+                "referral (check the CPR number's 7th digit, which sets the century, and the "
+                "referral year)",
+            )
         if dates["start_date"] and dates["start_date"] < dates["referral_date"]:
             raise RowRejected("start_date", "start_date is before referral_date")
         if dates["end_date"] and not dates["start_date"]:
@@ -152,8 +165,9 @@ class _RowCleaner:
         record["dropout_reason"] = self.label(values, row, "dropout_reason")
         if record["end_date"] and record["dropout_reason"] is None:
             record["dropout_reason"] = "unknown"
-            ledger.repair(self.table.file, row, self.ref("dropout_reason"),
-                          "missing reason for a recorded end set to unknown")
+            ledger.repair(
+                self.table.file, row, self.ref("dropout_reason"), "missing reason for a recorded end set to unknown"
+            )
         return record
 
     def subsidy_months(self, values: dict, record: dict, row: int, ledger: Ledger) -> int:
@@ -166,8 +180,9 @@ class _RowCleaner:
         if months is None:
             months = planned_subsidy_months(self.ctx.subsidy_rules, record["start_date"] or record["referral_date"])
             if "subsidy_months" in self.header_of:
-                ledger.repair(self.table.file, row, self.ref("subsidy_months"),
-                              "blank subsidy months taken from the config rule")
+                ledger.repair(
+                    self.table.file, row, self.ref("subsidy_months"), "blank subsidy months taken from the config rule"
+                )
         return months
 
 
@@ -190,7 +205,8 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
             key = (record["cpr"], record["referral_date"])
             if key in first_row_of:
                 raise RowRejected(
-                    "cpr", f"duplicate registration: same person and referral date as row {first_row_of[key]}")
+                    "cpr", f"duplicate registration: same person and referral date as row {first_row_of[key]}"
+                )
         except RowRejected as fault:
             ledger.reject(table.file, row, cleaner.ref(fault.column) if fault.column else None, fault.reason)
             continue
@@ -201,8 +217,20 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
 
 
 def _enrolments(records: list[dict], ctx: RegisterContext) -> pd.DataFrame:
-    frame = pd.DataFrame(records, columns=["cpr", "referral_track", *DATE_COLUMNS, "association", "activity",
-                                           "team_type", "accompanied", "subsidy_months", "dropout_reason"])
+    frame = pd.DataFrame(
+        records,
+        columns=[
+            "cpr",
+            "referral_track",
+            *DATE_COLUMNS,
+            "association",
+            "activity",
+            "team_type",
+            "accompanied",
+            "subsidy_months",
+            "dropout_reason",
+        ],
+    )
     frame = frame.sort_values(["cpr", "referral_date"], kind="mergesort").reset_index(drop=True)
     frame["enrolment"] = frame.groupby("cpr").cumcount() + 1
     frame["participant_id"] = [pseudonymise(c, ctx.key) for c in frame["cpr"]]
@@ -216,7 +244,8 @@ def _enrolments(records: list[dict], ctx: RegisterContext) -> pd.DataFrame:
     months = frame["subsidy_months"].astype("Int64")
     frame["subsidy_end_date"] = [
         s + pd.DateOffset(months=int(m)) if pd.notna(s) and pd.notna(m) and m > 0 else pd.NaT
-        for s, m in zip(starts, months, strict=True)]
+        for s, m in zip(starts, months, strict=True)
+    ]
     frame["subsidy_end_date"] = pd.to_datetime(frame["subsidy_end_date"])
     frame["end_status_reported"] = ctx.reports_end_status
     if not ctx.reports_end_status:

@@ -65,18 +65,28 @@ def clean_site(project: Project, site: str, problems: list | None = None) -> Sit
     ledger = Ledger()
     files = site_raw_files(project, site)
     register_file = next(p for p in files if p.stem == "register")
-    ctx = RegisterContext(site=site, bridging_model=sheet["bridging_model"],
-                          reports_end_status=sheet["reports_end_status"],
-                          extraction_date=project.extraction_date,
-                          subsidy_rules=project.config.get("subsidy_rules", {}).get(site, []),
-                          codebook=project.codebook, key=key, problems=problems)
+    ctx = RegisterContext(
+        site=site,
+        bridging_model=sheet["bridging_model"],
+        reports_end_status=sheet["reports_end_status"],
+        extraction_date=project.extraction_date,
+        subsidy_rules=project.config.get("subsidy_rules", {}).get(site, []),
+        codebook=project.codebook,
+        key=key,
+        problems=problems,
+    )
     enrolments = clean_register(_read(register_file, project, ledger), ctx, ledger)
     waves = []
     for path in (p for p in files if p.stem.startswith("survey_")):
         table = _read(path, project, ledger)
-        survey_ctx = SurveyContext(site=site, wave=path.stem.removeprefix("survey_"), coding=sheet["survey_coding"],
-                                   extraction_date=project.extraction_date, codebook=project.codebook,
-                                   problems=problems)
+        survey_ctx = SurveyContext(
+            site=site,
+            wave=path.stem.removeprefix("survey_"),
+            coding=sheet["survey_coding"],
+            extraction_date=project.extraction_date,
+            codebook=project.codebook,
+            problems=problems,
+        )
         waves.append(clean_survey(table, survey_ctx, enrolments, ledger))
     participants = as_canonical(enrolments, PARTICIPANT_DTYPES, PARTICIPANT_KEY)
     responses = as_canonical(_with_who5_scores(waves), RESPONSE_DTYPES, RESPONSE_KEY)

@@ -65,9 +65,15 @@ class _AnswerReader:
             try:
                 return parse_label(value, self.lookups[column], self.missing)
             except KeyError as exc:
-                return self._unknown(RawInputError(
-                    self.table.file, f"unknown answer '{exc.args[0]}': add it to codebook.yaml under "
-                    f"scales.{self.ctx.codebook.scale_of(column)}.labels", row, ref))
+                return self._unknown(
+                    RawInputError(
+                        self.table.file,
+                        f"unknown answer '{exc.args[0]}': add it to codebook.yaml under "
+                        f"scales.{self.ctx.codebook.scale_of(column)}.labels",
+                        row,
+                        ref,
+                    )
+                )
         if is_blank(value) or str(value).strip().casefold() in self.missing:
             return None
         if isinstance(value, str) and (point := self.points.get(column, {}).get(normalise_label(value))) is not None:
@@ -75,9 +81,15 @@ class _AnswerReader:
         try:
             number = parse_number(value)
         except ValueError:
-            return self._unknown(RawInputError(
-                self.table.file, f"answer '{str(value).strip()}' is not a number, as the site sheet says this "
-                f"site's survey answers are ({self.ctx.coding})", row, ref))
+            return self._unknown(
+                RawInputError(
+                    self.table.file,
+                    f"answer '{str(value).strip()}' is not a number, as the site sheet says this "
+                    f"site's survey answers are ({self.ctx.coding})",
+                    row,
+                    ref,
+                )
+            )
         if "codes" in spec:
             score = {float(k): v for k, v in spec["codes"].items()}.get(number)
         else:
@@ -86,7 +98,6 @@ class _AnswerReader:
         if score is None:
             ledger.repair(self.table.file, row, ref, f"{column} outside its scale set missing")
         return score
-
 
     def _unknown(self, error: RawInputError) -> None:
         if self.ctx.problems is None:
@@ -120,8 +131,9 @@ def clean_survey(table: RawTable, ctx: SurveyContext, enrolments: pd.DataFrame, 
         first_row_of[key] = row
         ledger.keep(table.file)
         records.append(record)
-    return pd.DataFrame(records, columns=["participant_id", "enrolment", "site", "wave", "response_date",
-                                          *ANSWER_COLUMNS])
+    return pd.DataFrame(
+        records, columns=["participant_id", "enrolment", "site", "wave", "response_date", *ANSWER_COLUMNS]
+    )
 
 
 def _enrolments_by_cpr(enrolments: pd.DataFrame) -> dict[str, list[tuple]]:
@@ -129,14 +141,22 @@ def _enrolments_by_cpr(enrolments: pd.DataFrame) -> dict[str, list[tuple]]:
     lookup per answer row in pandas costs more than the rest of the cleaning at national scale."""
     ordered = enrolments.sort_values(["cpr", "referral_date"], kind="stable")
     by_cpr: dict[str, list[tuple]] = {}
-    for cpr, referred, participant, enrolment in zip(ordered["cpr"], ordered["referral_date"],
-                                                     ordered["participant_id"], ordered["enrolment"], strict=True):
+    for cpr, referred, participant, enrolment in zip(
+        ordered["cpr"], ordered["referral_date"], ordered["participant_id"], ordered["enrolment"], strict=True
+    ):
         by_cpr.setdefault(cpr, []).append((referred, participant, int(enrolment)))
     return by_cpr
 
 
-def _clean_row(values: dict, row: int, ctx: SurveyContext, by_cpr: dict, answers: _AnswerReader,
-               header_of: dict[str, str], ledger: Ledger) -> dict:
+def _clean_row(
+    values: dict,
+    row: int,
+    ctx: SurveyContext,
+    by_cpr: dict,
+    answers: _AnswerReader,
+    header_of: dict[str, str],
+    ledger: Ledger,
+) -> dict:
     try:
         number = cprlib.normalise_cpr(values.get("cpr"))
     except ValueError as exc:
@@ -157,8 +177,13 @@ def _clean_row(values: dict, row: int, ctx: SurveyContext, by_cpr: dict, answers
     answered_at = pd.Timestamp(answered)
     earlier = [e for e in enrolments if e[0] <= answered_at]
     _, participant, enrolment = earlier[-1] if earlier else enrolments[0]
-    record = {"participant_id": participant, "enrolment": enrolment,
-              "site": ctx.site, "wave": ctx.wave, "response_date": answered_at}
+    record = {
+        "participant_id": participant,
+        "enrolment": enrolment,
+        "site": ctx.site,
+        "wave": ctx.wave,
+        "response_date": answered_at,
+    }
     for column in ANSWER_COLUMNS:
         record[column] = answers.read(column, values.get(column), row, ledger) if column in header_of else None
     return record

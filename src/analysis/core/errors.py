@@ -30,5 +30,8 @@ class ConfigError(ValueError):
 
     def __init__(self, problems: list[str]):
         self.problems = list(problems)
-        super().__init__("; ".join(self.problems) if len(self.problems) == 1 else
-                         f"{len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in self.problems))
+        super().__init__(
+            "; ".join(self.problems)
+            if len(self.problems) == 1
+            else f"{len(self.problems)} problems:\n" + "\n".join(f"  - {p}" for p in self.problems)
+        )

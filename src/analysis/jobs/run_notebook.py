@@ -74,8 +74,15 @@ def execute(notebook: Path, output: Path, parameters: dict[str, str], kernel: st
     output.parent.mkdir(parents=True, exist_ok=True)
     partial = output.with_name(f".{output.stem}.partial{output.suffix}")
     try:
-        papermill.execute_notebook(str(notebook), str(partial), parameters=parameters, kernel_name=kernel,
-                                   progress_bar=False, cwd=".", km=manager)
+        papermill.execute_notebook(
+            str(notebook),
+            str(partial),
+            parameters=parameters,
+            kernel_name=kernel,
+            progress_bar=False,
+            cwd=".",
+            km=manager,
+        )
         os.replace(partial, output)
     finally:
         partial.unlink(missing_ok=True)
@@ -89,8 +96,9 @@ def reset_kernel(manager) -> None:
     client.load_connection_info(manager.get_connection_info())
     client.start_channels()
     try:
-        reply = client.execute_interactive("get_ipython().reset(new_session=True)", silent=True,
-                                           store_history=False, timeout=60)
+        reply = client.execute_interactive(
+            "get_ipython().reset(new_session=True)", silent=True, store_history=False, timeout=60
+        )
         if reply["content"]["status"] != "ok":
             raise RuntimeError(f"kernel reset failed: {reply['content'].get('evalue', reply['content'])}")
     finally:
@@ -108,12 +116,13 @@ def runs(args: argparse.Namespace) -> list[tuple[dict[str, str], Path, Path | No
     pages = args.html or [None] * len(values)
     if not values or len(args.output) != len(values) or len(pages) != len(values):
         raise ValueError(f"--each {name}: {len(values)} values for {len(args.output)} outputs and {len(pages)} pages")
-    return [({**parameters, name: value}, output, page)
-            for value, output, page in zip(values, args.output, pages, strict=True)]
+    return [
+        ({**parameters, name: value}, output, page)
+        for value, output, page in zip(values, args.output, pages, strict=True)
+    ]
 
 
-def run_all(notebook: Path, jobs: list[tuple[dict[str, str], Path, Path | None]], kernel: str,
-            language: str) -> None:
+def run_all(notebook: Path, jobs: list[tuple[dict[str, str], Path, Path | None]], kernel: str, language: str) -> None:
     """Run every job in order in one kernel, each published (notebook, then page) as soon as it is done."""
     from jupyter_client.manager import AsyncKernelManager
     from jupyter_core.utils import run_sync

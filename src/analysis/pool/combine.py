@@ -23,8 +23,9 @@ def pool_sites(site_dirs: list[str | Path], out_dir: str | Path) -> dict:
     responses = _concat([pd.read_parquet(d / "responses.parquet") for d in site_dirs], RESPONSE_KEY)
     PARTICIPANTS.validate(participants)
     RESPONSES.validate(responses)
-    rejected = pd.concat([pd.read_csv(d / "rejected.csv", dtype=str, keep_default_na=False) for d in site_dirs],
-                         ignore_index=True)
+    rejected = pd.concat(
+        [pd.read_csv(d / "rejected.csv", dtype=str, keep_default_na=False) for d in site_dirs], ignore_index=True
+    )
     qualities = [json.loads((d / "quality.json").read_text(encoding="utf-8")) for d in site_dirs]
     summary = {
         "sites": {q["site"]: q["totals"] | {"enrolments": q["enrolments"], "people": q["people"]} for q in qualities},
@@ -52,8 +53,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("site_dirs", nargs="+", help="cleaned site folders")
     args = parser.parse_args(argv)
     summary = pool_sites(args.site_dirs, args.out)
-    print(f"pooled {len(args.site_dirs)} sites: {summary['enrolments']} enrolments, "
-          f"{summary['totals']['read']} rows read, {summary['totals']['rejected']} rejected")
+    print(
+        f"pooled {len(args.site_dirs)} sites: {summary['enrolments']} enrolments, "
+        f"{summary['totals']['read']} rows read, {summary['totals']['rejected']} rejected"
+    )
 
 
 if __name__ == "__main__":

@@ -105,7 +105,8 @@ def schema_problems(document: object, schema_name: str, where: str) -> list[str]
     for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path))):
         path = tuple(str(p) for p in error.absolute_path)
         if error.validator == "required" and all(
-                (*path, name) in left_out for name in error.validator_value if name not in error.instance):
+            (*path, name) in left_out for name in error.validator_value if name not in error.instance
+        ):
             continue  # a key that is only missing because it is still a placeholder
         problems.append(f"{where}: at '{'/'.join(path) or '(top level)'}': {error.message}")
     return problems
@@ -154,8 +155,9 @@ def _cross_checks(name: str, root: Path, config: dict, sites: list[dict], codebo
     if config.get("compare_by") == "bridging_model":
         models = {s.get("bridging_model") for s in sites}
         for value in sorted(set(config.get("compare_labels", {})) - models):
-            problems.append(f"{config_path}: compare_labels names '{value}', which no site of sites.tsv has as "
-                            "bridging_model")
+            problems.append(
+                f"{config_path}: compare_labels names '{value}', which no site of sites.tsv has as bridging_model"
+            )
     raw_dir = root / "data" / "raw" / name
     if not raw_dir.is_dir():
         problems.append(f"{raw_dir}: raw data folder is missing")
@@ -205,8 +207,15 @@ def load_project(name: str, root: str | Path | None = None) -> Project:
     codebook = read_yaml(folder / "codebook.yaml", problems)
     if codebook:
         problems.extend(schema_problems(codebook, "codebook.schema.yaml", str(folder / "codebook.yaml")))
-    problems.extend(_cross_checks(name, root, todo.without_placeholders(config), todo.without_placeholders(sites),
-                                  todo.without_placeholders(codebook)))
+    problems.extend(
+        _cross_checks(
+            name,
+            root,
+            todo.without_placeholders(config),
+            todo.without_placeholders(sites),
+            todo.without_placeholders(codebook),
+        )
+    )
     if problems:
         raise ConfigError(problems)
     return Project(name=name, root=root, config=config, sites=sites, codebook=Codebook(codebook))
@@ -222,12 +231,17 @@ def site_raw_files(project: Project, site: str) -> list[Path]:
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     expected_stems = {"register"} | {f"survey_{w}" for w in project.config["waves"]}
     endings = "|".join(s.removeprefix(".") for s in RAW_SUFFIXES)
-    problems = [f"{p}: unexpected file (expected register.{endings} or survey_<wave>.{endings} with wave one of "
-                f"{', '.join(project.config['waves'])})"
-                for p in files if p.stem not in expected_stems or p.suffix.lower() not in RAW_SUFFIXES]
+    problems = [
+        f"{p}: unexpected file (expected register.{endings} or survey_<wave>.{endings} with wave one of "
+        f"{', '.join(project.config['waves'])})"
+        for p in files
+        if p.stem not in expected_stems or p.suffix.lower() not in RAW_SUFFIXES
+    ]
     stems = [p.stem for p in files]
-    problems += [f"{folder}: {stem} is there in more than one format; keep one file per register or wave"
-                 for stem in sorted({s for s in stems if stems.count(s) > 1})]
+    problems += [
+        f"{folder}: {stem} is there in more than one format; keep one file per register or wave"
+        for stem in sorted({s for s in stems if stems.count(s) > 1})
+    ]
     registers = [p for p in files if p.stem == "register"]
     if len(registers) != 1:
         problems.append(f"{folder}: expected exactly one register file, found {len(registers)}")

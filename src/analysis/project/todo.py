@@ -35,7 +35,7 @@ class Placeholder:
 
 
 def _hint(text: str) -> str:
-    return text.strip()[len(MARKER):].strip(" :-")
+    return text.strip()[len(MARKER) :].strip(" :-")
 
 
 def find_placeholders(document: object, path: tuple[str, ...] = ()) -> list[Placeholder]:
@@ -60,8 +60,9 @@ def find_placeholders(document: object, path: tuple[str, ...] = ()) -> list[Plac
 def without_placeholders(document: object) -> object:
     """A copy of the document with every placeholder key, value and list item left out."""
     if isinstance(document, dict):
-        return {k: without_placeholders(v) for k, v in document.items()
-                if not is_placeholder(k) and not is_placeholder(v)}
+        return {
+            k: without_placeholders(v) for k, v in document.items() if not is_placeholder(k) and not is_placeholder(v)
+        }
     if isinstance(document, list):
         return [without_placeholders(v) for v in document if not is_placeholder(v)]
     return document

@@ -56,8 +56,12 @@ class Codebook:
         for header in table.frame.columns:
             canonical = lookup.get(normalise_label(header))
             if canonical is None:
-                error = RawInputError(table.file, f"unknown header '{header}': add it to codebook.yaml under "
-                                      f"{section}.columns or {section}.drop", row=1, column=table.column_ref(header))
+                error = RawInputError(
+                    table.file,
+                    f"unknown header '{header}': add it to codebook.yaml under {section}.columns or {section}.drop",
+                    row=1,
+                    column=table.column_ref(header),
+                )
                 if problems is None:
                     raise error
                 problems.append(error)
@@ -65,14 +69,19 @@ class Codebook:
                 continue
             if canonical != DROP and canonical in mapping.values():
                 other = next(h for h, c in mapping.items() if c == canonical)
-                raise RawInputError(table.file, f"headers '{other}' and '{header}' both mean '{canonical}'",
-                                    row=1, column=table.column_ref(header))
+                raise RawInputError(
+                    table.file,
+                    f"headers '{other}' and '{header}' both mean '{canonical}'",
+                    row=1,
+                    column=table.column_ref(header),
+                )
             mapping[header] = canonical
         for required in self.raw[section]["required"]:
             if required not in mapping.values():
                 expected = ", ".join(f"'{s}'" for s in self.raw[section]["columns"][required])
-                raise RawInputError(table.file, f"required column '{required}' is missing (expected a header "
-                                    f"such as {expected})", row=1)
+                raise RawInputError(
+                    table.file, f"required column '{required}' is missing (expected a header such as {expected})", row=1
+                )
         return mapping
 
     def canonical_records(self, table: RawTable, mapping: dict[str, str]) -> list[dict]:

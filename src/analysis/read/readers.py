@@ -37,9 +37,31 @@ from analysis.read.dates import is_blank
 CSV_ENCODINGS = ("utf-8", "cp1252")  # tried in this order after a BOM check; cp1252 covers Latin-1 text
 BOM = "\ufeff"
 # Error values as Excel stores them in .xlsx, and as Danish Excel writes them into a CSV export.
-EXCEL_ERRORS = frozenset({"#NULL!", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!", "#N/A", "#GETTING_DATA",
-                          "#SPILL!", "#CALC!", "#FIELD!", "#BLOCKED!", "#CONNECT!", "#UNKNOWN!", "#BUSY!",
-                          "#NUL!", "#DIVISION/0!", "#VÆRDI!", "#REFERENCE!", "#NAVN?", "#I/T"})
+EXCEL_ERRORS = frozenset(
+    {
+        "#NULL!",
+        "#DIV/0!",
+        "#VALUE!",
+        "#REF!",
+        "#NAME?",
+        "#NUM!",
+        "#N/A",
+        "#GETTING_DATA",
+        "#SPILL!",
+        "#CALC!",
+        "#FIELD!",
+        "#BLOCKED!",
+        "#CONNECT!",
+        "#UNKNOWN!",
+        "#BUSY!",
+        "#NUL!",
+        "#DIVISION/0!",
+        "#VÆRDI!",
+        "#REFERENCE!",
+        "#NAVN?",
+        "#I/T",
+    }
+)
 MOJIBAKE_RULE = "text garbled by a wrong encoding (such as Ã¸ for ø) decoded back"
 BOM_RULE = "byte-order mark removed from a header"
 EXCEL_ERROR_RULE = "Excel error value (such as #N/A) read as blank"
@@ -110,8 +132,7 @@ def unmangled(text: str) -> str | None:
     return fixed if fixed != text else None
 
 
-def _check_header(path: Path, header: list[object], refs: list[str],
-                  repairs: list[tuple[int, str, str]]) -> list[str]:
+def _check_header(path: Path, header: list[object], refs: list[str], repairs: list[tuple[int, str, str]]) -> list[str]:
     names: list[str] = []
     seen: dict[str, str] = {}
     for value, ref in zip(header, refs, strict=True):
@@ -123,12 +144,17 @@ def _check_header(path: Path, header: list[object], refs: list[str],
             name = name.lstrip(BOM).strip()
             repairs.append((1, ref, BOM_RULE))
         if "\ufffd" in name:
-            raise RawInputError(path, "header holds the replacement character '\ufffd': text was lost to a wrong "
-                                "encoding before the file was saved; export it again from the source",
-                                row=1, column=_column_name(name, ref))
+            raise RawInputError(
+                path,
+                "header holds the replacement character '\ufffd': text was lost to a wrong "
+                "encoding before the file was saved; export it again from the source",
+                row=1,
+                column=_column_name(name, ref),
+            )
         if name and name in seen:
-            raise RawInputError(path, f"header '{name}' appears twice (columns {seen[name]} and {ref})", row=1,
-                                column=ref)
+            raise RawInputError(
+                path, f"header '{name}' appears twice (columns {seen[name]} and {ref})", row=1, column=ref
+            )
         seen[name] = ref
         names.append(name)
     if not any(names):
@@ -149,8 +175,15 @@ def _mend(value: object, row: int, ref: str, repairs: list[tuple[int, str, str]]
     return value
 
 
-def _to_table(path: Path, header: list[object], body: list[list[object]], rows: list[int],
-              refs: list[str], encoding: str | None, repairs: list[tuple[int, str, str]] | None = None) -> RawTable:
+def _to_table(
+    path: Path,
+    header: list[object],
+    body: list[list[object]],
+    rows: list[int],
+    refs: list[str],
+    encoding: str | None,
+    repairs: list[tuple[int, str, str]] | None = None,
+) -> RawTable:
     """The table of a file's cells, with its repairs (cells named as in messages: header [ref])."""
     repairs = list(repairs or [])
     names = _check_header(path, header, refs, repairs)
@@ -170,9 +203,15 @@ def _to_table(path: Path, header: list[object], body: list[list[object]], rows: 
     frame = pd.DataFrame([[r[i] for i in keep] for r in kept_body], columns=[names[i] for i in keep], dtype=object)
     header_of = {ref: name for name, ref in zip(names, refs, strict=True)}
     named = [(row, _column_name(header_of.get(ref), ref), rule) for row, ref, rule in repairs]
-    return RawTable(file=str(path), frame=frame, rows=kept_rows,
-                    column_refs={names[i]: refs[i] for i in keep}, encoding=encoding, blank_rows=blank_rows,
-                    repairs=named)
+    return RawTable(
+        file=str(path),
+        frame=frame,
+        rows=kept_rows,
+        column_refs={names[i]: refs[i] for i in keep},
+        encoding=encoding,
+        blank_rows=blank_rows,
+        repairs=named,
+    )
 
 
 class _SheetParser(WorkSheetParser):
@@ -213,8 +252,9 @@ def _read_xlsx(path: Path, repairs: list[tuple[int, str, str]]):
         workbook.close()
     if not any(not is_blank(v) for row in cells for v in row):
         holding = [title for title, first in others if first]
-        where = (f"; sheet '{holding[0]}' holds data (the register or survey must be on the first sheet)"
-                 if holding else "")
+        where = (
+            f"; sheet '{holding[0]}' holds data (the register or survey must be on the first sheet)" if holding else ""
+        )
         raise RawInputError(path, f"the first sheet '{sheet.title}' is empty{where}")
     width = max(len(r) for r in cells)
     while width > 0 and all(len(r) < width or is_blank(r[width - 1]) for r in cells):
@@ -224,27 +264,37 @@ def _read_xlsx(path: Path, repairs: list[tuple[int, str, str]]):
     names = ["" if is_blank(v) else str(v).strip() for v in header]
     for title, first in others:
         if first and [str(v).strip() for v in first if not is_blank(v)] == [n for n in names if n]:
-            raise RawInputError(path, f"sheet '{title}' has the same header as the first sheet: its rows would not "
-                                "be read; put all rows on the first sheet")
+            raise RawInputError(
+                path,
+                f"sheet '{title}' has the same header as the first sheet: its rows would not "
+                "be read; put all rows on the first sheet",
+            )
     if uncomputed:
         row, column = uncomputed[0]
         header_name = names[column - 1] if column <= width else ""
-        raise RawInputError(path, "formula without a computed value (the file was written by a program and never "
-                            "saved by Excel): open and save it in Excel, or write the values", row=row,
-                            column=_column_name(header_name, get_column_letter(column)))
+        raise RawInputError(
+            path,
+            "formula without a computed value (the file was written by a program and never "
+            "saved by Excel): open and save it in Excel, or write the values",
+            row=row,
+            column=_column_name(header_name, get_column_letter(column)),
+        )
     _fill_merged(path, cells, merged, repairs)
     body = [(r + [None] * width)[:width] for r in cells[1:]]
     return header, body, list(range(2, len(cells) + 1)), refs
 
 
-def _fill_merged(path: Path, cells: list[list[object]], merged: list[str],
-                 repairs: list[tuple[int, str, str]]) -> None:
+def _fill_merged(path: Path, cells: list[list[object]], merged: list[str], repairs: list[tuple[int, str, str]]) -> None:
     """Give each blank cell of a merged range the value of its first cell, as Excel shows it (recorded)."""
     for ref in merged:
         min_col, min_row, max_col, max_row = range_boundaries(ref)
         if min_row == 1:
-            raise RawInputError(path, f"merged cells {ref} in the header row: unmerge them so that every column "
-                                "has its own header", row=1, column=ref)
+            raise RawInputError(
+                path,
+                f"merged cells {ref} in the header row: unmerge them so that every column has its own header",
+                row=1,
+                column=ref,
+            )
         first = cells[min_row - 1] if min_row <= len(cells) else []
         value = first[min_col - 1] if min_col <= len(first) else None
         if is_blank(value):
@@ -263,8 +313,14 @@ def _parse_sheet(workbook, sheet) -> tuple[list[list[object]], list[tuple[int, i
     grid: dict[int, list[object]] = {}
     uncomputed = []
     with sheet._get_source() as source:
-        parser = _SheetParser(source, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
-                              date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats)
+        parser = _SheetParser(
+            source,
+            sheet._shared_strings,
+            data_only=True,
+            epoch=workbook.epoch,
+            date_formats=workbook._date_formats,
+            timedelta_formats=workbook._timedelta_formats,
+        )
         for index, row_cells in parser.parse():
             values: list[object] = []
             for cell in row_cells:
@@ -290,8 +346,10 @@ def _first_row(sheet) -> list[object]:
 def _decode(path: Path, raw: bytes) -> tuple[str, str]:
     """Text of a CSV file: UTF-8 after a byte-order mark, else UTF-8, else Windows-1252 (Latin-1)."""
     if raw.startswith(b"PK\x03\x04"):
-        raise RawInputError(path, "file is an Excel workbook or other zip archive, not text: give it the "
-                            "ending .xlsx, or export it as CSV")
+        raise RawInputError(
+            path,
+            "file is an Excel workbook or other zip archive, not text: give it the ending .xlsx, or export it as CSV",
+        )
     if b"\x00" in raw:
         raise RawInputError(path, "file holds binary data, not text (is it really a CSV export?)")
     if raw.startswith(b"\xef\xbb\xbf"):
@@ -321,7 +379,7 @@ def _read_csv(path: Path):
     header = records[0]
     refs = [str(i + 1) for i in range(len(header))]
     for record, row in zip(records[1:], rows[1:], strict=True):
-        if len(record) > len(header) and any(v.strip() for v in record[len(header):]):
+        if len(record) > len(header) and any(v.strip() for v in record[len(header) :]):
             raise RawInputError(path, f"row has {len(record)} fields but the header has {len(header)}", row=row)
     body = [record[: len(header)] for record in records[1:]]
     return header, body, rows[1:], refs, encoding

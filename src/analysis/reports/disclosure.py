@@ -81,8 +81,14 @@ class SuppressedTable:
         masks += [m.sum() for m in (self.row_totals_hidden, self.col_totals_hidden) if m is not None]
         return int(sum(masks))
 
-    def display(self, labels: Mapping[Hashable, str] | None = None, *, marker: str | None = None,
-                number: Callable[[int], str] = str, total_label: str = TOTAL_LABEL) -> pd.DataFrame:
+    def display(
+        self,
+        labels: Mapping[Hashable, str] | None = None,
+        *,
+        marker: str | None = None,
+        number: Callable[[int], str] = str,
+        total_label: str = TOTAL_LABEL,
+    ) -> pd.DataFrame:
         """The publishable table: strings, hidden entries replaced by `marker`, totals appended.
 
         `marker` defaults to f"<{min_cell}". The same marker is used for every hidden entry, small or
@@ -111,8 +117,11 @@ class SuppressedTable:
             body, rows = np.vstack([body, [grand]]), [*rows, total_label]
         elif grand is not None:  # a single row: total column
             body, cols = np.column_stack([body, [grand]]), [*cols, total_label]
-        shown = pd.DataFrame(body, index=pd.Index(rows, name=self.counts.index.name),
-                             columns=pd.Index(cols, name=self.counts.columns.name))
+        shown = pd.DataFrame(
+            body,
+            index=pd.Index(rows, name=self.counts.index.name),
+            columns=pd.Index(cols, name=self.counts.columns.name),
+        )
         return shown.rename(index=labels, columns=labels) if labels else shown
 
     def __repr__(self) -> str:
@@ -123,8 +132,12 @@ class SuppressedTable:
 
 
 # ------------------------------------------------------------------------------------------------ tables
-def suppress_table(counts: pd.DataFrame | pd.Series, min_cell: int = DEFAULT_MIN_CELL, margins: bool = True,
-                   suppress_zeros: bool = False) -> SuppressedTable:
+def suppress_table(
+    counts: pd.DataFrame | pd.Series,
+    min_cell: int = DEFAULT_MIN_CELL,
+    margins: bool = True,
+    suppress_zeros: bool = False,
+) -> SuppressedTable:
     """Hide small counts in a one- or two-way table of counts and everything they could be derived from.
 
     Parameters
@@ -237,10 +250,12 @@ class _Grid:
         r, c = self.shape
         parts: dict = {}
         if self.two_way:
-            parts = dict(row_totals=pd.Series(self.values[:r, c], index=frame.index),
-                         row_totals_hidden=pd.Series(hidden[:r, c], index=frame.index),
-                         col_totals=pd.Series(self.values[r, :c], index=frame.columns),
-                         col_totals_hidden=pd.Series(hidden[r, :c], index=frame.columns))
+            parts = dict(
+                row_totals=pd.Series(self.values[:r, c], index=frame.index),
+                row_totals_hidden=pd.Series(hidden[:r, c], index=frame.index),
+                col_totals=pd.Series(self.values[r, :c], index=frame.columns),
+                col_totals_hidden=pd.Series(hidden[r, :c], index=frame.columns),
+            )
         if self.total_row or self.total_col:
             corner = (r if self.total_row else 0, c if self.total_col else 0)
             parts.update(grand_total=int(self.values[corner]), grand_total_hidden=bool(hidden[corner]))
@@ -322,8 +337,9 @@ def _equation_signs(grid: _Grid) -> np.ndarray:
     return signs
 
 
-def _cheapest_return(grid: _Grid, hidden: np.ndarray, cost: np.ndarray, entry: Entry, signs: np.ndarray,
-                     direction: int) -> tuple[int, list[Entry]] | None:
+def _cheapest_return(
+    grid: _Grid, hidden: np.ndarray, cost: np.ndarray, entry: Entry, signs: np.ndarray, direction: int
+) -> tuple[int, list[Entry]] | None:
     """Dijkstra from `entry`'s column to its row without `entry`. Going row -> column an edge is added, going
     column -> row subtracted (times its sign, times `direction`); a 0 may only be added. None if no path."""
     start, goal = ("col", entry[1]), ("row", entry[0])
@@ -341,8 +357,7 @@ def _cheapest_return(grid: _Grid, hidden: np.ndarray, cost: np.ndarray, entry: E
     return None
 
 
-def _arcs(grid: _Grid, node: tuple[str, int], hidden: np.ndarray, cost: np.ndarray, signs: np.ndarray,
-          direction: int):
+def _arcs(grid: _Grid, node: tuple[str, int], hidden: np.ndarray, cost: np.ndarray, signs: np.ndarray, direction: int):
     kind, k = node
     n_rows, n_cols = grid.values.shape
     for m in range(n_cols if kind == "row" else n_rows):
@@ -385,8 +400,9 @@ def suppress_share(numerator, denominator, min_cell: int = DEFAULT_MIN_CELL, *, 
     return _like(~known | small, numerator, denominator)
 
 
-def shown_share(numerator, denominator, min_cell: int = DEFAULT_MIN_CELL, *, suppress_zeros: bool = True,
-                scale: float = 100.0):
+def shown_share(
+    numerator, denominator, min_cell: int = DEFAULT_MIN_CELL, *, suppress_zeros: bool = True, scale: float = 100.0
+):
     """scale * numerator / denominator (a percentage by default), NaN where `suppress_share` hides it."""
     num, den = _as_float(numerator), _as_float(denominator)
     hidden = np.asarray(suppress_share(num, den, min_cell, suppress_zeros=suppress_zeros))
@@ -433,8 +449,14 @@ def survival_curve_cutoff(n_risk: pd.Series, min_cell: int = DEFAULT_MIN_CELL) -
     return n_risk.index[int(np.argmax(too_few))] if too_few.any() else None
 
 
-def truncate_survival_curve(curve: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, *, n_risk: str = "n_risk",
-                            time: str = "time", group: str | None = "group") -> pd.DataFrame:
+def truncate_survival_curve(
+    curve: pd.DataFrame,
+    min_cell: int = DEFAULT_MIN_CELL,
+    *,
+    n_risk: str = "n_risk",
+    time: str = "time",
+    group: str | None = "group",
+) -> pd.DataFrame:
     """The rows of a (grouped) Kaplan–Meier table that may be plotted: in each group, in time order, the rows
     before the `survival_curve_cutoff`."""
     _check_min_cell(min_cell)
@@ -496,8 +518,16 @@ def hidden_intervals(table: SuppressedTable) -> pd.DataFrame:
     rows = []
     for k, key in enumerate(keys):
         objective = np.eye(len(keys))[k]
-        bounds = [linprog(sign * objective, A_eq=matrix if len(matrix) else None, b_eq=rhs if len(matrix) else None,
-                          bounds=(0, None), method="highs") for sign in (1, -1)]
+        bounds = [
+            linprog(
+                sign * objective,
+                A_eq=matrix if len(matrix) else None,
+                b_eq=rhs if len(matrix) else None,
+                bounds=(0, None),
+                method="highs",
+            )
+            for sign in (1, -1)
+        ]
         lower = bounds[0].fun if bounds[0].status == 0 else 0.0
         upper = -bounds[1].fun if bounds[1].status == 0 else np.inf
         rows.append((*key, lower, upper))
@@ -506,8 +536,11 @@ def hidden_intervals(table: SuppressedTable) -> pd.DataFrame:
 
 def _entries(table: SuppressedTable) -> dict[tuple, tuple[int, bool]]:
     """Every published position of `table` with (true value, hidden)."""
-    out = {("cell", r, c): (int(table.counts.loc[r, c]), bool(table.hidden.loc[r, c]))
-           for r in table.counts.index for c in table.counts.columns}
+    out = {
+        ("cell", r, c): (int(table.counts.loc[r, c]), bool(table.hidden.loc[r, c]))
+        for r in table.counts.index
+        for c in table.counts.columns
+    }
     if table.row_totals is not None:
         out |= {("row_total", r, None): (int(v), bool(table.row_totals_hidden[r])) for r, v in table.row_totals.items()}
     if table.col_totals is not None:

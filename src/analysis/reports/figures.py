@@ -17,8 +17,7 @@ import pandas as pd  # noqa: E402
 from analysis.reports.messages import Messages  # noqa: E402
 from analysis.reports.theme import STYLE_FILE  # noqa: E402
 
-TRACK_COLOURS = {"health": "#0072B2", "employment": "#E69F00", "self": "#009E73", "other": "#CC79A7",
-                 "all": "#333333"}
+TRACK_COLOURS = {"health": "#0072B2", "employment": "#E69F00", "self": "#009E73", "other": "#CC79A7", "all": "#333333"}
 OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "#F0E442")
 POOLED_COLOUR = "#999999"
 FIGURE_SIZE = (7.2, 3.8)  # inches: fits an A4 page with margins at 100 % zoom
@@ -29,12 +28,18 @@ WIDE_RATIO_TICKS = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]  # when t
 def use_report_style() -> None:
     """One look for every figure (call once per notebook): seaborn's whitegrid theme (see theme.py)."""
     plt.style.use(STYLE_FILE)
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 110, "figure.figsize": FIGURE_SIZE,
-                         "axes.titleweight": "bold", "figure.autolayout": True})
+    plt.rcParams.update(
+        {
+            "figure.dpi": 110,
+            "savefig.dpi": 110,
+            "figure.figsize": FIGURE_SIZE,
+            "axes.titleweight": "bold",
+            "figure.autolayout": True,
+        }
+    )
 
 
-def _ratio_axis(axis, limits: tuple[float, float], messages: Messages,
-                data: tuple[float, float] | None = None) -> None:
+def _ratio_axis(axis, limits: tuple[float, float], messages: Messages, data: tuple[float, float] | None = None) -> None:
     """A log-scaled ratio axis with readable ticks (0,5 1,0 2,0 ...) inside the data's range. When the
     data (lowest and highest ratio shown) span more than 1.5 decades, fewer ticks spread over them."""
     axis.axes.set_xscale("log") if axis.axis_name == "x" else axis.axes.set_yscale("log")
@@ -72,8 +77,14 @@ def group_colours(values: list[str]) -> dict[str, str]:
     return {v: OKABE_ITO[i % len(OKABE_ITO)] for i, v in enumerate(values)}
 
 
-def retention_figure(km: pd.DataFrame, scope: str, messages: Messages, min_cell: int, max_months: float = 36,
-                     groups: dict[str, str] | None = None):
+def retention_figure(
+    km: pd.DataFrame,
+    scope: str,
+    messages: Messages,
+    min_cell: int,
+    max_months: float = 36,
+    groups: dict[str, str] | None = None,
+):
     """Kaplan-Meier retention of one scope by group, over the curve of all sites (grey band).
 
     `groups` maps each group value to its label, in drawing order (default: the referral tracks)."""
@@ -81,8 +92,15 @@ def retention_figure(km: pd.DataFrame, scope: str, messages: Messages, min_cell:
         groups = {track: messages.t(f"tracks.{track}") for track in TRACK_COLOURS}
     fig, ax = plt.subplots()
     pooled = km[(km["scope"] == "all sites") & (km["group"] == "all")].reset_index(drop=True)
-    _step(ax, _until_min_at_risk(pooled, min_cell), POOLED_COLOUR, messages.t("labels.all_sites"), band=True,
-          linewidth=1.5, linestyle="--")
+    _step(
+        ax,
+        _until_min_at_risk(pooled, min_cell),
+        POOLED_COLOUR,
+        messages.t("labels.all_sites"),
+        band=True,
+        linewidth=1.5,
+        linestyle="--",
+    )
     mine = km[(km["scope"] == scope) & (km["group"] != "all")]
     colours = group_colours(list(groups))
     for group, label in groups.items():
@@ -114,9 +132,14 @@ def event_study_figure(table: pd.DataFrame, messages: Messages):
     colours = np.where(after, TRACK_COLOURS["employment"], TRACK_COLOURS["health"])
     ax.axhline(1.0, color="#555555", linewidth=1)
     ax.axvline(x[rows["bin"] == "-3..-1"][0] + 0.5, color="#555555", linestyle=":", linewidth=1)
-    ax.errorbar(x, rows["hazard_ratio"], yerr=[rows["hazard_ratio"] - rows["ci_lower"],
-                                               rows["ci_upper"] - rows["hazard_ratio"]],
-                fmt="none", ecolor="#555555", capsize=3)
+    ax.errorbar(
+        x,
+        rows["hazard_ratio"],
+        yerr=[rows["hazard_ratio"] - rows["ci_lower"], rows["ci_upper"] - rows["hazard_ratio"]],
+        fmt="none",
+        ecolor="#555555",
+        capsize=3,
+    )
     ax.scatter(x, rows["hazard_ratio"], c=colours, s=45, zorder=3)
     _ratio_axis(ax.yaxis, ax.get_ylim(), messages, (rows["ci_lower"].min(), rows["ci_upper"].max()))
     ax.set_xticks(x, rows["bin"])
@@ -125,19 +148,32 @@ def event_study_figure(table: pd.DataFrame, messages: Messages):
     return fig
 
 
-def caterpillar_figure(effects: pd.DataFrame, site_names: dict[str, str], highlight: str | None,
-                       messages: Messages):
+def caterpillar_figure(effects: pd.DataFrame, site_names: dict[str, str], highlight: str | None, messages: Messages):
     """Raw and shrunken hazard ratios of each site against the average site, sorted by the shrunken one."""
     rows = effects.dropna(subset=["shrunken_hr"]).sort_values("shrunken_hr").reset_index(drop=True)
     fig, ax = plt.subplots(figsize=(FIGURE_SIZE[0], 0.45 * len(rows) + 1.2))
     y = np.arange(len(rows))
     ax.axvline(1.0, color="#555555", linewidth=1)
-    ax.errorbar(rows["raw_hr"], y + 0.15, xerr=[rows["raw_hr"] - rows["raw_ci_lower"],
-                                                  rows["raw_ci_upper"] - rows["raw_hr"]],
-                fmt="o", color=POOLED_COLOUR, markersize=4, capsize=2, label=messages.t("labels.raw"))
-    ax.errorbar(rows["shrunken_hr"], y - 0.15, xerr=[rows["shrunken_hr"] - rows["shrunken_ci_lower"],
-                                                       rows["shrunken_ci_upper"] - rows["shrunken_hr"]],
-                fmt="o", color=TRACK_COLOURS["health"], markersize=5, capsize=2, label=messages.t("labels.shrunken"))
+    ax.errorbar(
+        rows["raw_hr"],
+        y + 0.15,
+        xerr=[rows["raw_hr"] - rows["raw_ci_lower"], rows["raw_ci_upper"] - rows["raw_hr"]],
+        fmt="o",
+        color=POOLED_COLOUR,
+        markersize=4,
+        capsize=2,
+        label=messages.t("labels.raw"),
+    )
+    ax.errorbar(
+        rows["shrunken_hr"],
+        y - 0.15,
+        xerr=[rows["shrunken_hr"] - rows["shrunken_ci_lower"], rows["shrunken_ci_upper"] - rows["shrunken_hr"]],
+        fmt="o",
+        color=TRACK_COLOURS["health"],
+        markersize=5,
+        capsize=2,
+        label=messages.t("labels.shrunken"),
+    )
     labels = [site_names.get(s, s) for s in rows["site"]]
     ax.set_yticks(y, labels)
     for tick, site in zip(ax.get_yticklabels(), rows["site"], strict=True):

@@ -34,9 +34,14 @@ def render_html(notebook_path: str | Path, html_path: str | Path, language: str)
     notebook.metadata["title"] = first_heading(notebook) or Path(html_path).stem
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index}"  # papermill gives its injected cell a random id; the page must not vary
-    exporter = HTMLExporter(template_name="brobygning", extra_template_basedirs=[str(TEMPLATE_DIR)],
-                            exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True,
-                            embed_images=True, language_code=language)
+    exporter = HTMLExporter(
+        template_name="brobygning",
+        extra_template_basedirs=[str(TEMPLATE_DIR)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+        language_code=language,
+    )
     body, _ = exporter.from_notebook_node(notebook)
     return write_text(body, html_path)
-

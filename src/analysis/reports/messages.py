@@ -61,8 +61,10 @@ def override_problems(overrides: dict, where: str) -> list[str]:
             try:
                 offered = _placeholders(_lookup(language, key))
             except (KeyError, ValueError):
-                problems.append(f"{where}: at 'messages/{language}/{key}': no such message in the catalogue "
-                                f"(src/analysis/reports/messages/{language}.yaml)")
+                problems.append(
+                    f"{where}: at 'messages/{language}/{key}': no such message in the catalogue "
+                    f"(src/analysis/reports/messages/{language}.yaml)"
+                )
                 continue
             try:
                 used = _placeholders(str(text))
@@ -70,9 +72,11 @@ def override_problems(overrides: dict, where: str) -> list[str]:
                 problems.append(f"{where}: at 'messages/{language}/{key}': {exc}")
                 continue
             if used - offered:
-                problems.append(f"{where}: at 'messages/{language}/{key}': unknown placeholder(s) "
-                                f"{', '.join('{' + u + '}' for u in sorted(used - offered))}; this message offers "
-                                f"{', '.join('{' + o + '}' for o in sorted(offered)) or 'none'}")
+                problems.append(
+                    f"{where}: at 'messages/{language}/{key}': unknown placeholder(s) "
+                    f"{', '.join('{' + u + '}' for u in sorted(used - offered))}; this message offers "
+                    f"{', '.join('{' + o + '}' for o in sorted(offered)) or 'none'}"
+                )
     return problems
 
 
@@ -105,10 +109,12 @@ class Messages:
 
     def keys(self) -> set[str]:
         """Every dotted key of the catalogue (for checking that languages agree)."""
+
         def walk(node: dict, prefix: str) -> set[str]:
             out = set()
             for key, value in node.items():
                 path = f"{prefix}{key}"
                 out |= walk(value, f"{path}.") if isinstance(value, dict) else {path}
             return out
+
         return walk(_catalogue(self.language), "")

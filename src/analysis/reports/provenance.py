@@ -8,12 +8,26 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ["brobygning-analysis", "pandas", "numpy", "statsmodels", "scipy", "seaborn", "matplotlib",
-            "pandera", "pyarrow", "openpyxl", "papermill", "nbconvert", "snakemake"]
+PACKAGES = [
+    "brobygning-analysis",
+    "pandas",
+    "numpy",
+    "statsmodels",
+    "scipy",
+    "seaborn",
+    "matplotlib",
+    "pandera",
+    "pyarrow",
+    "openpyxl",
+    "papermill",
+    "nbconvert",
+    "snakemake",
+]
 
 
 def code_version(repo: str | Path) -> dict:
     """The git commit of the code and whether tracked files differ from it ('unknown' outside git)."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True).stdout.strip()
 

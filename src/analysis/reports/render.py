@@ -26,8 +26,10 @@ def paragraph(text: str, css_class: str = "") -> HTML:
 
 def notice(text: str) -> HTML:
     """A highlighted box, e.g. for the demo-key warning."""
-    return HTML('<div style="border-left:4px solid #E69F00;background:#fff7e6;padding:0.6em 1em;margin:1em 0">'
-                f"{html.escape(text)}</div>")
+    return HTML(
+        '<div style="border-left:4px solid #E69F00;background:#fff7e6;padding:0.6em 1em;margin:1em 0">'
+        f"{html.escape(text)}</div>"
+    )
 
 
 def table(frame: pd.DataFrame, index: bool = False) -> HTML:
@@ -35,8 +37,14 @@ def table(frame: pd.DataFrame, index: bool = False) -> HTML:
     return HTML(frame.to_html(index=index, escape=True, border=0, classes="report-table", na_rep=""))
 
 
-def footer(messages: Messages, project: str, version: dict, inputs: dict[str, str], packages: dict[str, str],
-           parameters: dict[str, object]) -> HTML:
+def footer(
+    messages: Messages,
+    project: str,
+    version: dict,
+    inputs: dict[str, str],
+    packages: dict[str, str],
+    parameters: dict[str, object],
+) -> HTML:
     """The provenance footer: project, code version, input hashes, package versions and parameters."""
     state = messages.t("provenance.dirty") if version.get("dirty") else messages.t("provenance.clean")
     rows = [
@@ -44,12 +52,16 @@ def footer(messages: Messages, project: str, version: dict, inputs: dict[str, st
         f"<dt>{html.escape(messages.t('provenance.code_version'))}</dt>"
         f"<dd><code>{html.escape(version.get('commit', 'unknown'))}</code> ({html.escape(state)})</dd>",
         f"<dt>{html.escape(messages.t('provenance.parameters'))}</dt><dd>"
-        + ", ".join(f"{html.escape(k)} = {html.escape(str(v))}" for k, v in parameters.items()) + "</dd>",
+        + ", ".join(f"{html.escape(k)} = {html.escape(str(v))}" for k, v in parameters.items())
+        + "</dd>",
         f"<dt>{html.escape(messages.t('provenance.packages'))}</dt><dd>"
-        + ", ".join(f"{html.escape(k)} {html.escape(v)}" for k, v in packages.items()) + "</dd>",
+        + ", ".join(f"{html.escape(k)} {html.escape(v)}" for k, v in packages.items())
+        + "</dd>",
         f"<dt>{html.escape(messages.t('provenance.inputs'))}</dt><dd><ul>"
         + "".join(f"<li><code>{html.escape(h)}</code> {html.escape(p)}</li>" for p, h in inputs.items())
         + "</ul></dd>",
     ]
-    return HTML('<footer style="font-size:0.8em;color:#444;border-top:1px solid #ccc;margin-top:2em">'
-                f"<h2>{html.escape(messages.t('sections.provenance'))}</h2><dl>{''.join(rows)}</dl></footer>")
+    return HTML(
+        '<footer style="font-size:0.8em;color:#444;border-top:1px solid #ccc;margin-top:2em">'
+        f"<h2>{html.escape(messages.t('sections.provenance'))}</h2><dl>{''.join(rows)}</dl></footer>"
+    )

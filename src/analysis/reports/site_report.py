@@ -85,7 +85,8 @@ class ReportContext:
         compare_labels, then alphabetically."""
         values = set(values)
         fixed = {"referral_track": REFERRAL_TRACKS, "team_type": ["existing", "new"]}.get(
-            self.compare_by, list(self.project.config.get("compare_labels", {})))
+            self.compare_by, list(self.project.config.get("compare_labels", {}))
+        )
         return [v for v in fixed if v in values] + sorted(values - set(fixed))
 
     def groups_of_site(self, site: str) -> list[str]:
@@ -96,8 +97,10 @@ class ReportContext:
     def _groups_by_site(self) -> dict[str, list[str]]:
         # once per report: the site labels of a national comparison ask for every site's groups
         known = self.participants.dropna(subset=[self.compare_by])
-        return {site: self.group_order(values.astype(str).unique())
-                for site, values in known.groupby("site", sort=False)[self.compare_by]}
+        return {
+            site: self.group_order(values.astype(str).unique())
+            for site, values in known.groupby("site", sort=False)[self.compare_by]
+        }
 
     @property
     def groups_are_sites(self) -> bool:
@@ -118,16 +121,21 @@ def load_context(project: str, root: str | Path | None = None) -> ReportContext:
     spec = load_project(project, root)
     processed = spec.processed_dir
     models = {name: pd.read_parquet(processed / "models" / f"{name}.parquet") for name in MODEL_TABLES}
-    quality = {site: json.loads((processed / "sites" / site / "quality.json").read_text(encoding="utf-8"))
-               for site in spec.site_ids}
+    quality = {
+        site: json.loads((processed / "sites" / site / "quality.json").read_text(encoding="utf-8"))
+        for site in spec.site_ids
+    }
     language = spec.config["language"]
     return ReportContext(
-        project=spec, messages=Messages(language, spec.config.get("messages", {}).get(language, {})),
+        project=spec,
+        messages=Messages(language, spec.config.get("messages", {}).get(language, {})),
         min_cell=int(spec.config["min_cell"]),
         participants=pd.read_parquet(processed / "participants.parquet"),
-        responses=pd.read_parquet(processed / "responses.parquet"), models=models,
+        responses=pd.read_parquet(processed / "responses.parquet"),
+        models=models,
         model_summary=json.loads((processed / "models" / "summary.json").read_text(encoding="utf-8")),
-        quality=quality)
+        quality=quality,
+    )
 
 
 class ReportSections:
@@ -142,8 +150,11 @@ class ReportSections:
         """A count in a sentence: hidden when small, or when its complement to `reference` is small."""
         if value is None or pd.isna(value):
             return self.t("report.not_reported")
-        hidden = (suppress_share(value, reference, self.ctx.min_cell, suppress_zeros=False)
-                  if reference is not None else 0 < value < self.ctx.min_cell)
+        hidden = (
+            suppress_share(value, reference, self.ctx.min_cell, suppress_zeros=False)
+            if reference is not None
+            else 0 < value < self.ctx.min_cell
+        )
         return self.ctx.marker if hidden else self.ctx.messages.number(value)
 
     def _response_rate(self, wave: dict) -> str:
@@ -155,10 +166,14 @@ class ReportSections:
         """A one-way table of counts with a total row, small cells and their complements hidden."""
         frame = counts.to_frame(self.t("labels.count"))
         shown = suppress_table(frame, self.ctx.min_cell, margins=True).display(
-            marker=self.ctx.marker, number=self.ctx.messages.number, total_label="total")
-        labels = [self.t(f"{label_key}.{i}") if label_key and i != "total" else
-                  (self.t("tracks.all") if i == "total" else self.t("labels.not_recorded") if i == "unknown"
-                   else str(i)) for i in shown.index]
+            marker=self.ctx.marker, number=self.ctx.messages.number, total_label="total"
+        )
+        labels = [
+            self.t(f"{label_key}.{i}")
+            if label_key and i != "total"
+            else (self.t("tracks.all") if i == "total" else self.t("labels.not_recorded") if i == "unknown" else str(i))
+            for i in shown.index
+        ]
         return shown.set_axis(labels).rename_axis(header).reset_index()
 
     def subsidy(self) -> list:
@@ -167,16 +182,28 @@ class ReportSections:
         out = [render.heading(self.t("sections.subsidy"))]
         if post.empty or not bool(post.iloc[0]["identified"]):
             checks = self.ctx.model_summary["primary"]["identification"]
-            key = "text.subsidy_not_identified" if any(not c["identified"] for c in checks) else \
-                "text.subsidy_not_estimated"
+            key = (
+                "text.subsidy_not_identified"
+                if any(not c["identified"] for c in checks)
+                else "text.subsidy_not_estimated"
+            )
             return out + [render.paragraph(self.t(key))]
         row, n = post.iloc[0], self.ctx.messages.number
-        out.append(render.paragraph(self.t("text.subsidy_effect", hr=n(row["hazard_ratio"], 2),
-                                           lower=n(row["ci_lower"], 2), upper=n(row["ci_upper"], 2))))
-        out += [render.paragraph(self.t("text.event_study")),
-                _show(figures.event_study_figure(self.ctx.models["event_study"], self.ctx.messages))]
+        out.append(
+            render.paragraph(
+                self.t(
+                    "text.subsidy_effect",
+                    hr=n(row["hazard_ratio"], 2),
+                    lower=n(row["ci_lower"], 2),
+                    upper=n(row["ci_upper"], 2),
+                )
+            )
+        )
+        out += [
+            render.paragraph(self.t("text.event_study")),
+            _show(figures.event_study_figure(self.ctx.models["event_study"], self.ctx.messages)),
+        ]
         return out
-
 
     def outcomes(self) -> list:
         """Means per wave with the number answering, and paired changes from start with 95 % CIs.
@@ -202,9 +229,13 @@ class ReportSections:
         tables = [render.table(pd.DataFrame(level))]
         if "baseline" in waves and len(waves) > 1:  # changes need a baseline and a later wave
             tables.append(render.table(pd.DataFrame(change)))
-        return [render.heading(self.t("sections.outcomes")),
-                render.paragraph(self.t("text.outcomes" if len(tables) > 1 else "text.outcomes_levels")),
-                *tables, render.paragraph(self.t("text.who_answered")), *self._who_answered(waves)]
+        return [
+            render.heading(self.t("sections.outcomes")),
+            render.paragraph(self.t("text.outcomes" if len(tables) > 1 else "text.outcomes_levels")),
+            *tables,
+            render.paragraph(self.t("text.who_answered")),
+            *self._who_answered(waves),
+        ]
 
     def surveyed_waves(self) -> list[str]:
         """The config's waves that at least one of these sites surveyed (had an export of)."""
@@ -224,9 +255,11 @@ class ReportSections:
             table = table.reindex(columns=[True, False], fill_value=0)
             table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
             shown = suppress_table(table, self.ctx.min_cell, margins=True).display(
-                marker=self.ctx.marker, number=self.ctx.messages.number, total_label=self.t("tracks.all"))
-            shown.index = [self.t(f"status.{i}") if i in ("active", "stopped", "never_started") else i
-                           for i in shown.index]
+                marker=self.ctx.marker, number=self.ctx.messages.number, total_label=self.t("tracks.all")
+            )
+            shown.index = [
+                self.t(f"status.{i}") if i in ("active", "stopped", "never_started") else i for i in shown.index
+            ]
             out.append(render.table(shown.rename_axis(self.t(f"waves.{wave}")).reset_index()))
         return out
 
@@ -240,8 +273,12 @@ class ReportSections:
             return self.t("labels.mean_n", mean=number(row["mean"], 1), n=number(row["n"]))
         if pd.isna(row["lower"]):
             return number(row["mean"], 1)
-        return self.t("labels.estimate_ci", estimate=number(row["mean"], 1), lower=number(row["lower"], 1),
-                      upper=number(row["upper"], 1))
+        return self.t(
+            "labels.estimate_ci",
+            estimate=number(row["mean"], 1),
+            lower=number(row["lower"], 1),
+            upper=number(row["upper"], 1),
+        )
 
     def _retention_table(self, scope: str) -> pd.DataFrame:
         at = self.ctx.models["retention_at"]
@@ -253,7 +290,8 @@ class ReportSections:
             for _, row in group_rows.iterrows():
                 ok = row["n_risk"] >= self.ctx.min_cell and pd.notna(row["survival"])
                 cells[self.t("labels.months_after_start", months=int(row["time"]))] = (
-                    self.ctx.messages.percent(row["survival"]) if ok else self.ctx.marker)
+                    self.ctx.messages.percent(row["survival"]) if ok else self.ctx.marker
+                )
             table[self.ctx.group_label(group)] = cells
         frame = pd.DataFrame(table).T
         if len(frame) == 2 and frame.iloc[0].equals(frame.iloc[1]):  # one group: the total says it all
@@ -270,20 +308,27 @@ class ReportSections:
         config, by = self.ctx.project.config, self.ctx.compare_by
         table = site_tables.funnel(self.ctx.participants, config, by=by)
         table = table.reindex([*self.ctx.group_order(set(table.index) - {"all"}), "all"])
-        pairs = [("referred", None), ("started", "referred"), ("active_course_end", "eligible_course_end"),
-                 ("active_followup", "eligible_followup")]
+        pairs = [
+            ("referred", None),
+            ("started", "referred"),
+            ("active_course_end", "eligible_course_end"),
+            ("active_followup", "eligible_followup"),
+        ]
         rows = []
         for group, row in table.iterrows():
             cells = {self.ctx.group_header: self.ctx.group_label(group)}
             if self.ctx.groups_are_sites and group != "all":
                 cells[self.t("labels.sites")] = ", ".join(
-                    self.ctx.site_name(s) for s in self.ctx.project.site_ids if self.ctx.groups_of_site(s) == [group])
+                    self.ctx.site_name(s) for s in self.ctx.project.site_ids if self.ctx.groups_of_site(s) == [group]
+                )
             for stage, base in pairs:
                 cells[self.t(f"labels.{stage}")] = self._count_share(row[stage], row[base] if base else None)
             rows.append(cells)
-        out = [render.heading(self.t("sections.groups", group=self.ctx.group_header.lower())),
-               render.paragraph(self.t("text.groups", group=self.ctx.group_header.lower())),
-               render.table(pd.DataFrame(rows))]
+        out = [
+            render.heading(self.t("sections.groups", group=self.ctx.group_header.lower())),
+            render.paragraph(self.t("text.groups", group=self.ctx.group_header.lower())),
+            render.table(pd.DataFrame(rows)),
+        ]
         if with_retention:
             out += [render.paragraph(self.t("text.groups_retention")), render.table(self._retention_table(ALL_SITES))]
         return out
@@ -305,16 +350,25 @@ class ReportSections:
     def _footer(self, raw_files: list[Path], parameters: dict) -> list:
         project = self.ctx.project
         inputs = [*raw_files, *(project.config_dir / n for n in ("config.yaml", "sites.tsv", "codebook.yaml"))]
-        return [render.footer(self.ctx.messages, project.name, code_version(Path(__file__).resolve().parents[3]),
-                              file_hashes(inputs, project.root), package_versions(), parameters)]
+        return [
+            render.footer(
+                self.ctx.messages,
+                project.name,
+                code_version(Path(__file__).resolve().parents[3]),
+                file_hashes(inputs, project.root),
+                package_versions(),
+                parameters,
+            )
+        ]
 
     def _title(self, title: str) -> list:
         cfg = self.ctx.project.config
         out = [render.heading(title, 1), render.paragraph(self.t("report.extraction", date=cfg["extraction_date"]))]
         if load_key(self.ctx.project).is_demo:
             out.append(render.notice(self.t("report.demo_key_warning")))
-        out.append(render.paragraph(self.t("report.suppressed_note", min_cell=self.ctx.min_cell,
-                                           marker=self.ctx.marker)))
+        out.append(
+            render.paragraph(self.t("report.suppressed_note", min_cell=self.ctx.min_cell, marker=self.ctx.marker))
+        )
         return out
 
 
@@ -322,15 +376,24 @@ class SiteReport(ReportSections):
     """The sections of one site's report."""
 
     def __init__(self, context: ReportContext, site: str):
-        super().__init__(context, context.participants[context.participants["site"] == site],
-                         context.responses[context.responses["site"] == site])
+        super().__init__(
+            context,
+            context.participants[context.participants["site"] == site],
+            context.responses[context.responses["site"] == site],
+        )
         self.site = site
         self.reports_status = bool(context.project.site(site)["reports_end_status"])
 
     # ---------------------------------------------------------------------------------------- sections
     def title(self) -> list:
-        return self._title(self.t("report.site_title", title=self.ctx.project.config["title"], unit=self.ctx.unit,
-                                  site=self.ctx.site_name(self.site)))
+        return self._title(
+            self.t(
+                "report.site_title",
+                title=self.ctx.project.config["title"],
+                unit=self.ctx.unit,
+                site=self.ctx.site_name(self.site),
+            )
+        )
 
     def key_figures(self) -> list:
         figures_ = site_tables.key_figures(self.people, self.ctx.project.config)
@@ -347,14 +410,21 @@ class SiteReport(ReportSections):
     def recruitment(self) -> list:
         tracks = site_tables.counts_by(self.people, "referral_track", ["health", "employment", "self", "other"])
         teams = site_tables.counts_by(self.people, "team_type", ["existing", "new"])
-        return [render.heading(self.t("sections.recruitment")),
-                render.table(self._counts(tracks, "tracks", self.t("labels.track"))),
-                render.table(self._counts(site_tables.counts_by(self.people, "association"), None,
-                                          self.t("labels.association"))),
-                render.table(self._counts(site_tables.counts_by(self.people, "activity"), None,
-                                          self.t("labels.activity"))),
-                render.table(self._counts(teams.rename(index={"unknown": "existing"}).groupby(level=0).sum(),
-                                          "team_types", self.t("labels.team_type")))]
+        return [
+            render.heading(self.t("sections.recruitment")),
+            render.table(self._counts(tracks, "tracks", self.t("labels.track"))),
+            render.table(
+                self._counts(site_tables.counts_by(self.people, "association"), None, self.t("labels.association"))
+            ),
+            render.table(self._counts(site_tables.counts_by(self.people, "activity"), None, self.t("labels.activity"))),
+            render.table(
+                self._counts(
+                    teams.rename(index={"unknown": "existing"}).groupby(level=0).sum(),
+                    "team_types",
+                    self.t("labels.team_type"),
+                )
+            ),
+        ]
 
     def funnel(self) -> list:
         table = self._safe_funnel(site_tables.funnel(self.people, self.ctx.project.config, by=self.ctx.compare_by))
@@ -364,8 +434,11 @@ class SiteReport(ReportSections):
         shown = table[stages].map(lambda v: self._count(v) if pd.notna(v) else self.t("report.not_reported"))
         shown.index = [self.ctx.group_label(g) for g in shown.index]
         shown.columns = [self.t(f"labels.{s}") for s in stages]
-        out = [render.heading(self.t("sections.funnel")), render.paragraph(self.t("text.funnel")),
-               render.table(shown.rename_axis(self.ctx.group_header).reset_index())]
+        out = [
+            render.heading(self.t("sections.funnel")),
+            render.paragraph(self.t("text.funnel")),
+            render.table(shown.rename_axis(self.ctx.group_header).reset_index()),
+        ]
         if "all" in table.index and (table.loc["all", ["referred", "started"]] >= self.ctx.min_cell).all():
             out.append(_show(figures.funnel_figure(table.loc["all"], self.ctx.messages)))
         return out
@@ -377,11 +450,23 @@ class SiteReport(ReportSections):
         discloses as much as a small count. Tracks failing that are merged into 'other'; if even the merged
         group fails, only the total is shown. Every shown number then rests on at least min_cell people.
         """
+
         def safe(row: pd.Series) -> bool:
-            pairs = [("referred", None), ("started", "referred"), ("active_course_end", "eligible_course_end"),
-                     ("active_followup", "eligible_followup")]
-            return not any(pd.notna(row[a]) and (suppress_share(row[a], row[b], self.ctx.min_cell, suppress_zeros=False)
-                                                 if b else row[a] < self.ctx.min_cell) for a, b in pairs)
+            pairs = [
+                ("referred", None),
+                ("started", "referred"),
+                ("active_course_end", "eligible_course_end"),
+                ("active_followup", "eligible_followup"),
+            ]
+            return not any(
+                pd.notna(row[a])
+                and (
+                    suppress_share(row[a], row[b], self.ctx.min_cell, suppress_zeros=False)
+                    if b
+                    else row[a] < self.ctx.min_cell
+                )
+                for a, b in pairs
+            )
 
         tracks = table.drop(index="all")
         unsafe = [t for t in tracks.index if not safe(tracks.loc[t])]
@@ -404,19 +489,22 @@ class SiteReport(ReportSections):
             return out + [render.paragraph(self.t("report.not_reported"))]
         km = self.ctx.models["km"]
         groups = {g: self.ctx.group_label(g) for g in self.ctx.groups_of_site(self.site)}
-        out += [render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-                _show(figures.retention_figure(km, self.site, self.ctx.messages, self.ctx.min_cell, groups=groups)),
-                render.paragraph(self.t("text.retention_at")),
-                render.table(self._retention_table(self.site))]
+        out += [
+            render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
+            _show(figures.retention_figure(km, self.site, self.ctx.messages, self.ctx.min_cell, groups=groups)),
+            render.paragraph(self.t("text.retention_at")),
+            render.table(self._retention_table(self.site)),
+        ]
         return out
 
     def reasons(self) -> list:
         out = [render.heading(self.t("sections.reasons"))]
         if not self.reports_status:
             return out + [render.paragraph(self.t("report.not_reported"))]
-        return out + [render.paragraph(self.t("text.reasons")),
-                      render.table(self._counts(site_tables.dropout_reasons(self.people), "reasons",
-                                                self.t("labels.reason")))]
+        return out + [
+            render.paragraph(self.t("text.reasons")),
+            render.table(self._counts(site_tables.dropout_reasons(self.people), "reasons", self.t("labels.reason"))),
+        ]
 
     def comparison(self) -> list:
         effects = self.ctx.models["site_effects"]
@@ -428,20 +516,45 @@ class SiteReport(ReportSections):
 
     def quality(self) -> list:
         quality = self.ctx.quality[self.site]
-        files = pd.DataFrame([{self.t("labels.file"): Path(f["file"]).name, self.t("labels.read"): f["read"],
-                               self.t("labels.kept"): f["kept"], self.t("labels.rejected"): f["rejected"]}
-                              for f in quality["files"]])
-        rates = pd.DataFrame([{self.t("labels.wave"): self.t(f"waves.{wave}"),
-                               self.t("labels.eligible"): self._count(v["eligible"]),
-                               self.t("labels.answered"): self._count(v["answered"], v["eligible"]),
-                               self.t("labels.response_rate"): self._response_rate(v)}
-                              for wave, v in quality["response_rate"].items()])
-        reasons = pd.DataFrame([{self.t("labels.file"): Path(f["file"]).name, self.t("labels.reason"): reason,
-                                 self.t("labels.count"): n}
-                                for f in quality["files"] for reason, n in f["rejected_by_reason"].items()])
+        files = pd.DataFrame(
+            [
+                {
+                    self.t("labels.file"): Path(f["file"]).name,
+                    self.t("labels.read"): f["read"],
+                    self.t("labels.kept"): f["kept"],
+                    self.t("labels.rejected"): f["rejected"],
+                }
+                for f in quality["files"]
+            ]
+        )
+        rates = pd.DataFrame(
+            [
+                {
+                    self.t("labels.wave"): self.t(f"waves.{wave}"),
+                    self.t("labels.eligible"): self._count(v["eligible"]),
+                    self.t("labels.answered"): self._count(v["answered"], v["eligible"]),
+                    self.t("labels.response_rate"): self._response_rate(v),
+                }
+                for wave, v in quality["response_rate"].items()
+            ]
+        )
+        reasons = pd.DataFrame(
+            [
+                {
+                    self.t("labels.file"): Path(f["file"]).name,
+                    self.t("labels.reason"): reason,
+                    self.t("labels.count"): n,
+                }
+                for f in quality["files"]
+                for reason, n in f["rejected_by_reason"].items()
+            ]
+        )
         # Row counts of files are about records, not people, and rejected rows name no one: shown in full.
-        out = [render.heading(self.t("sections.quality")), render.paragraph(self.t("text.quality")),
-               render.table(files)]
+        out = [
+            render.heading(self.t("sections.quality")),
+            render.paragraph(self.t("text.quality")),
+            render.table(files),
+        ]
         if not reasons.empty:
             out += [render.paragraph(self.t("text.rejections")), render.table(reasons)]
         return out + ([render.table(rates)] if not rates.empty else [])

@@ -20,8 +20,10 @@ MEASURES = ["who5_pct", "srh", "pa_level", "job_readiness"]
 
 def _milestones(participants: pd.DataFrame, config: dict) -> dict[str, pd.Series]:
     referral = participants["referral_date"]
-    return {"active_course_end": referral + pd.Timedelta(weeks=config["course_weeks"]),
-            "active_followup": referral + pd.DateOffset(months=config["followup_months"])}
+    return {
+        "active_course_end": referral + pd.Timedelta(weeks=config["course_weeks"]),
+        "active_followup": referral + pd.DateOffset(months=config["followup_months"]),
+    }
 
 
 def funnel(participants: pd.DataFrame, config: dict, by: str = "referral_track") -> pd.DataFrame:
@@ -57,7 +59,9 @@ def key_figures(participants: pd.DataFrame, config: dict) -> dict:
     """Referred, started, active at course end and at follow-up (None where not reported), all enrolments."""
     row = funnel(participants, config).loc["all"]
     return {stage: (None if pd.isna(row[stage]) else int(row[stage])) for stage in STAGES} | {
-        "eligible_course_end": int(row["eligible_course_end"]), "eligible_followup": int(row["eligible_followup"])}
+        "eligible_course_end": int(row["eligible_course_end"]),
+        "eligible_followup": int(row["eligible_followup"]),
+    }
 
 
 def counts_by(participants: pd.DataFrame, column: str, order: list[str] | None = None) -> pd.Series:
@@ -114,6 +118,7 @@ def response_by_status(participants: pd.DataFrame, responses: pd.DataFrame, wave
     key = ["participant_id", "enrolment"]
     answered = responses.loc[responses["wave"] == wave, key].drop_duplicates().assign(answered=True)
     frame = participants.merge(answered, on=key, how="left").fillna({"answered": False})
-    status = np.where(frame["start_date"].isna(), "never_started",
-                      np.where(frame["end_date"].notna(), "stopped", "active"))
+    status = np.where(
+        frame["start_date"].isna(), "never_started", np.where(frame["end_date"].notna(), "stopped", "active")
+    )
     return pd.crosstab(pd.Series(status, name="status"), frame["answered"].astype(bool).rename("answered"))

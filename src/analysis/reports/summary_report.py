@@ -30,18 +30,26 @@ class SummaryReport(ReportSections):
         reporting = [s["site"] for s in sites if s["reports_end_status"]]
         in_reporting = self.people[self.people["site"].isin(reporting)]
         active = int((in_reporting["start_date"].notna() & in_reporting["end_date"].isna()).sum())
-        text = self.t("text.summary_headline", referred=self._count(len(self.people)), sites=len(sites),
-                      reporting=len(reporting), active=self._count(active, len(in_reporting)))
+        text = self.t(
+            "text.summary_headline",
+            referred=self._count(len(self.people)),
+            sites=len(sites),
+            reporting=len(reporting),
+            active=self._count(active, len(in_reporting)),
+        )
         return [render.heading(self.t("sections.key_figures")), render.paragraph(text)]
 
     def retention(self) -> list:
         km = self.ctx.models["km"]
         present = set(km.loc[(km["scope"] == ALL_SITES) & (km["group"] != "all"), "group"])
         groups = {g: self.ctx.group_label(g) for g in self.ctx.group_order(present)}
-        return [render.heading(self.t("sections.retention")),
-                render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-                _show(figures.retention_figure(km, ALL_SITES, self.ctx.messages, self.ctx.min_cell, groups=groups)),
-                render.paragraph(self.t("text.retention_at")), render.table(self._retention_table(ALL_SITES))]
+        return [
+            render.heading(self.t("sections.retention")),
+            render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
+            _show(figures.retention_figure(km, ALL_SITES, self.ctx.messages, self.ctx.min_cell, groups=groups)),
+            render.paragraph(self.t("text.retention_at")),
+            render.table(self._retention_table(ALL_SITES)),
+        ]
 
     def comparison(self) -> list:
         effects = self.ctx.models["site_effects"]
@@ -55,16 +63,23 @@ class SummaryReport(ReportSections):
         rows = []
         for site in self.ctx.project.site_ids:
             quality = self.ctx.quality[site]
-            row = {self.t("labels.site"): self.ctx.site_name(site), self.t("labels.read"): quality["totals"]["read"],
-                   self.t("labels.kept"): quality["totals"]["kept"],
-                   self.t("labels.rejected"): quality["totals"]["rejected"]}
+            row = {
+                self.t("labels.site"): self.ctx.site_name(site),
+                self.t("labels.read"): quality["totals"]["read"],
+                self.t("labels.kept"): quality["totals"]["kept"],
+                self.t("labels.rejected"): quality["totals"]["rejected"],
+            }
             for wave in self.ctx.project.config["waves"]:
                 v = quality["response_rate"].get(wave)
                 row[f"{self.t('labels.response_rate')}: {self.t(f'waves.{wave}')}"] = (
-                    self._response_rate(v) if v is not None else self.t("report.not_surveyed"))
+                    self._response_rate(v) if v is not None else self.t("report.not_surveyed")
+                )
             rows.append(row)
-        return [render.heading(self.t("sections.quality")), render.paragraph(self.t("text.quality")),
-                render.table(pd.DataFrame(rows))]
+        return [
+            render.heading(self.t("sections.quality")),
+            render.paragraph(self.t("text.quality")),
+            render.table(pd.DataFrame(rows)),
+        ]
 
     def footer(self, parameters: dict) -> list:
         files = [f for site in self.ctx.project.site_ids for f in site_raw_files(self.ctx.project, site)]
@@ -79,8 +94,12 @@ def index_page(context: ReportContext) -> str:
         people = context.participants[context.participants["site"] == site]
         figures_ = key_figures(people, context.project.config)
         section = ReportSections(context, people, people.iloc[:0])
-        values = {"unit": unit, "site": context.site_name(site), "referred": section._count(figures_["referred"]),
-                  "started": section._count(figures_["started"], figures_["referred"])}
+        values = {
+            "unit": unit,
+            "site": context.site_name(site),
+            "referred": section._count(figures_["referred"]),
+            "started": section._count(figures_["started"], figures_["referred"]),
+        }
         if context.project.site(site)["reports_end_status"]:
             active = int((people["start_date"].notna() & people["end_date"].isna()).sum())
             text = t("text.index_line_status", active=section._count(active, figures_["referred"]), **values)
@@ -90,13 +109,15 @@ def index_page(context: ReportContext) -> str:
     title = t("report.index_title", title=context.project.config["title"])
     summary = t("report.summary_title", title=context.project.config["title"])
     items = "\n".join(lines)
-    return (f'<!DOCTYPE html>\n<html lang="{context.messages.language}">\n<head><meta charset="utf-8">'
-            f"<title>{html.escape(title)}</title>"
-            '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:48em;margin:2em auto;padding:0 1em}'
-            "li{margin:0.4em 0}</style></head>\n<body>\n"
-            f"<h1>{html.escape(title)}</h1>\n"
-            f'<p><a href="summary.html">{html.escape(summary)}</a></p>\n'
-            f"<h2>{html.escape(t('sections.sites'))}</h2>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="{context.messages.language}">\n<head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title>"
+        '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:48em;margin:2em auto;padding:0 1em}'
+        "li{margin:0.4em 0}</style></head>\n<body>\n"
+        f"<h1>{html.escape(title)}</h1>\n"
+        f'<p><a href="summary.html">{html.escape(summary)}</a></p>\n'
+        f"<h2>{html.escape(t('sections.sites'))}</h2>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n"
+    )
 
 
 def write_index(project: str, out_path: str | Path) -> Path:

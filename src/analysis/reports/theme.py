@@ -27,8 +27,7 @@ def seaborn_theme_params() -> dict[str, object]:
         mpl.rcdefaults()
         before = dict(mpl.rcParams)
         sns.set_theme(**SEABORN_THEME)
-        return {key: value for key, value in mpl.rcParams.items()
-                if before.get(key) != value and key not in NOT_FROZEN}
+        return {key: value for key, value in mpl.rcParams.items() if before.get(key) != value and key not in NOT_FROZEN}
 
 
 def _style_value(value: object) -> str:
@@ -41,8 +40,10 @@ def _style_value(value: object) -> str:
 
 def write_style_file(path: Path = STYLE_FILE) -> Path:
     """Freeze seaborn's theme into a matplotlib style file (run again after upgrading seaborn)."""
-    lines = [f"# seaborn.set_theme({', '.join(f'{k}={v!r}' for k, v in SEABORN_THEME.items())}), frozen by "
-             "python -m analysis.reports.theme"]
+    lines = [
+        f"# seaborn.set_theme({', '.join(f'{k}={v!r}' for k, v in SEABORN_THEME.items())}), frozen by "
+        "python -m analysis.reports.theme"
+    ]
     lines += [f"{key}: {_style_value(value)}" for key, value in sorted(seaborn_theme_params().items())]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

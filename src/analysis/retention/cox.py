@@ -32,8 +32,15 @@ Z95 = norm.ppf(0.975)
 _EXTREME_LOG_HR = 15.0
 
 
-def cox_counting_process(data: pd.DataFrame, stop: str, event: str, covariates: list[str], start: str | None = None,
-                         ties: str = "efron", cluster: str | None = None) -> pd.DataFrame:
+def cox_counting_process(
+    data: pd.DataFrame,
+    stop: str,
+    event: str,
+    covariates: list[str],
+    start: str | None = None,
+    ties: str = "efron",
+    cluster: str | None = None,
+) -> pd.DataFrame:
     """Fit a Cox model on (start, stop] rows and return one tidy row per covariate.
 
     Parameters
@@ -108,8 +115,9 @@ def _check_columns(data: pd.DataFrame, used: list[str], covariates: list[str]) -
             raise ValueError(f"covariate '{c}' is not numeric; code categories as 0/1 columns")
 
 
-def _times_and_status(data: pd.DataFrame, start: str | None, stop: str,
-                      event: str) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
+def _times_and_status(
+    data: pd.DataFrame, start: str | None, stop: str, event: str
+) -> tuple[np.ndarray | None, np.ndarray, np.ndarray]:
     """Float start/stop times and a 0/1 event array, after checking stop > start and that events exist."""
     stop_t = pd.to_numeric(data[stop], errors="raise").to_numpy(dtype=float)
     start_t = None if start is None else pd.to_numeric(data[start], errors="raise").to_numpy(dtype=float)
@@ -120,8 +128,10 @@ def _times_and_status(data: pd.DataFrame, start: str | None, stop: str,
     if start_t is not None:
         bad = np.flatnonzero(stop_t <= start_t)
         if len(bad):
-            raise ValueError(f"'{stop}' must be greater than '{start}' in every row: {len(bad)} row(s) have "
-                             f"{stop} <= {start} (first at index {data.index[bad[0]]!r})")
+            raise ValueError(
+                f"'{stop}' must be greater than '{start}' in every row: {len(bad)} row(s) have "
+                f"{stop} <= {start} (first at index {data.index[bad[0]]!r})"
+            )
     if status.sum() == 0:
         raise ValueError(f"column '{event}' has no events, so there is no partial likelihood to maximise")
     return start_t, stop_t, status
@@ -132,8 +142,10 @@ def _varying_covariates(data: pd.DataFrame, covariates: list[str]) -> tuple[list
     kept, notes = [], []
     for c in dict.fromkeys(covariates):
         if data[c].nunique() < 2:
-            notes.append(f"covariate '{c}' has the same value in every row, so its hazard ratio cannot be "
-                         f"estimated; it was left out of the model")
+            notes.append(
+                f"covariate '{c}' has the same value in every row, so its hazard ratio cannot be "
+                f"estimated; it was left out of the model"
+            )
         else:
             kept.append(c)
     return kept, notes
@@ -149,8 +161,10 @@ def _independent_covariates(data: pd.DataFrame, covariates: list[str]) -> tuple[
             kept.append(c)
             basis = candidate
         else:
-            notes.append(f"covariate '{c}' is a linear combination of {kept} (plus a constant), so its hazard "
-                         f"ratio cannot be separated from theirs; it was left out of the model")
+            notes.append(
+                f"covariate '{c}' is a linear combination of {kept} (plus a constant), so its hazard "
+                f"ratio cannot be separated from theirs; it was left out of the model"
+            )
     return kept, notes
 
 
@@ -173,8 +187,9 @@ def _ranked_times(start_t: np.ndarray | None, stop_t: np.ndarray) -> tuple[np.nd
     return ranks[:n] + 0.5, ranks[n:]
 
 
-def _score_residuals(x: np.ndarray, status: np.ndarray, entry_rank: np.ndarray | None, stop_rank: np.ndarray,
-                     beta: np.ndarray, ties: str) -> np.ndarray:
+def _score_residuals(
+    x: np.ndarray, status: np.ndarray, entry_rank: np.ndarray | None, stop_rank: np.ndarray, beta: np.ndarray, ties: str
+) -> np.ndarray:
     """Score residuals U_i (rows x covariates) at beta, with R's (start, stop] risk sets; they sum to the score.
 
     U_i = delta_i (x_i - m_k(i)) - r_i sum_{k: start_i < t_k <= stop_i} sum_l w_ikl (x_i - xbar_kl) / S0_kl, with
@@ -209,8 +224,16 @@ def _score_residuals(x: np.ndarray, status: np.ndarray, entry_rank: np.ndarray |
     return resid
 
 
-def _efron_sub_events(x: np.ndarray, r: np.ndarray, dying: np.ndarray, k_dying: np.ndarray, lo: np.ndarray,
-                      hi: np.ndarray, n_times: int, ties: str) -> dict[str, np.ndarray]:
+def _efron_sub_events(
+    x: np.ndarray,
+    r: np.ndarray,
+    dying: np.ndarray,
+    k_dying: np.ndarray,
+    lo: np.ndarray,
+    hi: np.ndarray,
+    n_times: int,
+    ties: str,
+) -> dict[str, np.ndarray]:
     """Per death (sub-event l of event time k): k, the Efron fraction l/d_k (0 for Breslow), S0_kl and xbar_kl."""
     rx = r[:, None] * x
     s0 = np.cumsum(_per_time(r, lo, n_times + 1) - _per_time(r, hi, n_times + 1))[:n_times]
@@ -256,9 +279,11 @@ def _fit_notes(caught: list, terms: list[str], params: np.ndarray, bse: np.ndarr
     notes = [f"the optimiser reported: {w.message}" for w in caught]
     for term, b, se in zip(terms, params, bse, strict=True):
         if not np.isfinite(se) or abs(b) > _EXTREME_LOG_HR:
-            notes.append(f"the estimate for '{term}' is extreme or its standard error is undefined: the events "
-                         f"may all fall in one of its levels (the true estimate is then infinite) or it may be "
-                         f"collinear with other covariates")
+            notes.append(
+                f"the estimate for '{term}' is extreme or its standard error is undefined: the events "
+                f"may all fall in one of its levels (the true estimate is then infinite) or it may be "
+                f"collinear with other covariates"
+            )
     return notes
 
 
@@ -266,15 +291,25 @@ def _tidy(terms: list[str], beta: np.ndarray, se: np.ndarray, n: int, events: in
     """One row per term: log HR, SE, HR with its 95 % Wald interval, z and two-sided p."""
     z = beta / se
     with np.errstate(over="ignore"):
-        return pd.DataFrame({
-            "term": terms, "estimate": beta, "std_error": se, "hazard_ratio": np.exp(beta),
-            "ci_lower": np.exp(beta - Z95 * se), "ci_upper": np.exp(beta + Z95 * se), "z": z,
-            "p": 2 * norm.sf(np.abs(z)), "n": n, "events": events,
-        })
+        return pd.DataFrame(
+            {
+                "term": terms,
+                "estimate": beta,
+                "std_error": se,
+                "hazard_ratio": np.exp(beta),
+                "ci_lower": np.exp(beta - Z95 * se),
+                "ci_upper": np.exp(beta + Z95 * se),
+                "z": z,
+                "p": 2 * norm.sf(np.abs(z)),
+                "n": n,
+                "events": events,
+            }
+        )
 
 
-def _with_attrs(table: pd.DataFrame, notes: list[str], ties: str, cluster: str | None,
-                log_likelihood: float) -> pd.DataFrame:
+def _with_attrs(
+    table: pd.DataFrame, notes: list[str], ties: str, cluster: str | None, log_likelihood: float
+) -> pd.DataFrame:
     table.attrs["warnings"] = list(notes)
     table.attrs["ties"] = ties
     table.attrs["variance"] = "model-based" if cluster is None else f"robust, clustered by '{cluster}'"

@@ -84,21 +84,26 @@ def _drop_eventless_sites(frame: pd.DataFrame, site: str, warnings: list[str]) -
     events = frame.groupby(site, observed=True)["event"].sum()
     empty = sorted(events[events == 0].index)
     if empty:
-        warnings.append(f"No one left the association at {', '.join(map(str, empty))}: with site fixed effects "
-                        "such a site has no finite effect, so it was left out of the model.")
+        warnings.append(
+            f"No one left the association at {', '.join(map(str, empty))}: with site fixed effects "
+            "such a site has no finite effect, so it was left out of the model."
+        )
         frame = frame[~frame[site].isin(empty)]
     return frame
 
 
-def _drop_inseparable_covariates(design: pd.DataFrame, exposures: list[str], covariates: list[str],
-                                 weights: np.ndarray, warnings: list[str]) -> pd.DataFrame:
+def _drop_inseparable_covariates(
+    design: pd.DataFrame, exposures: list[str], covariates: list[str], weights: np.ndarray, warnings: list[str]
+) -> pd.DataFrame:
     """Leave out covariate columns that are combinations of the others (such as a site-level covariate
     beside site fixed effects), saying which; their coefficients would be arbitrary."""
     for column in [c for c in design.columns if _reported(c, [], covariates)]:
         check = check_identification(design.to_numpy(), design.columns.get_loc(column), weights, column)
         if not check.identified:
-            warnings.append(f"'{_term_name(column)}' cannot be separated from the other terms of the model "
-                            "(for example, it is the same for everyone at a site) and was left out.")
+            warnings.append(
+                f"'{_term_name(column)}' cannot be separated from the other terms of the model "
+                "(for example, it is the same for everyone at a site) and was left out."
+            )
             design = design.drop(columns=[column])
     return design
 
@@ -106,8 +111,8 @@ def _drop_inseparable_covariates(design: pd.DataFrame, exposures: list[str], cov
 def _term_name(column: str) -> str:
     """patsy's 'C(referral_track)[T.employment]' as 'referral_track[employment]'."""
     if column.startswith("C("):
-        variable = column[2:column.index(")")].split(",")[0]
-        level = column[column.index("[T.") + 3:-1] if "[T." in column else column
+        variable = column[2 : column.index(")")].split(",")[0]
+        level = column[column.index("[T.") + 3 : -1] if "[T." in column else column
         return f"{variable}[{level}]"
     return column
 
@@ -121,10 +126,15 @@ def _formula(exposures: list[str], covariates: list[str], site: str | None, cate
     return " + ".join(terms)
 
 
-def fit_discrete_hazard(person_months: pd.DataFrame, exposures: list[str], covariates: list[str] = (),
-                        site: str | None = "site", cluster: str = "site",
-                        baseline_edges: tuple[int, ...] = DEFAULT_BASELINE_EDGES,
-                        confidence: float = 0.95) -> HazardFit:
+def fit_discrete_hazard(
+    person_months: pd.DataFrame,
+    exposures: list[str],
+    covariates: list[str] = (),
+    site: str | None = "site",
+    cluster: str = "site",
+    baseline_edges: tuple[int, ...] = DEFAULT_BASELINE_EDGES,
+    confidence: float = 0.95,
+) -> HazardFit:
     """Fit the cloglog discrete-time hazard and report the `exposures` (0/1 columns) and covariates.
 
     Returns a HazardFit whose table has one row per reported term and kind of standard error: term,
@@ -150,35 +160,58 @@ def fit_discrete_hazard(person_months: pd.DataFrame, exposures: list[str], covar
     levels = [label for label in order if label in present]
     categorical = {c for c in covariates if not pd.api.types.is_numeric_dtype(frame[c])}
     keys = ["baseline_bin", cluster, *exposures, *covariates] + ([site] if site and site != cluster else [])
-    patterns = (frame.groupby(list(dict.fromkeys(keys)), observed=True, dropna=False)["event"]
-                .agg(events="sum", exposure="size").reset_index())
-    design = patsy.dmatrix(_formula(exposures, covariates, site, categorical), patterns,
-                           eval_env=patsy.EvalEnvironment([{"BASELINE_LEVELS": levels}]), return_type="dataframe")
+    patterns = (
+        frame.groupby(list(dict.fromkeys(keys)), observed=True, dropna=False)["event"]
+        .agg(events="sum", exposure="size")
+        .reset_index()
+    )
+    design = patsy.dmatrix(
+        _formula(exposures, covariates, site, categorical),
+        patterns,
+        eval_env=patsy.EvalEnvironment([{"BASELINE_LEVELS": levels}]),
+        return_type="dataframe",
+    )
     weights = patterns["exposure"].to_numpy(dtype=float)
     design = _drop_inseparable_covariates(design, exposures, covariates, weights, warnings)
-    checks = [check_identification(design.to_numpy(), design.columns.get_loc(term), weights, term)
-              for term in exposures]
+    checks = [
+        check_identification(design.to_numpy(), design.columns.get_loc(term), weights, term) for term in exposures
+    ]
     unidentified = {c.term for c in checks if not c.identified}
     for term in exposures:
         exposed = patterns[term] == 1
         if term not in unidentified and patterns.loc[exposed, "events"].sum() == 0:
             unidentified.add(term)
-            warnings.append(f"No one left the association while '{term}' applied "
-                            f"({int(patterns.loc[exposed, 'exposure'].sum())} person-months), so its hazard ratio "
-                            "has no finite estimate and is not reported.")
+            warnings.append(
+                f"No one left the association while '{term}' applied "
+                f"({int(patterns.loc[exposed, 'exposure'].sum())} person-months), so its hazard ratio "
+                "has no finite estimate and is not reported."
+            )
     fit_design = design.drop(columns=list(unidentified))
-    table = _fit_and_tabulate(patterns, fit_design, cluster, len(frame), confidence,
-                              report=[c for c in fit_design.columns if _reported(c, exposures, covariates)])
+    table = _fit_and_tabulate(
+        patterns,
+        fit_design,
+        cluster,
+        len(frame),
+        confidence,
+        report=[c for c in fit_design.columns if _reported(c, exposures, covariates)],
+    )
     for term in sorted(set(table.loc[~table["identified"].astype(bool), "term"])):
         warnings.append(f"'{term}' could not be estimated: too few dropouts to tell its effect apart.")
     for term in sorted(unidentified):
         warnings.extend(c.message for c in checks if c.term == term and not c.identified)
         table = pd.concat([table, _empty_table(term)], ignore_index=True)
-    info = {"person_months": int(len(frame)), "events": int(frame["event"].sum()),
-            "enrolments": int(person_months.groupby(["participant_id", "enrolment"]).ngroups)
-            if {"participant_id", "enrolment"} <= set(person_months.columns) else None,
-            "clusters": int(patterns[cluster].nunique()), "patterns": int(len(patterns)),
-            "parameters": int(fit_design.shape[1]), "baseline_levels": levels, "covariates": covariates}
+    info = {
+        "person_months": int(len(frame)),
+        "events": int(frame["event"].sum()),
+        "enrolments": int(person_months.groupby(["participant_id", "enrolment"]).ngroups)
+        if {"participant_id", "enrolment"} <= set(person_months.columns)
+        else None,
+        "clusters": int(patterns[cluster].nunique()),
+        "patterns": int(len(patterns)),
+        "parameters": int(fit_design.shape[1]),
+        "baseline_levels": levels,
+        "covariates": covariates,
+    }
     return HazardFit(table=table, warnings=warnings, identification=checks, info=info)
 
 
@@ -187,8 +220,9 @@ def _reported(column: str, exposures: list[str], covariates: list[str]) -> bool:
     return column in exposures or any(name == c or name.startswith(f"{c}[") for c in covariates)
 
 
-def _fit_and_tabulate(patterns: pd.DataFrame, design: pd.DataFrame, cluster: str, n_obs: int,
-                      confidence: float, report: list[str]) -> pd.DataFrame:
+def _fit_and_tabulate(
+    patterns: pd.DataFrame, design: pd.DataFrame, cluster: str, n_obs: int, confidence: float, report: list[str]
+) -> pd.DataFrame:
     endog = np.column_stack([patterns["events"], patterns["exposure"] - patterns["events"]]).astype(float)
     model = sm.GLM(endog, design, family=sm.families.Binomial(link=sm.families.links.CLogLog()))
     groups = pd.factorize(patterns[cluster])[0]
@@ -208,8 +242,12 @@ def _fit_and_tabulate(patterns: pd.DataFrame, design: pd.DataFrame, cluster: str
 def _tabulate(naive, robust, design, report, correction, n_clusters, confidence) -> list[dict]:
     rows = []
     for se_type, se_all, dist, ref in (
-        ("clustered", np.sqrt(np.diag(robust.cov_params()) * correction),
-         stats.t(df=n_clusters - 1) if n_clusters > 1 else None, "t(G-1)"),
+        (
+            "clustered",
+            np.sqrt(np.diag(robust.cov_params()) * correction),
+            stats.t(df=n_clusters - 1) if n_clusters > 1 else None,
+            "t(G-1)",
+        ),
         ("naive", np.sqrt(np.diag(naive.cov_params())), stats.norm(), "normal"),
     ):
         se_series = pd.Series(se_all, index=design.columns)
@@ -220,27 +258,53 @@ def _tabulate(naive, robust, design, report, correction, n_clusters, confidence)
                 continue
             quantile = dist.ppf(0.5 + confidence / 2) if dist is not None else np.nan
             p = float(2 * dist.sf(abs(estimate / se))) if dist is not None and se > 0 else np.nan
-            rows.append({"term": _term_name(column), "se_type": se_type, "estimate": estimate, "std_error": se,
-                         "hazard_ratio": np.exp(estimate), "ci_lower": np.exp(estimate - quantile * se),
-                         "ci_upper": np.exp(estimate + quantile * se), "p": p, "reference": ref,
-                         "identified": True})
+            rows.append(
+                {
+                    "term": _term_name(column),
+                    "se_type": se_type,
+                    "estimate": estimate,
+                    "std_error": se,
+                    "hazard_ratio": np.exp(estimate),
+                    "ci_lower": np.exp(estimate - quantile * se),
+                    "ci_upper": np.exp(estimate + quantile * se),
+                    "p": p,
+                    "reference": ref,
+                    "identified": True,
+                }
+            )
     return rows
 
 
 MAX_LOG_HR = 15.0  # beyond this an estimate is a symptom of separation (no events in a group), not a finding
-TABLE_COLUMNS = ["term", "se_type", "estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "p",
-                 "reference", "identified"]
+TABLE_COLUMNS = [
+    "term",
+    "se_type",
+    "estimate",
+    "std_error",
+    "hazard_ratio",
+    "ci_lower",
+    "ci_upper",
+    "p",
+    "reference",
+    "identified",
+]
 
 
 def _empty_table(term: str | None = None) -> pd.DataFrame:
     if term is None:
         return pd.DataFrame(columns=TABLE_COLUMNS)
-    return pd.DataFrame([{"term": term, "se_type": t, "identified": False} for t in ("clustered", "naive")],
-                        columns=TABLE_COLUMNS)
+    return pd.DataFrame(
+        [{"term": term, "se_type": t, "identified": False} for t in ("clustered", "naive")], columns=TABLE_COLUMNS
+    )
 
 
-def fit_event_study(person_months: pd.DataFrame, covariates: list[str] = (), site: str | None = "site",
-                    cluster: str = "site", edges: tuple[int, ...] = (-12, -6, -3, 0, 3, 6, 12)) -> HazardFit:
+def fit_event_study(
+    person_months: pd.DataFrame,
+    covariates: list[str] = (),
+    site: str | None = "site",
+    cluster: str = "site",
+    edges: tuple[int, ...] = (-12, -6, -3, 0, 3, 6, 12),
+) -> HazardFit:
     """Hazard ratios by months relative to the planned subsidy end, against its last three months.
 
     Each bin of `months_from_subsidy_end` other than the reference '-3..-1' gets its own 0/1 term.
@@ -249,8 +313,9 @@ def fit_event_study(person_months: pd.DataFrame, covariates: list[str] = (), sit
     same month since start, site and covariates.
     """
     bins = subsidy_end_bins(person_months["months_from_subsidy_end"], edges)
-    labels = [b for b in dict.fromkeys(subsidy_end_bins(pd.Series(range(-40, 40), dtype=float), edges))
-              if b != REFERENCE_BIN]
+    labels = [
+        b for b in dict.fromkeys(subsidy_end_bins(pd.Series(range(-40, 40), dtype=float), edges)) if b != REFERENCE_BIN
+    ]
     columns, names = {}, {}
     for index, label in enumerate(labels):
         indicator = (bins == label).astype("int64")

@@ -42,14 +42,28 @@ def check_identification(design: np.ndarray, column: int, weights: np.ndarray, t
     mean = np.average(target, weights=weights)
     total = float(np.sum(weights * (target - mean) ** 2))
     if total == 0.0:
-        return Identification(term, False, 0.0, f"'{term}' never changes in these data (it is always "
-                              f"{mean:g}), so its effect cannot be estimated.")
+        return Identification(
+            term,
+            False,
+            0.0,
+            f"'{term}' never changes in these data (it is always {mean:g}), so its effect cannot be estimated.",
+        )
     share = float(np.sum(weights * residual**2) / total)
     if share < UNIDENTIFIED_BELOW:
-        return Identification(term, False, share, (
-            f"'{term}' cannot be separated from time since start and site in these data: every participant "
-            "with the same site and month has the same value (for example, all subsidies have the same "
-            "length). No effect is reported, because any number would reflect the model's assumptions, "
-            "not the data."))
-    return Identification(term, True, share, f"'{term}' varies independently of month and site "
-                          f"({share:.1%} of its variation is not explained by them).")
+        return Identification(
+            term,
+            False,
+            share,
+            (
+                f"'{term}' cannot be separated from time since start and site in these data: every participant "
+                "with the same site and month has the same value (for example, all subsidies have the same "
+                "length). No effect is reported, because any number would reflect the model's assumptions, "
+                "not the data."
+            ),
+        )
+    return Identification(
+        term,
+        True,
+        share,
+        f"'{term}' varies independently of month and site ({share:.1%} of its variation is not explained by them).",
+    )

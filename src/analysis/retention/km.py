@@ -28,8 +28,9 @@ AT_COLUMNS = ["group", "time", "n_risk", "survival", "std_err", "lower", "upper"
 ALL = "all"
 
 
-def kaplan_meier(data: pd.DataFrame, duration: str, event: str, group: str | None = None,
-                 conf_level: float = 0.95) -> pd.DataFrame:
+def kaplan_meier(
+    data: pd.DataFrame, duration: str, event: str, group: str | None = None, conf_level: float = 0.95
+) -> pd.DataFrame:
     """Kaplan–Meier estimate of S(t) = P(T > t) per group, one row per distinct event-or-censoring time.
 
     Parameters
@@ -81,8 +82,9 @@ def survival_at(km: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
     return pd.concat(parts, ignore_index=True)[AT_COLUMNS]
 
 
-def _clean_inputs(data: pd.DataFrame, duration: str, event: str,
-                  group: str | None) -> tuple[np.ndarray, np.ndarray, pd.Series]:
+def _clean_inputs(
+    data: pd.DataFrame, duration: str, event: str, group: str | None
+) -> tuple[np.ndarray, np.ndarray, pd.Series]:
     """Validated float durations, 0/1 events and group labels (all "all" when group is None)."""
     used = [duration, event] + ([group] if group is not None else [])
     absent = [c for c in used if c not in data.columns]
@@ -103,8 +105,11 @@ def _clean_inputs(data: pd.DataFrame, duration: str, event: str,
 def _event_counts(times: np.ndarray, events: np.ndarray, groups: pd.Series) -> pd.DataFrame:
     """Per group and distinct time: number leaving observation (n_out), events, censorings and number at risk."""
     frame = pd.DataFrame({"group": groups, "time": times, "event": events})
-    counts = (frame.groupby(["group", "time"], sort=True, observed=True)["event"]
-              .agg(n_out="size", n_event="sum").reset_index())
+    counts = (
+        frame.groupby(["group", "time"], sort=True, observed=True)["event"]
+        .agg(n_out="size", n_event="sum")
+        .reset_index()
+    )
     counts["n_censor"] = counts["n_out"] - counts["n_event"]
     by_group = counts.groupby("group", sort=False, observed=True)["n_out"]
     # at risk at t = everyone in the group minus those whose time is strictly before t

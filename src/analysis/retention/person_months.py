@@ -23,8 +23,18 @@ import pandas as pd
 
 from analysis.core.calendar import add_months, full_months_between, in_any_period
 
-CARRIED = ["participant_id", "enrolment", "site", "referral_track", "age", "sex", "accompanied", "team_type",
-           "bridging_model", "subsidy_months"]
+CARRIED = [
+    "participant_id",
+    "enrolment",
+    "site",
+    "referral_track",
+    "age",
+    "sex",
+    "accompanied",
+    "team_type",
+    "bridging_model",
+    "subsidy_months",
+]
 
 
 @dataclass
@@ -62,8 +72,12 @@ def _excluded(participants: pd.DataFrame) -> tuple[pd.Series, dict[str, int], li
     return out, counts, warnings
 
 
-def build_person_months(participants: pd.DataFrame, extraction_date: date,
-                        lockdowns: list[tuple[date, date]] = (), carry: list[str] = CARRIED) -> PersonMonths:
+def build_person_months(
+    participants: pd.DataFrame,
+    extraction_date: date,
+    lockdowns: list[tuple[date, date]] = (),
+    carry: list[str] = CARRIED,
+) -> PersonMonths:
     """One row per enrolment and month at risk: month, event, post_subsidy, lockdown, relative month.
 
     Columns: the `carry` columns of the enrolment, month (1, 2, ...), month_start (date), event (0/1),
@@ -97,8 +111,11 @@ def build_person_months(participants: pd.DataFrame, extraction_date: date,
     first_day = start[index]
     end_day = people["end_date"].to_numpy(dtype="datetime64[D]")[index]
     rows["day_from"] = (month_start - first_day).astype("int64")
-    rows["day_to"] = np.where(rows["event"].to_numpy() == 1, (end_day - first_day).astype("int64") + 1,
-                              (month_end - first_day).astype("int64") + 1)
+    rows["day_to"] = np.where(
+        rows["event"].to_numpy() == 1,
+        (end_day - first_day).astype("int64") + 1,
+        (month_end - first_day).astype("int64") + 1,
+    )
     rows["calendar_year"] = month_start.astype("datetime64[Y]").astype("int64") + 1970
     if (n_months == 0).any():
         counts["no complete month of follow-up"] = int((n_months == 0).sum())

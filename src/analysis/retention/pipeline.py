@@ -63,8 +63,10 @@ def kaplan_meier_by_scope(durations: pd.DataFrame, by: str = "referral_track") -
 
 def retention_at(km: pd.DataFrame, months: list[int]) -> pd.DataFrame:
     """Share still in the association at each of `months` after starting, per scope and group."""
-    parts = [survival_at(curves.drop(columns="scope"), months).assign(scope=scope)
-             for scope, curves in km.groupby("scope", sort=False)]
+    parts = [
+        survival_at(curves.drop(columns="scope"), months).assign(scope=scope)
+        for scope, curves in km.groupby("scope", sort=False)
+    ]
     if not parts:
         return pd.DataFrame(columns=["scope", *AT_COLUMNS])
     frame = pd.concat(parts, ignore_index=True)
@@ -84,8 +86,9 @@ def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> pd.Dat
     numeric = [c for c in covariates if c not in categorical]
     dummies = pd.get_dummies(intervals[categorical], drop_first=True, dtype="int64")
     data = pd.concat([intervals[["day_from", "day_to", "event", "post_subsidy", *numeric]], dummies], axis=1)
-    return cox_counting_process(data, stop="day_to", event="event", start="day_from",
-                                covariates=["post_subsidy", *numeric, *dummies.columns])
+    return cox_counting_process(
+        data, stop="day_to", event="event", start="day_from", covariates=["post_subsidy", *numeric, *dummies.columns]
+    )
 
 
 def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
@@ -113,17 +116,32 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
         "cox_warnings": list(cox.attrs.get("warnings", [])),
         "warnings": list(dict.fromkeys([*built.warnings, *primary.warnings, *event_study.warnings])),
     }
-    return RetentionResults(primary=primary, event_study=event_study, cox=cox, sites=sites, km=km,
-                            retention=retention_at(km, months), summary=summary)
+    return RetentionResults(
+        primary=primary,
+        event_study=event_study,
+        cox=cox,
+        sites=sites,
+        km=km,
+        retention=retention_at(km, months),
+        summary=summary,
+    )
 
 
 def write_retention(results: RetentionResults, out_dir: str | Path) -> list[Path]:
     """Write every table of the retention stage (atomically) under `out_dir`."""
     out_dir = Path(out_dir)
-    tables = {"primary": results.primary.table, "event_study": results.event_study.table, "cox": results.cox,
-              "site_effects": results.sites, "km": results.km, "retention_at": results.retention}
-    written = [outputs.write_parquet(frame.reset_index(drop=True), out_dir / f"{name}.parquet")
-               for name, frame in tables.items()]
+    tables = {
+        "primary": results.primary.table,
+        "event_study": results.event_study.table,
+        "cox": results.cox,
+        "site_effects": results.sites,
+        "km": results.km,
+        "retention_at": results.retention,
+    }
+    written = [
+        outputs.write_parquet(frame.reset_index(drop=True), out_dir / f"{name}.parquet")
+        for name, frame in tables.items()
+    ]
     written.append(outputs.write_json(results.summary, out_dir / "summary.json"))
     return written
 
@@ -137,7 +155,9 @@ def headline(primary: HazardFit) -> str:
     row = rows.iloc[0]
     change = f"{abs(row['hazard_ratio'] - 1):.0%} {'higher' if row['hazard_ratio'] > 1 else 'lower'}"
     adjusted = ", ".join(primary.info.get("covariates", []))
-    return (f"After the planned subsidy ended, the monthly risk of leaving the association was "
-            f"{row['hazard_ratio']:.2f} times that during the subsidy ({change}; 95 % CI {row['ci_lower']:.2f} to "
-            f"{row['ci_upper']:.2f}, clustered by {primary.info['clusters']} sites), comparing people at the same "
-            f"month since start and site, adjusted for {adjusted}.")
+    return (
+        f"After the planned subsidy ended, the monthly risk of leaving the association was "
+        f"{row['hazard_ratio']:.2f} times that during the subsidy ({change}; 95 % CI {row['ci_lower']:.2f} to "
+        f"{row['ci_upper']:.2f}, clustered by {primary.info['clusters']} sites), comparing people at the same "
+        f"month since start and site, adjusted for {adjusted}."
+    )

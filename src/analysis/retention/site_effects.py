@@ -18,8 +18,21 @@ from scipy import stats
 
 from analysis.retention.hazard import DEFAULT_BASELINE_EDGES, baseline_bins
 
-COLUMNS = ["site", "enrolments", "person_months", "events", "rate_per_100_months", "raw_hr", "raw_ci_lower",
-           "raw_ci_upper", "shrunken_hr", "shrunken_ci_lower", "shrunken_ci_upper", "shrinkage", "tau"]
+COLUMNS = [
+    "site",
+    "enrolments",
+    "person_months",
+    "events",
+    "rate_per_100_months",
+    "raw_hr",
+    "raw_ci_lower",
+    "raw_ci_upper",
+    "shrunken_hr",
+    "shrunken_ci_lower",
+    "shrunken_ci_upper",
+    "shrinkage",
+    "tau",
+]
 
 
 def random_intercept_shrinkage(estimates: np.ndarray, variances: np.ndarray) -> dict:
@@ -42,8 +55,9 @@ def random_intercept_shrinkage(estimates: np.ndarray, variances: np.ndarray) -> 
     return {"mu": mu, "tau2": tau2, "shrunken": shrunken, "shrunken_var": shrunken_var, "factor": factor}
 
 
-def site_effects(person_months: pd.DataFrame, covariates: list[str] = (), site: str = "site",
-                 confidence: float = 0.95) -> pd.DataFrame:
+def site_effects(
+    person_months: pd.DataFrame, covariates: list[str] = (), site: str = "site", confidence: float = 0.95
+) -> pd.DataFrame:
     """Per site: enrolments, person-months, dropouts, crude rate, raw and shrunken hazard ratios with CIs.
 
     Sites without any dropout cannot have a finite fixed effect; they are listed with their counts and
@@ -69,8 +83,9 @@ def site_effects(person_months: pd.DataFrame, covariates: list[str] = (), site: 
     keys = ["baseline_bin", site, *covariates]
     patterns = frame.groupby(keys, observed=True)["event"].agg(events="sum", exposure="size").reset_index()
     terms = [f"C({c})" if not pd.api.types.is_numeric_dtype(patterns[c]) else c for c in covariates]
-    design = patsy.dmatrix(" + ".join(["0", f"C({site})", "C(baseline_bin)", *terms]), patterns,
-                           return_type="dataframe")
+    design = patsy.dmatrix(
+        " + ".join(["0", f"C({site})", "C(baseline_bin)", *terms]), patterns, return_type="dataframe"
+    )
     endog = np.column_stack([patterns["events"], patterns["exposure"] - patterns["events"]]).astype(float)
     fit = sm.GLM(endog, design, family=sm.families.Binomial(link=sm.families.links.CLogLog())).fit()
     columns = [f"C({site})[{s}]" for s in estimable]
@@ -80,9 +95,17 @@ def site_effects(person_months: pd.DataFrame, covariates: list[str] = (), site: 
     z = stats.norm.ppf(0.5 + confidence / 2)
     raw, raw_se = estimates - pooled["mu"], np.sqrt(variances)
     shrunk, shrunk_se = pooled["shrunken"] - pooled["mu"], np.sqrt(pooled["shrunken_var"])
-    effects = pd.DataFrame({
-        "site": list(estimable), "raw_hr": np.exp(raw), "raw_ci_lower": np.exp(raw - z * raw_se),
-        "raw_ci_upper": np.exp(raw + z * raw_se), "shrunken_hr": np.exp(shrunk),
-        "shrunken_ci_lower": np.exp(shrunk - z * shrunk_se), "shrunken_ci_upper": np.exp(shrunk + z * shrunk_se),
-        "shrinkage": 1 - pooled["factor"], "tau": np.sqrt(pooled["tau2"])})
+    effects = pd.DataFrame(
+        {
+            "site": list(estimable),
+            "raw_hr": np.exp(raw),
+            "raw_ci_lower": np.exp(raw - z * raw_se),
+            "raw_ci_upper": np.exp(raw + z * raw_se),
+            "shrunken_hr": np.exp(shrunk),
+            "shrunken_ci_lower": np.exp(shrunk - z * shrunk_se),
+            "shrunken_ci_upper": np.exp(shrunk + z * shrunk_se),
+            "shrinkage": 1 - pooled["factor"],
+            "tau": np.sqrt(pooled["tau2"]),
+        }
+    )
     return out.merge(effects, on="site", how="left").reindex(columns=COLUMNS)

@@ -85,10 +85,12 @@ class SimulationParameters:
     log_hr_post_subsidy: float = log(1.8)
     # alpha_m for months 1..len; later months reuse the last value.
     baseline_cloglog: tuple[float, ...] = ()
-    track_effects: dict[str, float] = field(default_factory=lambda: {
-        "health": 0.0, "employment": 0.45, "self": 0.15, "other": 0.25})
-    start_probability: dict[str, float] = field(default_factory=lambda: {
-        "health": 0.85, "employment": 0.65, "self": 0.90, "other": 0.75})
+    track_effects: dict[str, float] = field(
+        default_factory=lambda: {"health": 0.0, "employment": 0.45, "self": 0.15, "other": 0.25}
+    )
+    start_probability: dict[str, float] = field(
+        default_factory=lambda: {"health": 0.85, "employment": 0.65, "self": 0.90, "other": 0.75}
+    )
     log_hr_lockdown: float = log(1.5)
     lockdowns: tuple[tuple[date, date], ...] = ()
     referral_period: tuple[date, date] = (date(2019, 12, 1), date(2023, 6, 30))
@@ -106,21 +108,31 @@ class SimulationParameters:
     course_weeks: int = 12
     followup_months: int = 12
     waves: tuple[str, ...] = tuple(WAVES)
-    wave_window_days: dict[str, int] = field(default_factory=lambda: {
-        "baseline": 14, "end": 21, "followup": 30})
-    response_probability: dict[str, float] = field(default_factory=lambda: {
-        "baseline": 0.85, "end": 0.65, "followup": 0.45})
+    wave_window_days: dict[str, int] = field(default_factory=lambda: {"baseline": 14, "end": 21, "followup": 30})
+    response_probability: dict[str, float] = field(
+        default_factory=lambda: {"baseline": 0.85, "end": 0.65, "followup": 0.45}
+    )
     response_logit_not_engaged: float = -1.0
     who5_baseline_pct: tuple[float, float] = (48.0, 18.0)
-    who5_change_pct: dict[str, tuple[float, float]] = field(default_factory=lambda: {
-        "baseline": (0.0, 0.0), "end": (8.0, 3.0), "followup": (7.0, 2.0)})
+    who5_change_pct: dict[str, tuple[float, float]] = field(
+        default_factory=lambda: {"baseline": (0.0, 0.0), "end": (8.0, 3.0), "followup": (7.0, 2.0)}
+    )
     p_item_missing: float = 0.02
     p_cost_after_subsidy: float = 0.45
     p_cost_during_subsidy: float = 0.05
     p_cost_unsubsidised: float = 0.10
-    other_reason_weights: dict[str, float] = field(default_factory=lambda: {
-        "health": 0.18, "pain": 0.10, "mental": 0.12, "own_exercise": 0.16, "moved": 0.05, "time": 0.14,
-        "other": 0.07, "unknown": 0.18})
+    other_reason_weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "health": 0.18,
+            "pain": 0.10,
+            "mental": 0.12,
+            "own_exercise": 0.16,
+            "moved": 0.05,
+            "time": 0.14,
+            "other": 0.07,
+            "unknown": 0.18,
+        }
+    )
     pseudonym_key: str = "brobygning-demo-key-not-secret"
 
     def to_jsonable(self) -> dict:
@@ -151,8 +163,16 @@ def _as_date(value: object) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
 
-_SITE_FIELDS = {"n", "track_mix", "site_effect", "associations", "subsidy_exception_share", "teams",
-                "start_delay_days", "response_probability"}
+_SITE_FIELDS = {
+    "n",
+    "track_mix",
+    "site_effect",
+    "associations",
+    "subsidy_exception_share",
+    "teams",
+    "start_delay_days",
+    "response_probability",
+}
 
 
 def _site_spec(row: dict, rules: list[dict], settings: dict) -> SiteSpec:
@@ -164,16 +184,20 @@ def _site_spec(row: dict, rules: list[dict], settings: dict) -> SiteSpec:
     if "track_mix" in fields:
         fields["track_mix"] = tuple(float(x) for x in fields["track_mix"])
     if "associations" in fields:
-        fields["associations"] = tuple((str(name), tuple(str(a) for a in activities))
-                                       for name, activities in fields["associations"].items())
+        fields["associations"] = tuple(
+            (str(name), tuple(str(a) for a in activities)) for name, activities in fields["associations"].items()
+        )
     if "teams" in fields:
-        fields["teams"] = tuple((str(t["association"]), str(t["activity"]), int(t["started"]))
-                                for t in fields["teams"])
+        fields["teams"] = tuple((str(t["association"]), str(t["activity"]), int(t["started"])) for t in fields["teams"])
     if "start_delay_days" in fields:
         fields["start_delay_days"] = tuple(int(d) for d in fields["start_delay_days"])
-    return SiteSpec(site=row["site"], subsidy_rules=tuple((_as_date(r["from"]), int(r["months"])) for r in rules),
-                    bridging_model=row["bridging_model"],
-                    reports_end_status=row["reports_end_status"].strip().lower() == "true", **fields)
+    return SiteSpec(
+        site=row["site"],
+        subsidy_rules=tuple((_as_date(r["from"]), int(r["months"])) for r in rules),
+        bridging_model=row["bridging_model"],
+        reports_end_status=row["reports_end_status"].strip().lower() == "true",
+        **fields,
+    )
 
 
 def _overrides(values: dict) -> dict:
@@ -217,20 +241,24 @@ def project_parameters(project_dir: str | Path) -> SimulationParameters:
     missing = [row["site"] for row in sheet if row["site"] not in site_settings]
     if missing:
         raise ValueError(f"{project_dir / SIMULATION_FILE}: no settings for site(s) {', '.join(missing)}")
-    sites = tuple(_site_spec(row, config.get("subsidy_rules", {}).get(row["site"], []), site_settings[row["site"]])
-                  for row in sheet)
+    sites = tuple(
+        _site_spec(row, config.get("subsidy_rules", {}).get(row["site"], []), site_settings[row["site"]])
+        for row in sheet
+    )
     baseline = settings.get("baseline", {})
-    return SimulationParameters(**{
-        "sites": sites,
-        "baseline_cloglog": declining_baseline(float(baseline["level"]), float(baseline["slope"])),
-        "lockdowns": tuple((_as_date(p["start"]), _as_date(p["end"])) for p in config.get("lockdowns", [])),
-        "extraction_date": _as_date(config["extraction_date"]),
-        "course_weeks": int(config["course_weeks"]),
-        "followup_months": int(config["followup_months"]),
-        "waves": tuple(config["waves"]),
-        "pseudonym_key": str(config["pseudonym"]["demo_key"]),
-        **_overrides(settings.get("parameters") or {}),
-    })
+    return SimulationParameters(
+        **{
+            "sites": sites,
+            "baseline_cloglog": declining_baseline(float(baseline["level"]), float(baseline["slope"])),
+            "lockdowns": tuple((_as_date(p["start"]), _as_date(p["end"])) for p in config.get("lockdowns", [])),
+            "extraction_date": _as_date(config["extraction_date"]),
+            "course_weeks": int(config["course_weeks"]),
+            "followup_months": int(config["followup_months"]),
+            "waves": tuple(config["waves"]),
+            "pseudonym_key": str(config["pseudonym"]["demo_key"]),
+            **_overrides(settings.get("parameters") or {}),
+        }
+    )
 
 
 def age_in_years(born: np.ndarray, on: np.ndarray) -> np.ndarray:
@@ -246,40 +274,183 @@ def _uniform_days(rng: np.random.Generator, low: int, high: int, n: int) -> np.n
 
 
 # ------------------------------------------------------------------------------------------ the people
-_FEMALE = ("Anne", "Kirsten", "Mette", "Hanne", "Helle", "Anna", "Susanne", "Lene", "Maria", "Marianne",
-           "Lone", "Camilla", "Pia", "Louise", "Charlotte", "Tina", "Gitte", "Bente", "Inge", "Karen",
-           "Sofie", "Ida", "Emma", "Julie", "Laura", "Signe", "Line", "Rikke", "Birgitte", "Jette", "Dorthe",
-           "Lise", "Heidi", "Tanja", "Nadia", "Sara", "Fatima", "Amalie", "Freja", "Søs")
-_MALE = ("Peter", "Jens", "Lars", "Michael", "Henrik", "Thomas", "Søren", "Jan", "Niels", "Anders", "Morten",
-         "Jesper", "Martin", "Mads", "Rasmus", "Christian", "Ole", "Per", "Hans", "Jørgen", "Kim", "Brian",
-         "Bo", "Torben", "Frederik", "Mikkel", "Jonas", "Emil", "Oliver", "Kasper", "Allan", "Carsten",
-         "René", "Steen", "Flemming", "Ahmad", "Ali", "Kenneth", "Jakob", "Simon")
-_SURNAMES = ("Nielsen", "Jensen", "Hansen", "Pedersen", "Andersen", "Christensen", "Larsen", "Sørensen",
-             "Rasmussen", "Jørgensen", "Petersen", "Madsen", "Kristensen", "Olsen", "Thomsen", "Christiansen",
-             "Poulsen", "Johansen", "Møller", "Mortensen", "Knudsen", "Jakobsen", "Mikkelsen", "Frederiksen",
-             "Lund", "Holm", "Schmidt", "Eriksen", "Kristiansen", "Simonsen", "Clausen", "Svendsen",
-             "Andreasen", "Iversen", "Østergaard", "Jeppesen", "Vestergaard", "Nissen", "Lauridsen", "Kjær",
-             "Dam", "Bech", "Friis", "Mogensen", "Winther", "Skov", "Bak", "Ahmed", "Yilmaz", "Kaya")
+_FEMALE = (
+    "Anne",
+    "Kirsten",
+    "Mette",
+    "Hanne",
+    "Helle",
+    "Anna",
+    "Susanne",
+    "Lene",
+    "Maria",
+    "Marianne",
+    "Lone",
+    "Camilla",
+    "Pia",
+    "Louise",
+    "Charlotte",
+    "Tina",
+    "Gitte",
+    "Bente",
+    "Inge",
+    "Karen",
+    "Sofie",
+    "Ida",
+    "Emma",
+    "Julie",
+    "Laura",
+    "Signe",
+    "Line",
+    "Rikke",
+    "Birgitte",
+    "Jette",
+    "Dorthe",
+    "Lise",
+    "Heidi",
+    "Tanja",
+    "Nadia",
+    "Sara",
+    "Fatima",
+    "Amalie",
+    "Freja",
+    "Søs",
+)
+_MALE = (
+    "Peter",
+    "Jens",
+    "Lars",
+    "Michael",
+    "Henrik",
+    "Thomas",
+    "Søren",
+    "Jan",
+    "Niels",
+    "Anders",
+    "Morten",
+    "Jesper",
+    "Martin",
+    "Mads",
+    "Rasmus",
+    "Christian",
+    "Ole",
+    "Per",
+    "Hans",
+    "Jørgen",
+    "Kim",
+    "Brian",
+    "Bo",
+    "Torben",
+    "Frederik",
+    "Mikkel",
+    "Jonas",
+    "Emil",
+    "Oliver",
+    "Kasper",
+    "Allan",
+    "Carsten",
+    "René",
+    "Steen",
+    "Flemming",
+    "Ahmad",
+    "Ali",
+    "Kenneth",
+    "Jakob",
+    "Simon",
+)
+_SURNAMES = (
+    "Nielsen",
+    "Jensen",
+    "Hansen",
+    "Pedersen",
+    "Andersen",
+    "Christensen",
+    "Larsen",
+    "Sørensen",
+    "Rasmussen",
+    "Jørgensen",
+    "Petersen",
+    "Madsen",
+    "Kristensen",
+    "Olsen",
+    "Thomsen",
+    "Christiansen",
+    "Poulsen",
+    "Johansen",
+    "Møller",
+    "Mortensen",
+    "Knudsen",
+    "Jakobsen",
+    "Mikkelsen",
+    "Frederiksen",
+    "Lund",
+    "Holm",
+    "Schmidt",
+    "Eriksen",
+    "Kristiansen",
+    "Simonsen",
+    "Clausen",
+    "Svendsen",
+    "Andreasen",
+    "Iversen",
+    "Østergaard",
+    "Jeppesen",
+    "Vestergaard",
+    "Nissen",
+    "Lauridsen",
+    "Kjær",
+    "Dam",
+    "Bech",
+    "Friis",
+    "Mogensen",
+    "Winther",
+    "Skov",
+    "Bak",
+    "Ahmed",
+    "Yilmaz",
+    "Kaya",
+)
 _MAIL_DOMAINS = ("example.com", "example.net", "example.org")  # reserved for examples (RFC 2606)
 _ASCII = str.maketrans({"æ": "ae", "ø": "oe", "å": "aa", "é": "e", "Æ": "Ae", "Ø": "Oe", "Å": "Aa"})
 
 _REMARKS = (
-    "", "", "", "", "", "",
-    "Ringet {d}/{m}, går fint", "Ringet {d}/{m}, ingen svar", "Sms sendt {d}/{m}",
-    "Talt med {who}, glad for holdet", "Træner {who} siger det går godt", "Ønsker at skifte hold",
-    "Mangler transport", "Har knæproblemer, træner forsigtigt", "Ledsaget af {who} første gang",
-    "Aftalt opfølgning med {who} fra jobcentret", "Glad for fællesskabet",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "",
+    "Ringet {d}/{m}, går fint",
+    "Ringet {d}/{m}, ingen svar",
+    "Sms sendt {d}/{m}",
+    "Talt med {who}, glad for holdet",
+    "Træner {who} siger det går godt",
+    "Ønsker at skifte hold",
+    "Mangler transport",
+    "Har knæproblemer, træner forsigtigt",
+    "Ledsaget af {who} første gang",
+    "Aftalt opfølgning med {who} fra jobcentret",
+    "Glad for fællesskabet",
     "Ringet {d}/{m}, vil gerne fortsætte",
 )
 _COMMENTS = (
-    "Dejligt hold", "Det har hjulpet mig meget", "Savner mere fleksible tider", "Kontingentet er for dyrt nu",
-    "Træneren er god", "For hårdt i starten", "Jeg har fået nye venner", "Godt tilbud; fortsæt sådan",
-    "Ring gerne til mig - {who}", "Har haft ondt i ryggen", "Svært at komme afsted om vinteren",
+    "Dejligt hold",
+    "Det har hjulpet mig meget",
+    "Savner mere fleksible tider",
+    "Kontingentet er for dyrt nu",
+    "Træneren er god",
+    "For hårdt i starten",
+    "Jeg har fået nye venner",
+    "Godt tilbud; fortsæt sådan",
+    "Ring gerne til mig - {who}",
+    "Har haft ondt i ryggen",
+    "Svært at komme afsted om vinteren",
 )
 
 
-def substitute_cprs(rng: np.random.Generator, born: np.ndarray, male: np.ndarray,
-                    taken: set[str] | frozenset[str] = frozenset()) -> np.ndarray:
+def substitute_cprs(
+    rng: np.random.Generator, born: np.ndarray, male: np.ndarray, taken: set[str] | frozenset[str] = frozenset()
+) -> np.ndarray:
     """Unique substitute CPR numbers DDMMYY-SSSS (day + 60) for the given birth dates and sexes.
 
     Guarantees: DD in 61..91; the 7th digit is 0-3 for births 1900-1999 and 4 for 2000-2036; the last
@@ -305,8 +476,7 @@ def substitute_cprs(rng: np.random.Generator, born: np.ndarray, male: np.ndarray
     return _concat(_digit_strings(number // 10_000, 6), "-", _digit_strings(number % 10_000, 4))
 
 
-def _fill_templates(templates: tuple[str, ...], choice: np.ndarray,
-                    fields: dict[str, np.ndarray]) -> np.ndarray:
+def _fill_templates(templates: tuple[str, ...], choice: np.ndarray, fields: dict[str, np.ndarray]) -> np.ndarray:
     """Free text: row i gets templates[choice[i]] with each {field} replaced by fields[field][i]
     (choice -1 gives an empty text). Vectorised per template."""
     out = np.full(len(choice), "", dtype=object)
@@ -314,8 +484,11 @@ def _fill_templates(templates: tuple[str, ...], choice: np.ndarray,
         rows = np.flatnonzero(choice == k)
         if len(rows) == 0 or template == "":
             continue
-        pieces = [part if i % 2 == 0 else fields[part][rows].astype(str)
-                  for i, part in enumerate(re.split(r"\{(\w+)\}", template)) if part != "" or i % 2]
+        pieces = [
+            part if i % 2 == 0 else fields[part][rows].astype(str)
+            for i, part in enumerate(re.split(r"\{(\w+)\}", template))
+            if part != "" or i % 2
+        ]
         out[rows] = _concat(np.full(len(rows), ""), *pieces).astype(object)
     return out
 
@@ -364,9 +537,12 @@ def _site_table(params: SimulationParameters) -> dict[str, np.ndarray]:
     mix = np.array([s.track_mix for s in params.sites], dtype=float)
     if np.any(np.abs(mix.sum(axis=1) - 1) > 1e-9):
         raise ValueError("every site's track_mix must sum to 1")
-    return {"n": np.array([s.n for s in params.sites], dtype="int64"), "cum_mix": np.cumsum(mix, axis=1),
-            "effect": np.array([s.site_effect for s in params.sites], dtype=float),
-            "reports": np.array([s.reports_end_status for s in params.sites], dtype=bool)}
+    return {
+        "n": np.array([s.n for s in params.sites], dtype="int64"),
+        "cum_mix": np.cumsum(mix, axis=1),
+        "effect": np.array([s.site_effect for s in params.sites], dtype=float),
+        "reports": np.array([s.reports_end_status for s in params.sites], dtype=bool),
+    }
 
 
 def _draw_referrals(params: SimulationParameters, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -383,8 +559,9 @@ def _draw_tracks(rng: np.random.Generator, cum_mix: np.ndarray) -> np.ndarray:
     return np.minimum((u[:, None] > cum_mix).sum(axis=1), len(TRACKS) - 1)
 
 
-def _draw_starts(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray,
-                 track: np.ndarray, site: np.ndarray) -> np.ndarray:
+def _draw_starts(
+    params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray, track: np.ndarray, site: np.ndarray
+) -> np.ndarray:
     """Start day in the association (NaT = never started): start_delay_days after referral (the site's own
     range where it has one), moved to just after a lockdown's end when it falls inside one. At a site with
     fixed `teams`, exactly their total starts: those with the smallest draw / start probability."""
@@ -401,8 +578,9 @@ def _draw_starts(params: SimulationParameters, rng: np.random.Generator, referra
         if spec.teams:
             wanted = sum(count for _, _, count in spec.teams)
             if wanted > len(rows):
-                raise ValueError(f"site {spec.site}: its teams hold {wanted} starters, but it has only "
-                                 f"{len(rows)} enrolments")
+                raise ValueError(
+                    f"site {spec.site}: its teams hold {wanted} starters, but it has only {len(rows)} enrolments"
+                )
             order = rows[np.argsort(draw[rows] / p_start[rows], kind="stable")]
             started[rows] = False
             started[order[:wanted]] = True
@@ -412,8 +590,9 @@ def _draw_starts(params: SimulationParameters, rng: np.random.Generator, referra
     return np.where(started, start, NAT)
 
 
-def _planned_subsidy(params: SimulationParameters, rng: np.random.Generator, site: np.ndarray,
-                     start: np.ndarray, referral: np.ndarray) -> np.ndarray:
+def _planned_subsidy(
+    params: SimulationParameters, rng: np.random.Generator, site: np.ndarray, start: np.ndarray, referral: np.ndarray
+) -> np.ndarray:
     """Planned subsidy months: the site rule in force at the start (at referral if never started), except
     for a site's `subsidy_exception_share`, who got an individual plan (3 months more, or none)."""
     on = np.where(np.isnat(start), referral, start)
@@ -433,8 +612,13 @@ def _planned_subsidy(params: SimulationParameters, rng: np.random.Generator, sit
     return np.where(exception, alternative, months)
 
 
-def _draw_latent_ends(params: SimulationParameters, rng: np.random.Generator, start: np.ndarray,
-                      fixed_effect: np.ndarray, planned: np.ndarray) -> np.ndarray:
+def _draw_latent_ends(
+    params: SimulationParameters,
+    rng: np.random.Generator,
+    start: np.ndarray,
+    fixed_effect: np.ndarray,
+    planned: np.ndarray,
+) -> np.ndarray:
     """First dropout day of each started enrolment under the monthly cloglog hazard (NaT = none by the
     extraction date). Month m is [start + (m-1) months, start + m months); the day is uniform inside it.
     Each month only those still at risk are drawn for, so the loop gets cheaper as it goes."""
@@ -453,8 +637,12 @@ def _draw_latent_ends(params: SimulationParameters, rng: np.random.Generator, st
         after = from_month_parts(month0[live] + month, offset0[live])
         post = (planned[live] > 0) & (month > planned[live])
         locked = in_any_period(first, after - 1, params.lockdowns)
-        eta = alpha[min(month, alpha.size) - 1] + fixed_effect[live] + params.log_hr_post_subsidy * post \
+        eta = (
+            alpha[min(month, alpha.size) - 1]
+            + fixed_effect[live]
+            + params.log_hr_post_subsidy * post
             + params.log_hr_lockdown * locked
+        )
         event = rng.random(len(live)) < -np.expm1(-np.exp(eta))
         length = (after[event] - first[event]).astype("int64")
         into = (rng.random(len(length)) * length).astype("int64").astype("timedelta64[D]")
@@ -464,8 +652,9 @@ def _draw_latent_ends(params: SimulationParameters, rng: np.random.Generator, st
     return end
 
 
-def _observe(params: SimulationParameters, rng: np.random.Generator, start: np.ndarray,
-             latent_end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _observe(
+    params: SimulationParameters, rng: np.random.Generator, start: np.ndarray, latent_end: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(end_date, last_contact_date) as the register sees them.
 
     Each started person's last follow-up contact lies 0..60 days before extraction, or (lost to follow-up)
@@ -491,14 +680,22 @@ def _observe(params: SimulationParameters, rng: np.random.Generator, start: np.n
     return end, last_contact
 
 
-def _draw_reasons(params: SimulationParameters, rng: np.random.Generator, end: np.ndarray,
-                  subsidy_end: np.ndarray, site_subsidised: np.ndarray) -> np.ndarray:
+def _draw_reasons(
+    params: SimulationParameters,
+    rng: np.random.Generator,
+    end: np.ndarray,
+    subsidy_end: np.ndarray,
+    site_subsidised: np.ndarray,
+) -> np.ndarray:
     """Dropout reason index (position in DROPOUT_REASONS; -1 = no dropout). 'cost' is far more likely
     after the planned subsidy ended than during it, and in between for sites without subsidy."""
     n = len(end)
     post = ~np.isnat(subsidy_end) & (end >= subsidy_end)
-    p_cost = np.where(post, params.p_cost_after_subsidy,
-                      np.where(site_subsidised, params.p_cost_during_subsidy, params.p_cost_unsubsidised))
+    p_cost = np.where(
+        post,
+        params.p_cost_after_subsidy,
+        np.where(site_subsidised, params.p_cost_during_subsidy, params.p_cost_unsubsidised),
+    )
     others = np.array([params.other_reason_weights[r] for r in DROPOUT_REASONS[1:]], dtype=float)
     others = others / others.sum()
     probs = np.column_stack([p_cost, (1 - p_cost)[:, None] * others[None, :]])
@@ -506,8 +703,9 @@ def _draw_reasons(params: SimulationParameters, rng: np.random.Generator, end: n
     return np.where(np.isnat(end), -1, np.minimum(reason, len(DROPOUT_REASONS) - 1))
 
 
-def _draw_birth_dates(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray,
-                      track: np.ndarray) -> np.ndarray:
+def _draw_birth_dates(
+    params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray, track: np.ndarray
+) -> np.ndarray:
     """Birth days giving an age within age_range at referral (employment referrals are younger)."""
     lo, hi = params.age_range
     employment = track == TRACKS.index("employment")
@@ -516,15 +714,22 @@ def _draw_birth_dates(params: SimulationParameters, rng: np.random.Generator, re
     return referral - np.round(years * 365.2425).astype("int64").astype("timedelta64[D]")
 
 
-def _link_re_referrals(params: SimulationParameters, rng: np.random.Generator, site: np.ndarray,
-                       referral: np.ndarray, start: np.ndarray, end: np.ndarray,
-                       born: np.ndarray) -> np.ndarray:
+def _link_re_referrals(
+    params: SimulationParameters,
+    rng: np.random.Generator,
+    site: np.ndarray,
+    referral: np.ndarray,
+    start: np.ndarray,
+    end: np.ndarray,
+    born: np.ndarray,
+) -> np.ndarray:
     """For ~p_re_referral of each site's enrolments, the index of an earlier enrolment of the same person
     (-1 otherwise). The earlier one ended (or never started 60+ days before) at least 14 days before the
     later referral, and the person is still within age_range at the later referral."""
     previous = np.full(len(site), -1, dtype="int64")
-    released = np.where(np.isnat(start), referral + np.timedelta64(60, "D"),
-                        np.where(np.isnat(end), NAT, end + np.timedelta64(14, "D")))
+    released = np.where(
+        np.isnat(start), referral + np.timedelta64(60, "D"), np.where(np.isnat(end), NAT, end + np.timedelta64(14, "D"))
+    )
     for k in range(len(params.sites)):
         ids = np.flatnonzero(site == k)
         candidates = ids[~np.isnat(released[ids])]
@@ -555,12 +760,13 @@ def _next_referral(previous: np.ndarray, referral: np.ndarray) -> np.ndarray:
 # ------------------------------------------------------------------------------------------ responses
 def response_probabilities(params: SimulationParameters, wave: str) -> np.ndarray:
     """Each site's base response probability for a wave (its own where it has one; 0 = not surveyed)."""
-    return np.array([(spec.response_probability or {}).get(wave, params.response_probability[wave])
-                     for spec in params.sites], dtype=float)
+    return np.array(
+        [(spec.response_probability or {}).get(wave, params.response_probability[wave]) for spec in params.sites],
+        dtype=float,
+    )
 
 
-def _wave_dates(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray,
-                wave: str) -> np.ndarray:
+def _wave_dates(params: SimulationParameters, rng: np.random.Generator, referral: np.ndarray, wave: str) -> np.ndarray:
     """Planned answer day of a wave: baseline 0-14 days after referral, end course_weeks + 0-21 days,
     follow-up followup_months + 0-30 days."""
     if wave == "baseline":
@@ -572,9 +778,14 @@ def _wave_dates(params: SimulationParameters, rng: np.random.Generator, referral
     return anchor + _uniform_days(rng, 0, params.wave_window_days[wave], len(referral))
 
 
-def _draw_answers(params: SimulationParameters, rng: np.random.Generator, wave: str,
-                  traits: dict[str, np.ndarray], engaged: np.ndarray,
-                  employment: np.ndarray) -> dict[str, np.ndarray]:
+def _draw_answers(
+    params: SimulationParameters,
+    rng: np.random.Generator,
+    wave: str,
+    traits: dict[str, np.ndarray],
+    engaged: np.ndarray,
+    employment: np.ndarray,
+) -> dict[str, np.ndarray]:
     """Answers of one wave on the canonical scales (NaN = missing) for the given respondents.
 
     WHO-5 items are the wave's wellbeing state / 5 plus noise, rounded into 0..5; the state is the
@@ -589,8 +800,11 @@ def _draw_answers(params: SimulationParameters, rng: np.random.Generator, wave: 
     items[rng.random((n, 5)) < params.p_item_missing] = np.nan
     srh = np.clip(np.round(2.7 + 0.12 * (state - 12) + 0.25 * later * engaged + rng.normal(0, 0.75, n)), 1, 5)
     srh[rng.random(n) < params.p_item_missing] = np.nan
-    pa = np.clip(np.round(traits["pa"] + 0.025 * (state - 12) + later * np.where(engaged, 0.6, 0.15)
-                          + rng.normal(0, 0.5, n)), 1, 4)
+    pa = np.clip(
+        np.round(traits["pa"] + 0.025 * (state - 12) + later * np.where(engaged, 0.6, 0.15) + rng.normal(0, 0.5, n)),
+        1,
+        4,
+    )
     pa[rng.random(n) < 1.5 * params.p_item_missing] = np.nan
     job = np.clip(np.round(2 * (traits["job"] + 0.3 * later * engaged + rng.normal(0, 1.0, n))) / 2, 0, 10)
     job += 0.0  # turns -0.0 into 0.0
@@ -598,8 +812,9 @@ def _draw_answers(params: SimulationParameters, rng: np.random.Generator, wave: 
     return {"items": items, "srh": srh, "pa_level": pa, "job_readiness": job}
 
 
-def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: dict[str, np.ndarray],
-                    next_referral: np.ndarray) -> dict[str, np.ndarray]:
+def _draw_responses(
+    params: SimulationParameters, rng: np.random.Generator, e: dict[str, np.ndarray], next_referral: np.ndarray
+) -> dict[str, np.ndarray]:
     """One row per enrolment and wave answered (sorted by site, wave, date, enrolment), with answers on
     the canonical scales (NaN = missing) and `row` = the enrolment's index.
 
@@ -610,8 +825,11 @@ def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: d
     n = len(e["referral"])
     extraction = as_day(params.extraction_date)
     mean_pct, sd_pct = params.who5_baseline_pct
-    traits = {"who5": rng.normal(mean_pct / 4, np.sqrt(max((sd_pct / 4) ** 2 - 2.0**2 - 1.7, 1.0)), n),
-              "job": rng.normal(4.5, 2.0, n), "pa": rng.normal(1.7, 0.6, n)}
+    traits = {
+        "who5": rng.normal(mean_pct / 4, np.sqrt(max((sd_pct / 4) ** 2 - 2.0**2 - 1.7, 1.0)), n),
+        "job": rng.normal(4.5, 2.0, n),
+        "pa": rng.normal(1.7, 0.6, n),
+    }
     employment = e["track"] == TRACKS.index("employment")
     started = ~np.isnat(e["start"])
     pieces = []
@@ -627,8 +845,9 @@ def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: d
         with np.errstate(divide="ignore"):  # a site not surveyed (0) gets logit -inf: nobody answers
             logit = np.log(base / (1 - base)) + params.response_logit_not_engaged * ~engaged
         rows = np.flatnonzero(exists & (rng.random(n) < 1 / (1 + np.exp(-logit))))
-        answers = _draw_answers(params, rng, wave, {k: v[rows] for k, v in traits.items()}, engaged[rows],
-                                employment[rows])
+        answers = _draw_answers(
+            params, rng, wave, {k: v[rows] for k, v in traits.items()}, engaged[rows], employment[rows]
+        )
         pieces.append({"row": rows, "wave": np.full(len(rows), w), "response_date": when[rows], **answers})
     out = {key: np.concatenate([p[key] for p in pieces]) for key in pieces[0]}
     order = np.lexsort((out["row"], out["response_date"], out["wave"], e["site"][out["row"]]))
@@ -636,8 +855,9 @@ def _draw_responses(params: SimulationParameters, rng: np.random.Generator, e: d
 
 
 # ------------------------------------------------------------------------------------------ assembly
-def simulate_population(params: SimulationParameters, seed: int, *,
-                        identities: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+def simulate_population(
+    params: SimulationParameters, seed: int, *, identities: bool = True
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The true participants (one row per enrolment) and responses (one row per enrolment and wave).
 
     Columns are those of the canonical tables (analysis.core.tables) plus the raw-only identity columns cpr,
@@ -653,8 +873,9 @@ def simulate_population(params: SimulationParameters, seed: int, *,
     rng = np.random.default_rng(seed)
     text_rng = rng.spawn(1)[0]
     world = _draw_world(params, rng)
-    previous = _link_re_referrals(params, rng, world["site"], world["referral"], world["start"], world["end"],
-                                  world["born"])
+    previous = _link_re_referrals(
+        params, rng, world["site"], world["referral"], world["start"], world["end"], world["born"]
+    )
     person = _person_numbers(previous)
     world["enrolment"] = np.where(previous >= 0, 2, 1)
     for column in ("born", "male"):
@@ -668,8 +889,7 @@ def simulate_population(params: SimulationParameters, seed: int, *,
         pids = _pseudonyms(people["cpr"], params.pseudonym_key)
     else:
         people, pids = None, _hex_ids(person)
-    return (_participant_frame(params, world, pids, people),
-            _response_frame(params, world, pids, answers, people))
+    return (_participant_frame(params, world, pids, people), _response_frame(params, world, pids, answers, people))
 
 
 def _draw_world(params: SimulationParameters, rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -690,9 +910,20 @@ def _draw_world(params: SimulationParameters, rng: np.random.Generator) -> dict[
     reason = _draw_reasons(params, rng, end, subsidy_end, site_subsidised)
     born = _draw_birth_dates(params, rng, referral, track)
     male = rng.random(len(site)) >= params.p_female
-    return {"site": site, "referral": referral, "track": track, "start": start, "planned": planned,
-            "subsidy_end": subsidy_end, "latent_end": latent_end, "end": end, "last_contact": last_contact,
-            "reason": reason, "born": born, "male": male}
+    return {
+        "site": site,
+        "referral": referral,
+        "track": track,
+        "start": start,
+        "planned": planned,
+        "subsidy_end": subsidy_end,
+        "latent_end": latent_end,
+        "end": end,
+        "last_contact": last_contact,
+        "reason": reason,
+        "born": born,
+        "male": male,
+    }
 
 
 def _person_numbers(previous: np.ndarray) -> np.ndarray:
@@ -708,8 +939,13 @@ def _hex_ids(person: np.ndarray) -> np.ndarray:
     return np.strings.add("0" * 16, tail).astype(object)
 
 
-def _draw_people_text(params: SimulationParameters, rng: np.random.Generator, world: dict[str, np.ndarray],
-                      person: np.ndarray, answers: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def _draw_people_text(
+    params: SimulationParameters,
+    rng: np.random.Generator,
+    world: dict[str, np.ndarray],
+    person: np.ndarray,
+    answers: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
     """CPR numbers, names, phones, e-mails and free-text remarks (register) and comments (surveys).
 
     A re-referred person keeps the CPR number, name, phone and e-mail of their first enrolment.
@@ -720,8 +956,7 @@ def _draw_people_text(params: SimulationParameters, rng: np.random.Generator, wo
     people["cpr"] = cpr
     for column in ("cpr", "first", "name", "phone", "email"):
         people[column] = people[column][person]
-    _, note_month, note_day = ymd(np.where(np.isnat(world["last_contact"]), world["referral"],
-                                            world["last_contact"]))
+    _, note_month, note_day = ymd(np.where(np.isnat(world["last_contact"]), world["referral"], world["last_contact"]))
     fields = {"who": people["first"][rng.permutation(n)], "d": note_day, "m": note_month}
     people["remark"] = _fill_templates(_REMARKS, rng.integers(0, len(_REMARKS), n), fields)
     rows = answers["row"]
@@ -730,8 +965,9 @@ def _draw_people_text(params: SimulationParameters, rng: np.random.Generator, wo
     return people
 
 
-def _draw_matches(params: SimulationParameters, rng: np.random.Generator, site: np.ndarray,
-                  start: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _draw_matches(
+    params: SimulationParameters, rng: np.random.Generator, site: np.ndarray, start: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Association (the first takes 60 %, the others share 40 %) and one of its activities, per enrolment.
 
     At a site with fixed `teams`, the starters fill the teams in order of a random draw, exactly as many
@@ -791,47 +1027,70 @@ def _text(values: np.ndarray) -> pd.Series:
     return pd.Series(np.asarray(values).astype(object), dtype="str")
 
 
-def _participant_frame(params: SimulationParameters, w: dict[str, np.ndarray], pids: np.ndarray,
-                       people: dict[str, np.ndarray] | None) -> pd.DataFrame:
+def _participant_frame(
+    params: SimulationParameters, w: dict[str, np.ndarray], pids: np.ndarray, people: dict[str, np.ndarray] | None
+) -> pd.DataFrame:
     """The participants truth table: canonical columns and dtypes, then the identity columns (if any)."""
     site_ids = np.array([s.site for s in params.sites], dtype=object)
     models = np.array([s.bridging_model for s in params.sites], dtype=object)
     reports = np.array([s.reports_end_status for s in params.sites])
     reasons = np.array((*DROPOUT_REASONS, None), dtype=object)
-    frame = pd.DataFrame({
-        "participant_id": pids, "enrolment": w["enrolment"], "site": site_ids[w["site"]],
-        "referral_track": np.array(TRACKS, dtype=object)[w["track"]],
-        "referral_date": _dates(w["referral"]), "start_date": _dates(w["start"]),
-        "association": w["association"], "activity": w["activity"],
-        "team_type": np.where(w["team_new"], "new", "existing").astype(object),
-        "bridging_model": models[w["site"]], "accompanied": w["accompanied"], "subsidy_months": w["planned"],
-        "subsidy_end_date": _dates(w["subsidy_end"]), "end_date": _dates(w["end"]),
-        "last_contact_date": _dates(w["last_contact"]), "dropout_reason": reasons[w["reason"]],
-        "age": age_in_years(w["born"], w["referral"]),
-        "sex": np.where(w["male"], "male", "female").astype(object),
-        "end_status_reported": reports[w["site"]],
-    }).astype(PARTICIPANT_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "participant_id": pids,
+            "enrolment": w["enrolment"],
+            "site": site_ids[w["site"]],
+            "referral_track": np.array(TRACKS, dtype=object)[w["track"]],
+            "referral_date": _dates(w["referral"]),
+            "start_date": _dates(w["start"]),
+            "association": w["association"],
+            "activity": w["activity"],
+            "team_type": np.where(w["team_new"], "new", "existing").astype(object),
+            "bridging_model": models[w["site"]],
+            "accompanied": w["accompanied"],
+            "subsidy_months": w["planned"],
+            "subsidy_end_date": _dates(w["subsidy_end"]),
+            "end_date": _dates(w["end"]),
+            "last_contact_date": _dates(w["last_contact"]),
+            "dropout_reason": reasons[w["reason"]],
+            "age": age_in_years(w["born"], w["referral"]),
+            "sex": np.where(w["male"], "male", "female").astype(object),
+            "end_status_reported": reports[w["site"]],
+        }
+    ).astype(PARTICIPANT_COLUMNS)
     if people is not None:
         for column in IDENTITY_COLUMNS:
             frame[column] = _text(people[column])
     return frame
 
 
-def _response_frame(params: SimulationParameters, w: dict[str, np.ndarray], pids: np.ndarray,
-                    answers: dict[str, np.ndarray], people: dict[str, np.ndarray] | None) -> pd.DataFrame:
+def _response_frame(
+    params: SimulationParameters,
+    w: dict[str, np.ndarray],
+    pids: np.ndarray,
+    answers: dict[str, np.ndarray],
+    people: dict[str, np.ndarray] | None,
+) -> pd.DataFrame:
     """The responses truth table: canonical columns and dtypes, then the identity columns (if any)."""
     rows = answers["row"]
     items = answers["items"]
     raw = items.sum(axis=1)  # NaN when any item is missing
     site_ids = np.array([s.site for s in params.sites], dtype=object)
-    frame = pd.DataFrame({
-        "participant_id": pids[rows], "enrolment": w["enrolment"][rows], "site": site_ids[w["site"][rows]],
-        "wave": np.array(WAVES, dtype=object)[answers["wave"]],
-        "response_date": _dates(answers["response_date"]),
-        **{item: items[:, i] for i, item in enumerate(WHO5_ITEMS)},
-        "who5_raw": raw, "who5_pct": 4 * raw, "srh": answers["srh"], "pa_level": answers["pa_level"],
-        "job_readiness": answers["job_readiness"],
-    }).astype(RESPONSE_COLUMNS)
+    frame = pd.DataFrame(
+        {
+            "participant_id": pids[rows],
+            "enrolment": w["enrolment"][rows],
+            "site": site_ids[w["site"][rows]],
+            "wave": np.array(WAVES, dtype=object)[answers["wave"]],
+            "response_date": _dates(answers["response_date"]),
+            **{item: items[:, i] for i, item in enumerate(WHO5_ITEMS)},
+            "who5_raw": raw,
+            "who5_pct": 4 * raw,
+            "srh": answers["srh"],
+            "pa_level": answers["pa_level"],
+            "job_readiness": answers["job_readiness"],
+        }
+    ).astype(RESPONSE_COLUMNS)
     if people is not None:
         for column in RESPONSE_IDENTITY_COLUMNS:
             frame[column] = _text(people["comment"] if column == "remark" else people[column][rows])

@@ -82,9 +82,16 @@ def site_style(index: int, survey_coding: str, chosen: dict | None = None) -> Si
         dates, bools = _CYCLE[index % len(_CYCLE)], ("janej", "x", "10")[index % 3]
         subsidy, comma = index % 2 == 0, index % 3 == 1
         survey = ("csv-utf8-bom", "csv-latin1", "xlsx", "csv-utf8")[index % 4]
-    return SiteStyle(variant=index, date_style=dates, bool_style=bools, subsidy_column=subsidy,
-                     survey_format=survey, survey_coding=survey_coding, decimal_comma=comma,
-                     has_email=index % 3 == 0)
+    return SiteStyle(
+        variant=index,
+        date_style=dates,
+        bool_style=bools,
+        subsidy_column=subsidy,
+        survey_format=survey,
+        survey_coding=survey_coding,
+        decimal_comma=comma,
+        has_email=index % 3 == 0,
+    )
 
 
 # ------------------------------------------------------------------------------------------------ faults
@@ -116,10 +123,18 @@ class _Row:
     faults: list[dict] = field(default_factory=list)
     source: int | None = None  # index of the truth row it renders (None for planted rows)
 
-    def plant(self, kind: str, key: str | None, expected: str, raw: object = None, canonical: object = None,
-              original: _Row | None = None) -> None:
-        self.faults.append({"kind": kind, "key": key, "expected": expected, "raw": raw,
-                            "canonical": canonical, "original": original})
+    def plant(
+        self,
+        kind: str,
+        key: str | None,
+        expected: str,
+        raw: object = None,
+        canonical: object = None,
+        original: _Row | None = None,
+    ) -> None:
+        self.faults.append(
+            {"kind": kind, "key": key, "expected": expected, "raw": raw, "canonical": canonical, "original": original}
+        )
 
 
 @dataclass
@@ -145,11 +160,19 @@ class _Sheet:
         for row in self.rows:
             for f in row.faults:
                 original = f["original"]
-                found.append(Fault(
-                    site=site, file=self.file, row=line_of[id(row)], kind=f["kind"], expected=f["expected"],
-                    column=None if f["key"] is None else self.headers[f["key"]],
-                    raw_value=_text_or_none(f["raw"]), canonical_value=_text_or_none(f["canonical"]),
-                    original_row=None if original is None else line_of[id(original)]))
+                found.append(
+                    Fault(
+                        site=site,
+                        file=self.file,
+                        row=line_of[id(row)],
+                        kind=f["kind"],
+                        expected=f["expected"],
+                        column=None if f["key"] is None else self.headers[f["key"]],
+                        raw_value=_text_or_none(f["raw"]),
+                        canonical_value=_text_or_none(f["canonical"]),
+                        original_row=None if original is None else line_of[id(original)],
+                    )
+                )
         return found
 
 
@@ -181,8 +204,7 @@ def render_date(day: date | None, style: str, typed: bool = False) -> object:
         return (day - EXCEL_EPOCH).days
     if style == "d/m/yyyy":
         return f"{day.day}/{day.month}/{day.year}"
-    patterns = {"dd-mm-yyyy": "%d-%m-%Y", "dd.mm.yy": "%d.%m.%y", "yyyy-mm-dd": "%Y-%m-%d",
-                "dd.mm.yyyy": "%d.%m.%Y"}
+    patterns = {"dd-mm-yyyy": "%d-%m-%Y", "dd.mm.yy": "%d.%m.%y", "yyyy-mm-dd": "%Y-%m-%d", "dd.mm.yyyy": "%d.%m.%Y"}
     return day.strftime(patterns[style])
 
 
@@ -199,7 +221,7 @@ def render_phone(phone: str, variant: int) -> str:
     """Eight digits as 12 34 56 78, 12345678 or +45 12345678."""
     style = variant % 3
     if style == 0:
-        return " ".join(phone[i:i + 2] for i in range(0, 8, 2))
+        return " ".join(phone[i : i + 2] for i in range(0, 8, 2))
     return phone if style == 1 else f"+45 {phone}"
 
 
@@ -224,8 +246,20 @@ def _activity_spelling(codebook: dict, activity: str | None, variant: int) -> st
 def register_keys(style: SiteStyle, reports_end_status: bool, rng: np.random.Generator) -> list[str]:
     """Register columns in file order: the canonical columns the site records plus name, phone, remarks
     (and e-mail at some sites), placed differently from site to site."""
-    core = ["cpr", "referral_date", "referral_track", "start_date", "association", "activity", "team_type",
-            "accompanied", "subsidy_months", "end_date", "dropout_reason", "last_contact_date"]
+    core = [
+        "cpr",
+        "referral_date",
+        "referral_track",
+        "start_date",
+        "association",
+        "activity",
+        "team_type",
+        "accompanied",
+        "subsidy_months",
+        "end_date",
+        "dropout_reason",
+        "last_contact_date",
+    ]
     if rng.random() < 0.5:
         core[1], core[2] = core[2], core[1]
     if not style.subsidy_column:
@@ -247,8 +281,12 @@ def register_keys(style: SiteStyle, reports_end_status: bool, rng: np.random.Gen
 def register_headers(codebook: dict, keys: list[str], variant: int) -> dict[str, str]:
     """Header text of each register key: the site's variant of the codebook spelling."""
     columns = codebook["register"]["columns"]
-    extra = {"name": _pick(NAME_HEADERS, variant), "phone": _pick(PHONE_HEADERS, variant), "email": "E-mail",
-             "remark": _pick(REMARK_HEADERS, variant)}
+    extra = {
+        "name": _pick(NAME_HEADERS, variant),
+        "phone": _pick(PHONE_HEADERS, variant),
+        "email": "E-mail",
+        "remark": _pick(REMARK_HEADERS, variant),
+    }
     return {k: extra[k] if k in extra else _pick(columns[k], variant) for k in keys}
 
 
@@ -256,8 +294,10 @@ def _register_row(record: dict, style: SiteStyle, codebook: dict, rolls: np.ndar
     """Cells of one truth enrolment in the site's style (CPR and association still canonical)."""
     labels = codebook["labels"]
     typed = style.date_style == "excel_some_text"
-    cells = {key: render_date(_py_date(record[key]), style.date_style, typed and rolls[i] < 0.05)
-             for i, key in enumerate(("referral_date", "start_date", "end_date", "last_contact_date"))}
+    cells = {
+        key: render_date(_py_date(record[key]), style.date_style, typed and rolls[i] < 0.05)
+        for i, key in enumerate(("referral_date", "start_date", "end_date", "last_contact_date"))
+    }
     tracks = labels["referral_track"][record["referral_track"]]
     track = tracks[int(rolls[4] * len(tracks))] if rolls[5] < 0.1 else _pick(tracks, style.variant)
     cells["referral_track"] = _label_noise(track, rolls[6])
@@ -265,20 +305,26 @@ def _register_row(record: dict, style: SiteStyle, codebook: dict, rolls: np.ndar
     if isinstance(reason, str):  # the site's usual spelling, the next one in 20 % of rows
         spelling = _pick(labels["dropout_reason"][reason], style.variant + int(rolls[7] < 0.2))
         cells["dropout_reason"] = _label_noise(spelling, rolls[8])
-    cells.update({
-        "cpr": record["cpr"], "name": record["name"], "phone": render_phone(record["phone"], style.variant),
-        "email": record["email"], "remark": record["remark"] or None,
-        "association": record["association"] if isinstance(record["association"], str) else None,
-        "activity": _activity_spelling(codebook, record["activity"], style.variant),
-        "team_type": render_bool(record["team_type"] == "new", style.bool_style),
-        "accompanied": render_bool(bool(record["accompanied"]), style.bool_style),
-        "subsidy_months": int(record["subsidy_months"]),
-    })
+    cells.update(
+        {
+            "cpr": record["cpr"],
+            "name": record["name"],
+            "phone": render_phone(record["phone"], style.variant),
+            "email": record["email"],
+            "remark": record["remark"] or None,
+            "association": record["association"] if isinstance(record["association"], str) else None,
+            "activity": _activity_spelling(codebook, record["activity"], style.variant),
+            "team_type": render_bool(record["team_type"] == "new", style.bool_style),
+            "accompanied": render_bool(bool(record["accompanied"]), style.bool_style),
+            "subsidy_months": int(record["subsidy_months"]),
+        }
+    )
     return cells
 
 
-def build_register(truth: pd.DataFrame, style: SiteStyle, reports_end_status: bool, codebook: dict,
-                   rng: np.random.Generator) -> _Sheet:
+def build_register(
+    truth: pd.DataFrame, style: SiteStyle, reports_end_status: bool, codebook: dict, rng: np.random.Generator
+) -> _Sheet:
     """The site's register rows in referral order, before faults are planted; second enrolments are
     recorded as 're_referral' (keep). Activities use the site's house spelling (activity_spellings)."""
     keys = register_keys(style, reports_end_status, rng)
@@ -310,8 +356,7 @@ def plant_cpr_spelling(sheet: _Sheet, rng: np.random.Generator, p_no_hyphen: flo
             row.plant("cpr_with_space", "cpr", "repair", row.cells["cpr"], cpr)
 
 
-def plant_misspelt_associations(sheet: _Sheet, codebook: dict, rng: np.random.Generator,
-                                share: float) -> None:
+def plant_misspelt_associations(sheet: _Sheet, codebook: dict, rng: np.random.Generator, share: float) -> None:
     """Replace ~share of association names by one of their codebook aliases (repair)."""
     aliases = codebook["associations"]
     for row in sheet.rows:
@@ -334,8 +379,7 @@ def plant_duplicate(sheet: _Sheet, rng: np.random.Generator) -> None:
     sheet.rows.insert(min(at + int(rng.integers(1, 31)), len(sheet.rows)), copy)
 
 
-def _new_person_row(sheet: _Sheet, rng: np.random.Generator, template: _Row, cpr: str | None,
-                    name: str) -> _Row:
+def _new_person_row(sheet: _Sheet, rng: np.random.Generator, template: _Row, cpr: str | None, name: str) -> _Row:
     """Insert, at a random place, a person who is not in the truth, copying a template row's other cells."""
     cells = dict(template.cells)
     cells.update({"cpr": cpr, "name": name, "remark": None})
@@ -345,8 +389,9 @@ def _new_person_row(sheet: _Sheet, rng: np.random.Generator, template: _Row, cpr
     return row
 
 
-def plant_end_before_start(sheet: _Sheet, truth: pd.DataFrame, style: SiteStyle, rng: np.random.Generator,
-                           cpr: str, name: str) -> None:
+def plant_end_before_start(
+    sheet: _Sheet, truth: pd.DataFrame, style: SiteStyle, rng: np.random.Generator, cpr: str, name: str
+) -> None:
     """Add a new person whose end date lies 5-60 days before the start date (reject)."""
     started = [i for i in sheet.clean_rows() if pd.notna(truth.iloc[sheet.rows[i].source]["start_date"])]
     if not started:
@@ -401,9 +446,14 @@ def survey_headers(codebook: dict, keys: list[str], style: SiteStyle) -> dict[st
     """Long question texts for label sites, short names (WHO5_1 ...) for code sites."""
     columns = codebook["survey"]["columns"]
     answer_form = 0 if style.survey_coding == "labels" else 1
-    headers = {"respondent_id": "Respondent-ID", "name": "Navn", "email": "E-mail",
-               "comment": _pick(COMMENT_HEADERS, style.variant), "cpr": _pick(columns["cpr"], style.variant),
-               "response_date": _pick(columns["response_date"], style.variant)}
+    headers = {
+        "respondent_id": "Respondent-ID",
+        "name": "Navn",
+        "email": "E-mail",
+        "comment": _pick(COMMENT_HEADERS, style.variant),
+        "cpr": _pick(columns["cpr"], style.variant),
+        "response_date": _pick(columns["response_date"], style.variant),
+    }
     headers.update({k: columns[k][answer_form] for k in survey_answers(codebook)})
     return {k: headers[k] for k in keys}
 
@@ -434,8 +484,7 @@ def render_response_date(day: date, style: SiteStyle) -> object:
     return day if style.survey_format == "xlsx" else day.strftime("%d-%m-%Y")
 
 
-def build_survey(wave: str, truth: pd.DataFrame, style: SiteStyle, codebook: dict,
-                 rng: np.random.Generator) -> _Sheet:
+def build_survey(wave: str, truth: pd.DataFrame, style: SiteStyle, codebook: dict, rng: np.random.Generator) -> _Sheet:
     """One wave's export, rows in response-date order, ~1 % of CPR numbers without hyphen (repair)."""
     keys = survey_keys(style, codebook)
     headers = survey_headers(codebook, keys, style)
@@ -443,9 +492,13 @@ def build_survey(wave: str, truth: pd.DataFrame, style: SiteStyle, codebook: dic
     rolls = rng.random((len(truth), len(ANSWERS) + 1))  # every answer's roll is drawn, asked or not
     rows = []
     for i, record in enumerate(truth.to_dict("records")):
-        cells = {"cpr": record["cpr"], "name": record["name"], "email": record["email"],
-                 "response_date": render_response_date(_py_date(record["response_date"]), style),
-                 "comment": record["remark"] or None}
+        cells = {
+            "cpr": record["cpr"],
+            "name": record["name"],
+            "email": record["email"],
+            "response_date": render_response_date(_py_date(record["response_date"]), style),
+            "comment": record["remark"] or None,
+        }
         for j, column in enumerate(ANSWERS):
             if column in keys:
                 cells[column] = render_answer(column, record[column], style, codebook, rolls[i, j])
@@ -457,8 +510,7 @@ def build_survey(wave: str, truth: pd.DataFrame, style: SiteStyle, codebook: dic
     return _Sheet(f"survey_{wave}.{ext}", keys, headers, rows)
 
 
-def plant_unknown_respondents(sheet: _Sheet, rng: np.random.Generator, cprs: list[str],
-                              names: list[str]) -> None:
+def plant_unknown_respondents(sheet: _Sheet, rng: np.random.Generator, cprs: list[str], names: list[str]) -> None:
     """Add respondents with valid substitute CPR numbers that no register holds (reject)."""
     for cpr, name in zip(cprs, names, strict=True):
         template = sheet.rows[int(rng.random() * len(sheet.rows))]
@@ -469,8 +521,9 @@ def plant_unknown_respondents(sheet: _Sheet, rng: np.random.Generator, cprs: lis
         sheet.rows.insert(int(rng.integers(0, len(sheet.rows) + 1)), row)
 
 
-def plant_duplicate_response(sheet: _Sheet, style: SiteStyle, truth: pd.DataFrame, rng: np.random.Generator,
-                             extraction: date) -> None:
+def plant_duplicate_response(
+    sheet: _Sheet, style: SiteStyle, truth: pd.DataFrame, rng: np.random.Generator, extraction: date
+) -> None:
     """Insert a second answer of the same person and wave 0-3 days later, further down (reject it)."""
     clean = sheet.clean_rows()
     if not clean:
@@ -479,14 +532,16 @@ def plant_duplicate_response(sheet: _Sheet, style: SiteStyle, truth: pd.DataFram
     original = sheet.rows[at]
     answered = _py_date(truth.iloc[original.source]["response_date"])
     copy = _Row(dict(original.cells))
-    copy.cells["response_date"] = render_response_date(min(answered + timedelta(days=int(rng.integers(0, 4))),
-                                                           extraction), style)
+    copy.cells["response_date"] = render_response_date(
+        min(answered + timedelta(days=int(rng.integers(0, 4))), extraction), style
+    )
     copy.plant("duplicate_response", None, "reject", original=original)
     sheet.rows.insert(min(at + int(rng.integers(1, 21)), len(sheet.rows)), copy)
 
 
-def plant_out_of_range(sheet: _Sheet, column: str, value: object, truth: pd.DataFrame,
-                       rng: np.random.Generator) -> bool:
+def plant_out_of_range(
+    sheet: _Sheet, column: str, value: object, truth: pd.DataFrame, rng: np.random.Generator
+) -> bool:
     """Overwrite one answered cell with an impossible value (repair: set missing). False if no cell fits."""
     fits = [i for i in sheet.clean_rows() if pd.notna(truth.iloc[sheet.rows[i].source][column])]
     if not fits:
@@ -599,9 +654,16 @@ class SiteExport:
         return {raw: canonical for raw, canonical in spelled.items() if raw != canonical}
 
 
-def build_site(site: str, style: SiteStyle, reports_end_status: bool, participants: pd.DataFrame,
-               responses: pd.DataFrame, codebook: dict, rng: np.random.Generator,
-               waves: tuple[str, ...] = tuple(WAVES)) -> SiteExport:
+def build_site(
+    site: str,
+    style: SiteStyle,
+    reports_end_status: bool,
+    participants: pd.DataFrame,
+    responses: pd.DataFrame,
+    codebook: dict,
+    rng: np.random.Generator,
+    waves: tuple[str, ...] = tuple(WAVES),
+) -> SiteExport:
     """Render one site's truth (rows of that site only) into unfaulted sheets: the register and one export
     per surveyed wave (in WAVES order)."""
     register_truth = participants.reset_index(drop=True)
@@ -623,15 +685,20 @@ def _choose(rng: np.random.Generator, items: list, count: int) -> list:
 
 def _strangers(rng: np.random.Generator, count: int, taken: set[str], extraction: date) -> tuple[list, list]:
     """Valid substitute CPR numbers (aged 20-75 at extraction) and names of people who are in no register."""
-    born = np.datetime64(extraction.isoformat(), "D") - rng.integers(20 * 365, 75 * 365, count).astype(
-        "timedelta64[D]")
+    born = np.datetime64(extraction.isoformat(), "D") - rng.integers(20 * 365, 75 * 365, count).astype("timedelta64[D]")
     male = rng.random(count) < 0.4
     cprs = substitute_cprs(rng, born, male, taken=taken).tolist()
     return cprs, draw_identities(rng, male)["name"].tolist()
 
 
-def plant_faults(exports: list[SiteExport], codebook: dict, plan: FaultPlan, rng: np.random.Generator,
-                 extraction: date, taken: set[str]) -> None:
+def plant_faults(
+    exports: list[SiteExport],
+    codebook: dict,
+    plan: FaultPlan,
+    rng: np.random.Generator,
+    extraction: date,
+    taken: set[str],
+) -> None:
     """Plant the faults of `plan` across the sites (in place). Sites and files are drawn with `rng`."""
     for export in exports:
         plant_cpr_spelling(export.register, rng, plan.p_cpr_without_hyphen, plan.p_cpr_with_space)
@@ -654,8 +721,13 @@ def plant_faults(exports: list[SiteExport], codebook: dict, plan: FaultPlan, rng
     _plant_survey_faults(exports, plan, rng, extraction, strangers)
 
 
-def _plant_survey_faults(exports: list[SiteExport], plan: FaultPlan, rng: np.random.Generator,
-                         extraction: date, strangers: Iterator[tuple[str, str]]) -> None:
+def _plant_survey_faults(
+    exports: list[SiteExport],
+    plan: FaultPlan,
+    rng: np.random.Generator,
+    extraction: date,
+    strangers: Iterator[tuple[str, str]],
+) -> None:
     """Unknown respondents, repeated answers and out-of-range answers in randomly chosen survey files."""
     files = [(e, w) for e in exports for w in WAVES if w in e.surveys and e.surveys[w].rows]
     for export, wave in _choose(rng, files, plan.unknown_respondent_files):
@@ -670,8 +742,9 @@ def _plant_survey_faults(exports: list[SiteExport], plan: FaultPlan, rng: np.ran
         plant_out_of_range(export.surveys[wave], "who5_3", code, export.survey_truth[wave], rng)
     job_files = [(e, w) for e, w in files if e.survey_truth[w]["job_readiness"].notna().any()]
     for export, wave in _choose(rng, job_files, 1):
-        plant_out_of_range(export.surveys[wave], "job_readiness", _number_text(12, export.style),
-                           export.survey_truth[wave], rng)
+        plant_out_of_range(
+            export.surveys[wave], "job_readiness", _number_text(12, export.style), export.survey_truth[wave], rng
+        )
 
 
 def write_site(export: SiteExport, out_dir: Path) -> list[Fault]:

@@ -37,8 +37,12 @@ def fit_replicate(params: SimulationParameters, seed: int) -> dict:
     out = {"seed": seed, "identified": fit.identified, "events": fit.info.get("events")}
     for se_type in ("clustered", "naive"):
         row = post.loc[se_type]
-        out |= {f"{se_type}_estimate": row["estimate"], f"{se_type}_se": row["std_error"],
-                f"{se_type}_lower": np.log(row["ci_lower"]), f"{se_type}_upper": np.log(row["ci_upper"])}
+        out |= {
+            f"{se_type}_estimate": row["estimate"],
+            f"{se_type}_se": row["std_error"],
+            f"{se_type}_lower": np.log(row["ci_lower"]),
+            f"{se_type}_upper": np.log(row["ci_upper"]),
+        }
     return out
 
 
@@ -46,10 +50,16 @@ def summarise(replicates: pd.DataFrame, truth: float) -> dict:
     """Bias, empirical SD, mean SE and 95 % coverage of the post-subsidy log hazard ratio."""
     ok = replicates[replicates["identified"] & replicates["clustered_estimate"].notna()]
     estimate = ok["clustered_estimate"]
-    summary = {"replicates": int(len(replicates)), "usable": int(len(ok)), "true_log_hr": truth,
-               "true_hr": float(np.exp(truth)), "mean_estimate": float(estimate.mean()),
-               "bias": float(estimate.mean() - truth), "empirical_sd": float(estimate.std(ddof=1)),
-               "monte_carlo_se_of_bias": float(estimate.std(ddof=1) / np.sqrt(len(ok)))}
+    summary = {
+        "replicates": int(len(replicates)),
+        "usable": int(len(ok)),
+        "true_log_hr": truth,
+        "true_hr": float(np.exp(truth)),
+        "mean_estimate": float(estimate.mean()),
+        "bias": float(estimate.mean() - truth),
+        "empirical_sd": float(estimate.std(ddof=1)),
+        "monte_carlo_se_of_bias": float(estimate.std(ddof=1) / np.sqrt(len(ok))),
+    }
     for se_type in ("clustered", "naive"):
         covered = (ok[f"{se_type}_lower"] <= truth) & (truth <= ok[f"{se_type}_upper"])
         summary[f"{se_type}_mean_se"] = float(ok[f"{se_type}_se"].mean())
@@ -58,8 +68,9 @@ def summarise(replicates: pd.DataFrame, truth: float) -> dict:
     return summary
 
 
-def run_study(project_dir: str | Path, replicates: int, first_seed: int, jobs: int = 1,
-              scale: float = 1.0) -> tuple[pd.DataFrame, dict]:
+def run_study(
+    project_dir: str | Path, replicates: int, first_seed: int, jobs: int = 1, scale: float = 1.0
+) -> tuple[pd.DataFrame, dict]:
     """Fit `replicates` replicates of the project's simulated world (its simulation.yaml) with seeds
     first_seed, first_seed+1, ...; return them and the summary."""
     params = select_sites(project_parameters(project_dir), None, scale)
@@ -75,8 +86,12 @@ def run_study(project_dir: str | Path, replicates: int, first_seed: int, jobs: i
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--project-dir", required=True, type=Path,
-                        help="project folder whose simulation.yaml describes the simulated world")
+    parser.add_argument(
+        "--project-dir",
+        required=True,
+        type=Path,
+        help="project folder whose simulation.yaml describes the simulated world",
+    )
     parser.add_argument("--replicates", type=int, default=200)
     parser.add_argument("--first-seed", type=int, default=1000)
     parser.add_argument("--jobs", type=int, default=2)

@@ -50,8 +50,7 @@ def select_sites(params: SimulationParameters, sites: list[str] | None, scale: f
     if unknown:
         raise ValueError(f"unknown site(s) {', '.join(unknown)}; the project has {', '.join(known)}")
     kept = [s for s in params.sites if sites is None or s.site in sites]
-    return dataclasses.replace(params, sites=tuple(dataclasses.replace(s, n=max(1, round(s.n * scale)))
-                                                   for s in kept))
+    return dataclasses.replace(params, sites=tuple(dataclasses.replace(s, n=max(1, round(s.n * scale))) for s in kept))
 
 
 def read_site_sheet(project_dir: Path) -> list[dict]:
@@ -69,7 +68,8 @@ def site_counts(params: SimulationParameters, participants: pd.DataFrame, respon
         started = mine["start_date"].notna()
         answered = responses.loc[responses["site"] == spec.site, "wave"].value_counts()
         counts[spec.site] = {
-            "referred": len(mine), "people": int(mine["participant_id"].nunique()),
+            "referred": len(mine),
+            "people": int(mine["participant_id"].nunique()),
             "started": int(started.sum()),
             "active_at_extraction": int((started & mine["end_date"].isna()).sum()),
             "dropouts": int(mine["end_date"].notna().sum()),
@@ -83,10 +83,12 @@ def site_counts(params: SimulationParameters, participants: pd.DataFrame, respon
 def totals(counts: dict) -> dict:
     """Programme totals; 'active' is summed over the sites that report end status (as seed 000 does)."""
     reporting = [site for site, c in counts.items() if c["reports_end_status"]]
-    return {"referred": sum(c["referred"] for c in counts.values()),
-            "started": sum(c["started"] for c in counts.values()),
-            "reporting_sites": reporting,
-            "active_at_extraction_reporting_sites": sum(counts[s]["active_at_extraction"] for s in reporting)}
+    return {
+        "referred": sum(c["referred"] for c in counts.values()),
+        "started": sum(c["started"] for c in counts.values()),
+        "reporting_sites": reporting,
+        "active_at_extraction_reporting_sites": sum(counts[s]["active_at_extraction"] for s in reporting),
+    }
 
 
 def command_line(project: str, seed: int, sites: list[str] | None, scale: float) -> str:
@@ -109,14 +111,14 @@ def readme_text(command: str, counts: dict, extraction: date, unit_plural: dict)
 personer: CPR-numrene er erstatningspersonnumre (dag + 60), telefonnumre begynder med 1, og e-mails bruger
 example-domæner. Fejl er lagt ind med vilje (dubletter, forkerte CPR-numre, stavefejl m.m.) og står i
 `{TRUTH_FILE}` sammen med de sande parametre og antal. Dataudtræksdato: {extraction.isoformat()}.
-{total['referred']} forløb i {len(counts)} {unit_plural['da']}.
+{total["referred"]} forløb i {len(counts)} {unit_plural["da"]}.
 
 **English.** Every file in this folder is made up. Brobygning's simulator (`src/analysis/simulation/`)
 drew it from a known truth so that the pipeline can be checked against it. No real person appears: CPR
 numbers are substitute numbers (day + 60), phone numbers start with 1 and e-mails use example domains.
 Faults are planted on purpose (duplicates, bad CPR numbers, misspellings and more) and listed in
 `{TRUTH_FILE}` with the true parameters and counts. Extraction date: {extraction.isoformat()}.
-{total['referred']} enrolments in {len(counts)} {unit_plural['en']}.
+{total["referred"]} enrolments in {len(counts)} {unit_plural["en"]}.
 
 Regenerate (byte-identical) / Genskab:
 
@@ -124,8 +126,9 @@ Regenerate (byte-identical) / Genskab:
 """
 
 
-def simulate(out: Path, project_dir: Path, seed: int | None = None, sites: list[str] | None = None,
-             scale: float = 1.0) -> dict:
+def simulate(
+    out: Path, project_dir: Path, seed: int | None = None, sites: list[str] | None = None, scale: float = 1.0
+) -> dict:
     """Draw the truth of the project in `project_dir`, write the raw files and the truth record under `out`,
     and return the record. `seed` defaults to the one in the project's simulation.yaml."""
     settings = read_simulation_settings(project_dir)
@@ -142,17 +145,31 @@ def simulate(out: Path, project_dir: Path, seed: int | None = None, sites: list[
         index, row = sheet[spec.site]
         style = site_style(index, row["survey_coding"], settings["sites"][spec.site].get("style"))
         waves = tuple(wave for wave in params.waves if surveyed[wave][k])
-        exports.append(build_site(spec.site, style, spec.reports_end_status,
-                                  participants[participants["site"] == spec.site],
-                                  responses[responses["site"] == spec.site], codebook, rng, waves))
+        exports.append(
+            build_site(
+                spec.site,
+                style,
+                spec.reports_end_status,
+                participants[participants["site"] == spec.site],
+                responses[responses["site"] == spec.site],
+                codebook,
+                rng,
+                waves,
+            )
+        )
     plant_faults(exports, codebook, FaultPlan(), rng, params.extraction_date, set(participants["cpr"]))
     out.mkdir(parents=True, exist_ok=True)
     faults = [fault for export in exports for fault in write_site(export, out)]
     counts = site_counts(params, participants, responses)
     record = {
-        "project": project, "seed": seed, "scale": scale, "sites": [s.site for s in params.sites],
-        "command": command_line(project, seed, sites, scale), "parameters": params.to_jsonable(),
-        "counts": counts, "totals": totals(counts),
+        "project": project,
+        "seed": seed,
+        "scale": scale,
+        "sites": [s.site for s in params.sites],
+        "command": command_line(project, seed, sites, scale),
+        "parameters": params.to_jsonable(),
+        "counts": counts,
+        "totals": totals(counts),
         "files": {f"{e.site}/{s.file}": {"data_rows": len(s.rows)} for e in exports for s in e.sheets()},
         "activity_spellings": {e.site: e.activity_spellings(codebook) for e in exports},
         "fault_counts": dict(sorted(Counter(f.kind for f in faults).items())),
@@ -176,8 +193,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m analysis.simulation", description=__doc__.split("\n\n")[0])
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument("--project", help="project name: reads config/projects/<name>/, writes data/raw/<name>/")
-    where.add_argument("--project-dir", type=Path,
-                       help="folder with config.yaml, sites.tsv, codebook.yaml and simulation.yaml")
+    where.add_argument(
+        "--project-dir", type=Path, help="folder with config.yaml, sites.tsv, codebook.yaml and simulation.yaml"
+    )
     parser.add_argument("--out", type=Path, help="folder to write (default: data/raw/<project>)")
     parser.add_argument("--seed", type=int, help="random seed (default: the one in simulation.yaml)")
     parser.add_argument("--sites", help="comma-separated site ids (default: all sites of the site sheet)")
@@ -201,9 +219,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     total = record["totals"]
-    print(f"wrote {len(record['files'])} files for {len(record['sites'])} sites to {out}: "
-          f"{total['referred']} enrolments, {total['active_at_extraction_reporting_sites']} active at "
-          f"extraction in the reporting sites, {len(record['faults'])} planted faults")
+    print(
+        f"wrote {len(record['files'])} files for {len(record['sites'])} sites to {out}: "
+        f"{total['referred']} enrolments, {total['active_at_extraction_reporting_sites']} active at "
+        f"extraction in the reporting sites, {len(record['faults'])} planted faults"
+    )
     return 0
 
 

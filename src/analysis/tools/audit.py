@@ -65,14 +65,36 @@ MIN_DIGITS = 8  # phone numbers and other numeric values: shorter ones are indis
 MIN_NAME_LENGTH = 5
 MIN_FREE_TEXT_LENGTH = 15
 TOTAL_LABELS = {"alle", "all", "total", "i alt"}
-BINARY_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp", ".ico", ".pdf", ".zip", ".gz", ".bz2", ".xz",
-                   ".woff", ".woff2", ".ttf", ".pickle", ".pkl", ".feather", ".xlsx", ".sav"}
+BINARY_SUFFIXES = {
+    ".png",
+    ".jpg",
+    ".jpeg",
+    ".gif",
+    ".webp",
+    ".ico",
+    ".pdf",
+    ".zip",
+    ".gz",
+    ".bz2",
+    ".xz",
+    ".woff",
+    ".woff2",
+    ".ttf",
+    ".pickle",
+    ".pkl",
+    ".feather",
+    ".xlsx",
+    ".sav",
+}
 HTML_SUFFIXES = {".html", ".htm", ".ipynb"}
 JSON_SUFFIXES = {".json", ".ipynb"}
 
 # Kind of a dropped raw column, from its header (checked in this order); anything else is free text.
-_HEADER_KINDS = [(re.compile(r"mail"), EMAIL), (re.compile(r"tlf|telefon|mobil|phone"), PHONE),
-                 (re.compile(r"navn|name"), NAME)]
+_HEADER_KINDS = [
+    (re.compile(r"mail"), EMAIL),
+    (re.compile(r"tlf|telefon|mobil|phone"), PHONE),
+    (re.compile(r"navn|name"), NAME),
+]
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # A run of digit groups separated by single spaces or hyphens, standing alone: not preceded by a letter, digit
 # or '.', not followed by a letter, digit or a decimal fraction (so never inside a hex pseudonym or 0.7103851233).
@@ -170,7 +192,7 @@ def _add_value(values: PersonalValues, value: object, kind: str) -> None:
             values.add_digits(digits, kind)
             for prefix in ("0045", "45"):
                 if digits.startswith(prefix) and len(digits) - len(prefix) == 8:
-                    values.add_digits(digits[len(prefix):], kind)
+                    values.add_digits(digits[len(prefix) :], kind)
     elif kind == PHONE:
         return
     elif len(text) >= (MIN_NAME_LENGTH if kind == NAME else MIN_FREE_TEXT_LENGTH):
@@ -187,8 +209,15 @@ def personal_values(project: Project) -> tuple[PersonalValues, list[Finding]]:
     lookups = {section: project.codebook.header_lookup(section) for section in ("register", "survey")}
     for site in project.site_ids:
         folder = project.raw_dir / site
-        files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")
-                       and p.suffix.lower() in RAW_SUFFIXES) if folder.is_dir() else []
+        files = (
+            sorted(
+                p
+                for p in folder.iterdir()
+                if p.is_file() and not p.name.startswith(".") and p.suffix.lower() in RAW_SUFFIXES
+            )
+            if folder.is_dir()
+            else []
+        )
         for path in files:
             lookup = lookups["register" if path.stem == "register" else "survey"]
             try:
@@ -280,8 +309,12 @@ def scan_text(text: str, values: PersonalValues) -> dict[str, int]:
                 if len(digits) < MIN_DIGITS or _ISO_DATE.match(written):
                     continue
                 kind = values.digits.get(digits)
-                if kind is None and len(digits) == 10 and (j == i or (j == i + 1 and len(groups[i]) == 6)) \
-                        and _is_cpr(digits):
+                if (
+                    kind is None
+                    and len(digits) == 10
+                    and (j == i or (j == i + 1 and len(groups[i]) == 6))
+                    and _is_cpr(digits)
+                ):
                     kind = CPR_LIKE
                 if kind is not None:
                     found.setdefault(kind, set()).add(digits)
@@ -433,8 +466,12 @@ def _recoverable(grid: list[list[int | str]], total_row: bool, total_col: bool) 
     if total_row and total_col:
         grand = grid[-1][-1]
         parts["grand_total"], parts["grand_total_hidden"] = (0, True) if grand == HIDDEN else (grand, False)
-    table = SuppressedTable(counts=pd.DataFrame([[0 if v == HIDDEN else v for v in row] for row in inner]),
-                            hidden=pd.DataFrame([[v == HIDDEN for v in row] for row in inner]), min_cell=1, **parts)
+    table = SuppressedTable(
+        counts=pd.DataFrame([[0 if v == HIDDEN else v for v in row] for row in inner]),
+        hidden=pd.DataFrame([[v == HIDDEN for v in row] for row in inner]),
+        min_cell=1,
+        **parts,
+    )
     intervals = hidden_intervals(table)  # infeasible (the "totals" are not sums): nothing is determined
     return int(((intervals["upper"] - intervals["lower"]) < 0.5).sum())
 
@@ -483,12 +520,19 @@ def audit(project: Project) -> AuditResult:
             if path.suffix.lower() in (".html", ".htm"):
                 kinds.update(page_problems(text, min_cell))
             findings += [Finding(name, kind, kinds[kind]) for kind in KINDS if kinds.get(kind)]
-    return AuditResult(findings=findings, scanned=scanned, not_scanned=not_scanned, missing_folders=missing,
-                       personal_values=len(values), raw_files=values.files_read)
+    return AuditResult(
+        findings=findings,
+        scanned=scanned,
+        not_scanned=not_scanned,
+        missing_folders=missing,
+        personal_values=len(values),
+        raw_files=values.files_read,
+    )
 
 
-def main(project_name: str, root: str | Path | None = None, out: TextIO | None = None,
-         err: TextIO | None = None) -> int:
+def main(
+    project_name: str, root: str | Path | None = None, out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Print the audit of a project; return the exit code (0 clean, 1 findings, 2 project not loadable)."""
     out = sys.stdout if out is None else out
     err = sys.stderr if err is None else err
@@ -500,8 +544,11 @@ def main(project_name: str, root: str | Path | None = None, out: TextIO | None =
     result = audit(project)
     for finding in result.findings:
         print(finding.line(), file=out)
-    print(f"audit: looked for {result.personal_values} personal values from {result.raw_files} raw files "
-          f"in {result.scanned} output files", file=out)
+    print(
+        f"audit: looked for {result.personal_values} personal values from {result.raw_files} raw files "
+        f"in {result.scanned} output files",
+        file=out,
+    )
     for folder in result.missing_folders:
         print(f"audit: note: {folder} does not exist", file=out)
     if result.not_scanned:

@@ -28,8 +28,15 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 # Playwright adds --headless (headless=True) and a fresh temporary --user-data-dir to every launch.
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 INSTALL_HINT = "Chromium not found at /usr/bin/chromium or on PATH: run `make browser` (installs Debian's chromium)"
 TIMEOUT_MS = 30_000
 IMAGE_WAIT_MS = 5_000
@@ -102,9 +109,13 @@ class PageCheck:
     @property
     def problems(self) -> list[str]:
         """Every failure, each labelled with its kind."""
-        kinds = {"console error": self.console_errors, "broken image": self.broken_images,
-                 "failed resource": self.failed_resources, "broken link": self.broken_links,
-                 "external load": self.external_loads}
+        kinds = {
+            "console error": self.console_errors,
+            "broken image": self.broken_images,
+            "failed resource": self.failed_resources,
+            "broken link": self.broken_links,
+            "external load": self.external_loads,
+        }
         return [f"{kind}: {item}" for kind, items in kinds.items() for item in items]
 
     @property
@@ -149,8 +160,9 @@ def open_browser() -> Iterator[Browser]:
     if executable is None:
         raise BrowserNotFoundError(INSTALL_HINT)
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS,
-                                             timeout=TIMEOUT_MS)
+        browser = playwright.chromium.launch(
+            executable_path=executable, headless=True, args=CHROMIUM_ARGS, timeout=TIMEOUT_MS
+        )
         try:
             yield browser
         finally:
@@ -254,8 +266,11 @@ def _failed_resources(events: _Events) -> list[str]:
 def _console(events: _Events, level: str) -> list[str]:
     """Console messages of one level; Chromium's 'Failed to load resource' echoes of reported requests are left out."""
     reported = {url for url, _ in events.failed_requests} | set(events.external_requests)
-    return [text for kind, text, url in events.console
-            if kind == level and not (text.startswith("Failed to load resource") and url in reported)]
+    return [
+        text
+        for kind, text, url in events.console
+        if kind == level and not (text.startswith("Failed to load resource") and url in reported)
+    ]
 
 
 def _page_check(html_path: Path, screenshot_path: Path, page_url: str, dom: dict, events: _Events) -> PageCheck:
@@ -263,12 +278,15 @@ def _page_check(html_path: Path, screenshot_path: Path, page_url: str, dom: dict
     external = _external_loads(dom, events)
     broken_links, external_links = _classify_links(page_url, dom["links"], set(dom["anchors"]))
     return PageCheck(
-        page=html_path, screenshot=screenshot_path,
+        page=html_path,
+        screenshot=screenshot_path,
         console_errors=_console(events, "error") + events.page_errors,
         console_warnings=_console(events, "warning"),
         broken_images=_broken_images(dom, events, external),
         failed_resources=_failed_resources(events),
-        broken_links=broken_links, external_loads=external, external_links=_unique(external_links),
+        broken_links=broken_links,
+        external_loads=external,
+        external_links=_unique(external_links),
     )
 
 
@@ -308,8 +326,7 @@ def print_pdf(html_path: str | Path, pdf_path: str | Path, *, browser: Browser |
 
 def html_pages(directory: Path) -> list[Path]:
     """Every .html file under a directory, outside its screenshots folder, in a stable order."""
-    return sorted(path for path in directory.rglob("*.html")
-                  if path.relative_to(directory).parts[0] != SCREENSHOT_DIR)
+    return sorted(path for path in directory.rglob("*.html") if path.relative_to(directory).parts[0] != SCREENSHOT_DIR)
 
 
 def screenshot_for(directory: Path, html_path: Path) -> Path:

@@ -72,6 +72,9 @@ def main(name: str, root: str | None = None) -> int:
     problems = check_project(name, root)
     for problem in problems:
         print(problem)
-    print(f"check: {len(problems)} problems in project '{name}'" if problems else
-          f"check: project '{name}' is ready to run")
+    print(
+        f"check: {len(problems)} problems in project '{name}'"
+        if problems
+        else f"check: project '{name}' is ready to run"
+    )
     return 1 if problems else 0

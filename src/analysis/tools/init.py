@@ -38,15 +38,21 @@ from analysis.read.dates import is_blank
 from analysis.read.readers import read_raw_table
 from analysis.read.values import label_key, parse_number
 
-SOURCE_ROOT = Path(__file__).resolve().parents[3]  # the checkout the package runs from: its projects' codebooks are known
+SOURCE_ROOT = (
+    Path(__file__).resolve().parents[3]
+)  # the checkout the package runs from: its projects' codebooks are known
 # The cleaner rejects a register row without these, and a survey row without these.
 REQUIRED = {"register": ["cpr", "referral_track", "referral_date"], "survey": ["cpr", "response_date"]}
 # Denmark's association lockdowns (calendar facts, not project settings): a safe default for any project.
-LOCKDOWNS = [("2020-03-11", "2020-05-17", "COVID-19 nedlukning forår 2020"),
-             ("2020-12-09", "2021-04-20", "COVID-19 nedlukning vinter 2020/21")]
+LOCKDOWNS = [
+    ("2020-03-11", "2020-05-17", "COVID-19 nedlukning forår 2020"),
+    ("2020-12-09", "2021-04-20", "COVID-19 nedlukning vinter 2020/21"),
+]
 # Real raw data holds CPR numbers and names: git must never take it in by accident.
-RAW_GITIGNORE = ("# Written by `python -m analysis init`: raw exports hold personal data and never enter git.\n"
-                 "# Delete this file only for synthetic data that is meant to be shared.\n*\n")
+RAW_GITIGNORE = (
+    "# Written by `python -m analysis init`: raw exports hold personal data and never enter git.\n"
+    "# Delete this file only for synthetic data that is meant to be shared.\n*\n"
+)
 COLUMN_HINTS = {
     "cpr": "CPR number (made into the pseudonym, age and sex, then dropped)",
     "referral_track": "who referred the citizen (labels.referral_track)",
@@ -61,10 +67,13 @@ COLUMN_HINTS = {
     "dropout_reason": "why the citizen stopped (labels.dropout_reason)",
     "last_contact_date": "last time the bridge builder knew the status",
     "response_date": "date of the answer",
-    "who5_1": "WHO-5 item 1 (glad og i godt humør)", "who5_2": "WHO-5 item 2 (rolig og afslappet)",
-    "who5_3": "WHO-5 item 3 (aktiv og energisk)", "who5_4": "WHO-5 item 4 (vågnet frisk og udhvilet)",
+    "who5_1": "WHO-5 item 1 (glad og i godt humør)",
+    "who5_2": "WHO-5 item 2 (rolig og afslappet)",
+    "who5_3": "WHO-5 item 3 (aktiv og energisk)",
+    "who5_4": "WHO-5 item 4 (vågnet frisk og udhvilet)",
     "who5_5": "WHO-5 item 5 (dagligdag fyldt med ting der interesserer mig)",
-    "srh": "self-rated health, 1 = poor ... 5 = excellent", "pa_level": "Saltin-Grimby activity level 1-4",
+    "srh": "self-rated health, 1 = poor ... 5 = excellent",
+    "pa_level": "Saltin-Grimby activity level 1-4",
     "job_readiness": "readiness for a job, 0-10",
 }
 
@@ -78,8 +87,7 @@ class Samples:
     files: int = 0
     notes: list[str] = field(default_factory=list)  # files skipped, and why
     # section -> normalised header -> (first spelling, ["site/file", ...])
-    headers: dict[str, dict[str, tuple[str, list[str]]]] = field(
-        default_factory=lambda: {"register": {}, "survey": {}})
+    headers: dict[str, dict[str, tuple[str, list[str]]]] = field(default_factory=lambda: {"register": {}, "survey": {}})
     # canonical column -> normalised value -> first spelling (labels only: numbers are left out)
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     end_dates: set[str] = field(default_factory=set)  # sites whose register has an end date filled in
@@ -113,8 +121,10 @@ class Known:
         return found
 
     def scale_of(self, column: str) -> str | None:
-        return next((b.raw["survey"]["scale_of"][column] for b in self.books
-                     if column in b.raw["survey"].get("scale_of", {})), None)
+        return next(
+            (b.raw["survey"]["scale_of"][column] for b in self.books if column in b.raw["survey"].get("scale_of", {})),
+            None,
+        )
 
     def scale(self, name: str) -> dict | None:
         return next((b.scale(name) for b in self.books if name in b.raw["scales"]), None)
@@ -160,8 +170,12 @@ def read_samples(source: Path, known: Known) -> Samples:
     folders = sorted(p for p in source.iterdir() if p.is_dir() and not p.name.startswith("."))
     bad = [p.name for p in folders if not _matches(pattern, p.name)]
     if bad:
-        raise ConfigError([f"{source}: rename the site folder(s) {', '.join(repr(b) for b in bad)} to lowercase "
-                           f"letters, digits and hyphens (e.g. 'hoeje-taastrup'): a folder name is the site's id"])
+        raise ConfigError(
+            [
+                f"{source}: rename the site folder(s) {', '.join(repr(b) for b in bad)} to lowercase "
+                f"letters, digits and hyphens (e.g. 'hoeje-taastrup'): a folder name is the site's id"
+            ]
+        )
     if not folders:
         raise ConfigError([f"{source}: no site folders (expected one folder per site holding its raw files)"])
     waves = load_schema("config.schema.yaml")["properties"]["waves"]["items"]["enum"]
@@ -171,8 +185,10 @@ def read_samples(source: Path, known: Known) -> Samples:
         for path in sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith(".")):
             role = _raw_role(path, waves)
             if role is None:
-                samples.notes.append(f"{path}: skipped (not register.* or survey_<wave>.* with wave one of "
-                                     f"{', '.join(waves)}, ending in {', '.join(RAW_SUFFIXES)})")
+                samples.notes.append(
+                    f"{path}: skipped (not register.* or survey_<wave>.* with wave one of "
+                    f"{', '.join(waves)}, ending in {', '.join(RAW_SUFFIXES)})"
+                )
                 continue
             try:
                 table = read_raw_table(path)
@@ -229,6 +245,7 @@ def _add_values(samples: Samples, column: str, cells: list) -> None:
 
 # ---- writing YAML as text (so that it can carry comments) ----
 
+
 def _flow(items: list) -> str:
     """A list in YAML flow style, each item quoted where YAML needs it."""
     return yaml.safe_dump(list(items), default_flow_style=True, allow_unicode=True, width=2**31).strip()
@@ -265,9 +282,11 @@ def _columns_block(section: str, samples: Samples, known: Known) -> list[str]:
             unknown.append((first, where))
         else:
             placed[column].append(first)
-    lines = [f"{section}:",
-             "  # canonical column: the headers that hold it in your files ([] = not found in the sample files)",
-             "  columns:"]
+    lines = [
+        f"{section}:",
+        "  # canonical column: the headers that hold it in your files ([] = not found in the sample files)",
+        "  columns:",
+    ]
     for column in canonical:
         spellings = placed[column]
         if not spellings and column in REQUIRED[section]:
@@ -279,8 +298,10 @@ def _columns_block(section: str, samples: Samples, known: Known) -> list[str]:
         lines.append("    # TODO entry.")
         for first, where in unknown:
             lines.append(f"    #   {first!r}: in {_places(where)}")
-        lines.append(f"    {_scalar(_todo_key('put each header under a column above or under drop'))}: "
-                     f"{_flow([first for first, _ in unknown])}")
+        lines.append(
+            f"    {_scalar(_todo_key('put each header under a column above or under drop'))}: "
+            f"{_flow([first for first, _ in unknown])}"
+        )
     lines.append("  # headers of personal data and free text (names, phone, e-mail, remarks): read, then thrown away")
     lines.append(f"  drop: {_flow(drop)}")
     lines.append(_line(2, "required", _flow(REQUIRED[section]), "a file without one of these stops the site"))
@@ -301,10 +322,12 @@ def _scale_of_block(known: Known) -> tuple[list[str], list[str]]:
 
 def _labels_block(samples: Samples, known: Known) -> list[str]:
     schema = load_schema("codebook.schema.yaml")["properties"]["labels"]["properties"]
-    lines = ["# Answers in the register, mapped to the pipeline's codes. Each list holds the spellings earlier",
-             "# projects used (harmless if your files never do); a TODO entry lists answers found in your files",
-             "# that no project knew. Answers under headers init did not know are not here yet: check lists them.",
-             "labels:"]
+    lines = [
+        "# Answers in the register, mapped to the pipeline's codes. Each list holds the spellings earlier",
+        "# projects used (harmless if your files never do); a TODO entry lists answers found in your files",
+        "# that no project knew. Answers under headers init did not know are not here yet: check lists them.",
+        "labels:",
+    ]
     for column, section in LABELLED_COLUMNS.items():
         kind, _, label_set = section.partition(".")
         if kind != "labels":
@@ -318,17 +341,20 @@ def _labels_block(samples: Samples, known: Known) -> list[str]:
         lines.append(f"  {label_set}:")
         lines += [_line(4, code, _flow(spellings)) for code, spellings in placed.items()]
         if unknown:
-            lines.append(f"    {_scalar(_todo_key(f'put each answer of {column} under a code above'))}: "
-                         f"{_flow(unknown)}")
+            lines.append(
+                f"    {_scalar(_todo_key(f'put each answer of {column} under a code above'))}: {_flow(unknown)}"
+            )
     return lines
 
 
 def _scales_block(samples: Samples, known: Known, scales: list[str]) -> list[str]:
     """The scales used, each as the known instrument defines it; answers found that no project knew go
     under a TODO entry of their scale."""
-    lines = ["# Answer scales. labels: answer text -> score; codes: the survey tool's answer number (1 = the first",
-             "# option shown) -> score, used by sites with survey_coding 'codes'; range: a plain number from lo to hi.",
-             "scales:"]
+    lines = [
+        "# Answer scales. labels: answer text -> score; codes: the survey tool's answer number (1 = the first",
+        "# option shown) -> score, used by sites with survey_coding 'codes'; range: a plain number from lo to hi.",
+        "scales:",
+    ]
     missing = known.missing_keys()
     for scale in scales:
         spec = known.scale(scale) or {}
@@ -411,14 +437,22 @@ def config_text(name: str, samples: Samples) -> str:
         f"# says TODO; `python -m analysis check {name}` lists those left. Every key is explained in",
         "# docs/evaluator-guide.md (på dansk: docs/evaluator-guide.da.md).",
         _line(0, "project", _scalar(name), "must be the folder name"),
-        _line(0, "title", _scalar(_todo_key("the evaluation's name as the reports show it")),
-              "e.g. \"Motion og fællesskab på recept\""),
+        _line(
+            0,
+            "title",
+            _scalar(_todo_key("the evaluation's name as the reports show it")),
+            'e.g. "Motion og fællesskab på recept"',
+        ),
         _line(0, "language", "da", "da | en: the language of the reports"),
         _line(0, "unit_label", "", "what one site is called in the reports, in each language"),
         "  da: Kommune",
         "  en: Municipality",
-        _line(0, "extraction_date", _scalar(_todo_key("the day the raw files were exported, as YYYY-MM-DD")),
-              "stands in for 'today'"),
+        _line(
+            0,
+            "extraction_date",
+            _scalar(_todo_key("the day the raw files were exported, as YYYY-MM-DD")),
+            "stands in for 'today'",
+        ),
         _line(0, "min_cell", "5", "counts below this are hidden in the reports"),
         _line(0, "course_weeks", "12", "length of the municipal course (course end = referral + this)"),
         _line(0, "followup_months", "12", "follow-up = referral + this many months"),
@@ -433,15 +467,34 @@ def config_text(name: str, samples: Samples) -> str:
         "# Planned membership-fee subsidy per site: from a start date on, so many months (0 = none). A register's",
         "# own subsidy column wins where it has a value; these rules fill the blanks.",
         "subsidy_rules:",
-        *[_line(2, site, _scalar(_todo_key("a list such as [{from: 2020-01-01, months: 6}]")))
-          for site in samples.sites],
+        *[
+            _line(2, site, _scalar(_todo_key("a list such as [{from: 2020-01-01, months: 6}]")))
+            for site in samples.sites
+        ],
         _line(0, "retention", "", "settings of the retention models (optional)"),
         _line(2, "covariates", _flow(retention["covariates"]["default"]), "besides months since start and site"),
-        _line(2, "retention_months", _flow(retention["retention_months"]["default"]),
-              "months after start at which retention is shown"),
+        _line(
+            2,
+            "retention_months",
+            _flow(retention["retention_months"]["default"]),
+            "months after start at which retention is shown",
+        ),
     ]
-    written = {"project", "title", "language", "unit_label", "extraction_date", "min_cell", "course_weeks",
-               "followup_months", "waves", "pseudonym", "lockdowns", "subsidy_rules", "retention"}
+    written = {
+        "project",
+        "title",
+        "language",
+        "unit_label",
+        "extraction_date",
+        "min_cell",
+        "course_weeks",
+        "followup_months",
+        "waves",
+        "pseudonym",
+        "lockdowns",
+        "subsidy_rules",
+        "retention",
+    }
     for key, spec in schema.items():
         if key not in written:  # a key added to the schema after this template was written
             lines.append(f"# {key}: (optional) {spec.get('description', 'see docs/evaluator-guide.md')}")
@@ -474,8 +527,9 @@ class Scaffold:
     notes: list[str]
 
 
-def init_project(name: str, root: str | Path | None = None, source: str | Path | None = None,
-                 known: Known | None = None) -> Scaffold:
+def init_project(
+    name: str, root: str | Path | None = None, source: str | Path | None = None, known: Known | None = None
+) -> Scaffold:
     """Write a new project's config, site sheet and codebook template, and its raw site folders.
 
     `source` defaults to data/raw/<name>/; `known` to the codebooks of the projects under `root` and under
@@ -488,17 +542,25 @@ def init_project(name: str, root: str | Path | None = None, source: str | Path |
         raise ConfigError([f"'{name}' cannot be a project name: use lowercase letters, digits and hyphens"])
     folder = root / "config" / "projects" / name
     if folder.exists():
-        raise ConfigError([f"{folder}: project '{name}' already exists; init never overwrites a project "
-                           f"(choose another name, or delete that folder to start again)"])
+        raise ConfigError(
+            [
+                f"{folder}: project '{name}' already exists; init never overwrites a project "
+                f"(choose another name, or delete that folder to start again)"
+            ]
+        )
     raw_dir = root / "data" / "raw" / name
     source = raw_dir if source is None else Path(source)
     if not source.is_dir():
-        raise ConfigError([f"{source}: no sample raw files; put each site's files in {raw_dir}/<site>/ "
-                           f"or pass --from RAW_DIR"])
+        raise ConfigError(
+            [f"{source}: no sample raw files; put each site's files in {raw_dir}/<site>/ or pass --from RAW_DIR"]
+        )
     known = known_codebooks([root, SOURCE_ROOT]) if known is None else known
     samples = read_samples(source, known)
-    texts = {"config.yaml": config_text(name, samples), "sites.tsv": sites_text(samples),
-             "codebook.yaml": codebook_text(name, samples, known)}
+    texts = {
+        "config.yaml": config_text(name, samples),
+        "sites.tsv": sites_text(samples),
+        "codebook.yaml": codebook_text(name, samples, known),
+    }
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{name}.", dir=folder.parent))
     try:
@@ -513,9 +575,11 @@ def init_project(name: str, root: str | Path | None = None, source: str | Path |
     if not (raw_dir / ".gitignore").exists():
         (raw_dir / ".gitignore").write_text(RAW_GITIGNORE, encoding="utf-8")
     cells = [cell for row in texts["sites.tsv"].splitlines() for cell in row.split("\t")]
-    left = (len(todo.find_placeholders(yaml.safe_load(texts["config.yaml"])))
-            + len(todo.find_placeholders(yaml.safe_load(texts["codebook.yaml"])))
-            + sum(todo.is_placeholder(cell) for cell in cells))
+    left = (
+        len(todo.find_placeholders(yaml.safe_load(texts["config.yaml"])))
+        + len(todo.find_placeholders(yaml.safe_load(texts["codebook.yaml"])))
+        + sum(todo.is_placeholder(cell) for cell in cells)
+    )
     return Scaffold(folder, raw_dir, samples.sites, samples.files, left, samples.notes)
 
 
@@ -528,7 +592,9 @@ def main(name: str, root: str | None = None, source: str | None = None) -> int:
         return 1
     for note in result.notes:
         print(note)
-    print(f"init: wrote {result.folder}/config.yaml, sites.tsv and codebook.yaml from {result.files_read} raw "
-          f"files in {len(result.sites)} site folders, and {result.raw_dir}/<site>/ for each site")
+    print(
+        f"init: wrote {result.folder}/config.yaml, sites.tsv and codebook.yaml from {result.files_read} raw "
+        f"files in {len(result.sites)} site folders, and {result.raw_dir}/<site>/ for each site"
+    )
     print(f"init: {result.placeholders} TODO marks to fill in; `python -m analysis check {name}` lists what is left")
     return 0
