@@ -73,7 +73,7 @@ def snakemake_command(root: Path, project: str, *args: str) -> list[str]:
         "-m",
         "snakemake",
         "-s",
-        str(REPO / "Snakefile"),
+        str(REPO / "workflow" / "Snakefile"),
         "--directory",
         str(root),
         "--cores",

@@ -17,7 +17,6 @@ CODE = sorted(
         *(REPO / "src").rglob("*.py"),
         *(REPO / "src").rglob("*.yaml"),
         *(REPO / "src").rglob("*.j2"),
-        REPO / "Snakefile",
         *(p for p in (REPO / "workflow").rglob("*") if p.is_file()),
     ]
 )

@@ -38,7 +38,7 @@ def root(tmp_path_factory) -> Path:
         "-m",
         "snakemake",
         "-s",
-        str(REPO / "Snakefile"),
+        str(REPO / "workflow" / "Snakefile"),
         "--directory",
         str(root),
         "--cores",

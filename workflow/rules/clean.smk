@@ -5,7 +5,7 @@ rule clean_site:
     input:
         raw=raw_files,
         config=project_config_files,
-        code=package_sources(),
+        code=code_inputs(NOTEBOOK_DIR / "10_clean.ipynb"),
         notebook=NOTEBOOK_DIR / "10_clean.ipynb",
     output:
         participants="data/processed/{project}/sites/{site}/participants.parquet",
@@ -34,7 +34,7 @@ rule pool:
         participants=expand("data/processed/{{project}}/sites/{site}/participants.parquet", site=SITES),
         responses=expand("data/processed/{{project}}/sites/{site}/responses.parquet", site=SITES),
         rejected=expand("data/processed/{{project}}/sites/{site}/rejected.csv", site=SITES),
-        code=package_sources(),
+        code=code_inputs(None, "analysis.pool.__main__"),
     output:
         participants="data/processed/{project}/participants.parquet",
         responses="data/processed/{project}/responses.parquet",

@@ -6,15 +6,16 @@ import sys
 from pathlib import Path
 
 from analysis.core.errors import ConfigError
+from analysis.jobs.code_inputs import job_code_files
 from analysis.project.loader import load_project, raw_folder_problems, site_raw_files
 from analysis.reports.messages import project_message_problems
 
 PYTHON = sys.executable
 # The Jupyter kernel notebooks run in: `make` registers 'brobygning' in .venv; under --use-conda use python3.
 KERNEL = config.get("kernel", "brobygning")
-SOURCE_DIR = Path(workflow.basedir) / "src"
-NOTEBOOK_DIR = Path(workflow.basedir) / "notebooks"
-PACKAGE_DIR = Path(workflow.basedir) / "src" / "analysis"
+REPO_DIR = Path(workflow.basedir).parent
+SOURCE_DIR = REPO_DIR / "src"
+NOTEBOOK_DIR = REPO_DIR / "notebooks"
 
 try:
     PROJECT = load_project(config["project"])
@@ -53,17 +54,12 @@ def project_config_files(wildcards):
     return [project_path(PROJECT.config_dir / name) for name in ("config.yaml", "sites.tsv", "codebook.yaml")]
 
 
-def package_sources(*subpackages):
-    """Input function: the package's top-level modules and the named subpackages' code, so that results
-    are rebuilt when the code that made them changes (and only then)."""
-
-    def sources(wildcards):
-        files = list(PACKAGE_DIR.glob("*.py"))
-        for name in subpackages:
-            files += (PACKAGE_DIR / name).glob("*.py")
-        return sorted(str(p) for p in files)
-
-    return sources
+def code_inputs(notebook=None, *modules):
+    """Input function: the package files the job runs, i.e. what its notebook (and the job runner) or its
+    `python -m` modules import, followed through the package, with the data files shipped beside them
+    (analysis.jobs.code_inputs). Results are rebuilt when that code changes, and only then."""
+    files = [str(p) for p in job_code_files(notebook, modules)]
+    return lambda wildcards: files
 
 
 def site_dir(site):

@@ -5,7 +5,7 @@ rule retention:
     input:
         participants="data/processed/{project}/participants.parquet",
         config=project_config_files,
-        code=package_sources("retention"),
+        code=code_inputs(NOTEBOOK_DIR / "20_retention.ipynb"),
         notebook=NOTEBOOK_DIR / "20_retention.ipynb",
     output:
         primary="data/processed/{project}/models/primary.parquet",

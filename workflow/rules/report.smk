@@ -12,7 +12,7 @@ for number, batch in enumerate(REPORT_BATCHES, start=1):
             responses="data/processed/{project}/responses.parquet",
             quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
             config=project_config_files,
-            code=package_sources("retention", "reports"),
+            code=code_inputs(NOTEBOOK_DIR / "30_site_report.ipynb", "analysis.reports.html"),
             notebook=NOTEBOOK_DIR / "30_site_report.ipynb",
         output:
             notebook=[f"reports/{{project}}/notebooks/30_site_report_{site}.ipynb" for site in batch],
@@ -48,7 +48,7 @@ rule summary_report:
         responses="data/processed/{project}/responses.parquet",
         quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
         config=project_config_files,
-        code=package_sources("retention", "reports"),
+        code=code_inputs(NOTEBOOK_DIR / "40_summary.ipynb", "analysis.reports.html"),
         notebook=NOTEBOOK_DIR / "40_summary.ipynb",
     output:
         notebook="reports/{project}/notebooks/40_summary.ipynb",
@@ -76,7 +76,7 @@ rule index:
     input:
         sites=expand("reports/{{project}}/sites/{site}.html", site=SITES),
         summary="reports/{project}/summary.html",
-        code=package_sources("retention", "reports"),
+        code=code_inputs(None, "analysis.reports.summary_report"),
     output:
         "reports/{project}/index.html",
     log:

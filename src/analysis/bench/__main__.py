@@ -45,7 +45,7 @@ def snakemake(project: str, cores: int, *targets: str) -> list[str]:
         "-m",
         "snakemake",
         "-s",
-        str(REPO / "Snakefile"),
+        str(REPO / "workflow" / "Snakefile"),
         "--cores",
         str(cores),
         *targets,
