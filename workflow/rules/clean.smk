@@ -18,12 +18,12 @@ rule clean_site:
         "logs/{project}/clean_{site}.log",
     benchmark:
         "logs/{project}/benchmarks/clean_site_{site}.tsv"
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=10,
-    conda:
-        "../envs/brobygning.yaml"
     shell:
         papermill({"project": "{wildcards.project}", "site": "{wildcards.site}"})
 
@@ -45,12 +45,12 @@ rule pool:
     benchmark:
         "logs/{project}/benchmarks/pool.tsv"
     localrule: True
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=1000,
         runtime=5,
-    conda:
-        "../envs/brobygning.yaml"
     params:
         python=PYTHON,
         source=SOURCE_DIR,

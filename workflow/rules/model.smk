@@ -20,11 +20,11 @@ rule retention:
         "logs/{project}/retention.log",
     benchmark:
         "logs/{project}/benchmarks/retention.tsv"
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=2000,
         runtime=20,
-    conda:
-        "../envs/brobygning.yaml"
     shell:
         papermill({"project": "{wildcards.project}"})

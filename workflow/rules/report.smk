@@ -29,12 +29,12 @@ for number, batch in enumerate(REPORT_BATCHES, start=1):
             f"logs/{{project}}/site_reports_{number}.log",
         benchmark:
             f"logs/{{project}}/benchmarks/site_reports_{number}.tsv"
+        conda:
+            "../envs/brobygning.yaml"
         threads: 1
         resources:
             mem_mb=1500,
             runtime=5 + 2 * len(batch),
-        conda:
-            "../envs/brobygning.yaml"
         params:
             each=batch,
         shell:
@@ -62,12 +62,12 @@ rule summary_report:
         "logs/{project}/summary_report.log",
     benchmark:
         "logs/{project}/benchmarks/summary_report.tsv"
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=1500,
         runtime=10,
-    conda:
-        "../envs/brobygning.yaml"
     shell:
         papermill({"project": "{wildcards.project}"}, html=True)
 
@@ -84,12 +84,12 @@ rule index:
     benchmark:
         "logs/{project}/benchmarks/index.tsv"
     localrule: True
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=500,
         runtime=5,
-    conda:
-        "../envs/brobygning.yaml"
     params:
         python=PYTHON,
         source=SOURCE_DIR,
