@@ -7,6 +7,7 @@ name it (in backticks, as the guides name every key), so the guide cannot go sta
 from __future__ import annotations
 
 import pytest
+import yaml
 from conftest import REPO
 from test_scaffold import schema_keys
 
@@ -40,6 +41,22 @@ def test_the_guide_names_everything_the_schema_allows(guide, schema_name):
     text = (REPO / guide).read_text(encoding="utf-8")
     missing = sorted(name for name in _names(schema_name) if f"`{name}`" not in text and f'`"{name}"`' not in text)
     assert not missing, f"{guide} does not explain {missing} from {schema_name}"
+
+
+@pytest.mark.parametrize("schema_name", ["config.schema.yaml", "sites.schema.yaml"])
+def test_config_readme_names_every_setting(schema_name):
+    """config/README.md (where the Snakemake workflow catalog looks) lists every setting of a project."""
+    text = (REPO / "config" / "README.md").read_text(encoding="utf-8")
+    schema = load_schema(schema_name)
+    top = set(schema["properties"]) | {k for v in schema["properties"].values() for k in v.get("properties", {})}
+    missing = sorted(name for name in top if f"`{name}`" not in text)
+    assert not missing, f"config/README.md does not explain {missing} from {schema_name}"
+
+
+def test_config_readme_names_every_workflow_setting():
+    schema = yaml.safe_load((REPO / "workflow" / "schemas" / "workflow.schema.yaml").read_text(encoding="utf-8"))
+    text = (REPO / "config" / "README.md").read_text(encoding="utf-8")
+    assert not [name for name in schema["properties"] if f"`{name}`" not in text]
 
 
 def test_the_names_looked_for_are_the_real_ones():

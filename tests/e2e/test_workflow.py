@@ -178,7 +178,7 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     # `make site SITE=guldborgsund`: that site's report and the pooled models it rests on, nothing else
     # (reports run in batches of ceil(sqrt(3)) = 2 sites: assens and guldborgsund, then jammerbugt)
     assert planned_jobs(f"reports/{PROJECT}/sites/guldborgsund.html") == {
-        "clean_site": "1",
+        "clean_sites_1": "1",
         "pool": "1",
         "retention": "1",
         "site_reports_1": "1",
@@ -186,7 +186,7 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     }
     assert planned_jobs() == {
         "all": "1",
-        "clean_site": "1",
+        "clean_sites_1": "1",
         "pool": "1",
         "retention": "1",
         "site_reports_1": "1",
@@ -206,12 +206,16 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     }
 
 
-def test_site_reports_can_run_one_site_per_job(workflow_root):
-    """`--config report_batch_size=1` (e.g. on a cluster with many free nodes) gives one report job per site."""
+@pytest.mark.parametrize("rule", ["clean_sites", "site_reports"])
+def test_batches_can_be_one_site_per_job(workflow_root, rule):
+    """`--config clean_batch_size=1 report_batch_size=1` (e.g. on a cluster with many free nodes) gives one
+    cleaning job and one report job per site."""
     command = snakemake_command(workflow_root, PROJECT, "--dry-run", "--forceall", "--quiet", "rules")
-    plan = subprocess.run([*command, "report_batch_size=1"], capture_output=True, text=True, cwd=workflow_root)
-    jobs = dict(re.findall(r"^(site_reports_\d+)\s+(\d+)$", plan.stdout, re.MULTILINE))
-    assert jobs == {f"site_reports_{n}": "1" for n in (1, 2, 3)}, plan.stdout + plan.stderr
+    plan = subprocess.run(
+        [*command, "clean_batch_size=1", "report_batch_size=1"], capture_output=True, text=True, cwd=workflow_root
+    )
+    jobs = dict(re.findall(rf"^({rule}_\d+)\s+(\d+)$", plan.stdout, re.MULTILINE))
+    assert jobs == {f"{rule}_{n}": "1" for n in (1, 2, 3)}, plan.stdout + plan.stderr
 
 
 def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_root, tmp_path):
@@ -224,17 +228,22 @@ def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_roo
     book.save(register)
     result = run_snakemake(root, check=False)
     assert result.returncode != 0
-    one_line = r"10_clean.ipynb, cell In \[\d+\]: RawInputError: \S+/assens/register.xlsx, row 3, column '[^']+'"
+    one_line = (
+        r"10_clean.ipynb \(site=assens\), cell In \[\d+\]: RawInputError: \S+/assens/register.xlsx, row 3, "
+        r"column '[^']+'"
+    )
     assert re.search(one_line, result.stdout + result.stderr), result.stderr[-2000:]
-    log = (root / "logs" / PROJECT / "clean_assens.log").read_text()
+    log = (root / "logs" / PROJECT / "clean_sites_1.log").read_text()
     assert re.search(r"register.xlsx, row 3, column '[^']+ \[[A-Z]+\]': unknown value 'Frisør'", log), log[-2000:]
     # The failed job leaves none of its outputs (Snakemake removes them, so the next run redoes the job; its
     # metadata record of the failed job vouches for no file) and no incomplete mark.
+    # (the batch cleaning assens and guldborgsund)
     outputs = [
-        f"data/processed/{PROJECT}/sites/assens/{name}"
+        f"data/processed/{PROJECT}/sites/{site}/{name}"
+        for site in ("assens", "guldborgsund")
         for name in ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")
     ]
-    outputs.append(f"reports/{PROJECT}/notebooks/10_clean_assens.ipynb")
+    outputs += [f"reports/{PROJECT}/notebooks/10_clean_{site}.ipynb" for site in ("assens", "guldborgsund")]
     assert not [o for o in outputs if (root / o).exists()]
     assert not set(outputs) & marked_incomplete(root)
 
@@ -252,7 +261,7 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
     )
     rules = per_rule(workflow_root, PROJECT, SITES)
     assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
-        "clean_site": 3,
+        "clean_sites": 2,
         "index": 1,
         "pool": 1,
         "retention": 1,

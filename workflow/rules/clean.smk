@@ -1,31 +1,33 @@
-# Clean each site's raw exports (notebook 10), then pool the sites.
+# Clean each site's raw exports (notebook 10, in batches of sites: common.smk), then pool the sites.
 
 
-rule clean_site:
-    input:
-        raw=raw_files,
-        config=project_config_files,
-        code=code_inputs(NOTEBOOK_DIR / "10_clean.ipynb"),
-        notebook=NOTEBOOK_DIR / "10_clean.ipynb",
-    output:
-        participants="data/processed/{project}/sites/{site}/participants.parquet",
-        responses="data/processed/{project}/sites/{site}/responses.parquet",
-        rejected="data/processed/{project}/sites/{site}/rejected.csv",
-        repairs="data/processed/{project}/sites/{site}/repairs.csv",
-        quality="data/processed/{project}/sites/{site}/quality.json",
-        notebook="reports/{project}/notebooks/10_clean_{site}.ipynb",
-    log:
-        "logs/{project}/clean_{site}.log",
-    benchmark:
-        "logs/{project}/benchmarks/clean_site_{site}.tsv"
-    conda:
-        "../envs/brobygning.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    shell:
-        papermill({"project": "{wildcards.project}", "site": "{wildcards.site}"})
+for number, batch in enumerate(CLEAN_BATCHES, start=1):
+
+    rule:
+        name:
+            f"clean_sites_{number}"
+        input:
+            raw=raw_files(batch),
+            config=project_config_files,
+            code=code_inputs(NOTEBOOK_DIR / "10_clean.ipynb"),
+            notebook=NOTEBOOK_DIR / "10_clean.ipynb",
+        output:
+            **site_outputs(batch),
+            notebook=[f"reports/{{project}}/notebooks/10_clean_{site}.ipynb" for site in batch],
+        log:
+            f"logs/{{project}}/clean_sites_{number}.log",
+        benchmark:
+            f"logs/{{project}}/benchmarks/clean_sites_{number}.tsv"
+        conda:
+            "../envs/brobygning.yaml"
+        threads: 1
+        resources:
+            mem_mb=1000,
+            runtime=5 + 2 * len(batch),
+        params:
+            each=batch,
+        shell:
+            papermill({"project": "{wildcards.project}"}, each="site")
 
 
 rule pool:

@@ -5,6 +5,7 @@ import re
 import sys
 from pathlib import Path
 
+from analysis.clean.site import SITE_OUTPUTS
 from analysis.core.errors import ConfigError
 from analysis.jobs.code_inputs import job_code_files
 from analysis.project.loader import load_project, raw_folder_problems, site_raw_files
@@ -26,11 +27,18 @@ except ConfigError as error:
     raise WorkflowError(f"project '{config['project']}' is not ready to run:\n{error}") from None
 
 SITES = PROJECT.site_ids
-# Site reports run in batches of about sqrt(number of sites) per job: one kernel start and one import of the
-# libraries per batch instead of per site, while one changed site still waits for only a few reports.
-# `--config report_batch_size=1` gives one job per site.
-REPORT_BATCH_SIZE = config.get("report_batch_size") or math.ceil(math.sqrt(len(SITES)))
-REPORT_BATCHES = [SITES[i : i + REPORT_BATCH_SIZE] for i in range(0, len(SITES), REPORT_BATCH_SIZE)]
+
+
+def batches(setting):
+    """The sites in batches of about sqrt(number of sites), or `setting` sites per batch when configured.
+    A batch is one job running its notebook once per site in one kernel: one kernel start and one import
+    of the libraries per batch instead of per site, while one changed site reruns only its own batch."""
+    size = config.get(setting) or math.ceil(math.sqrt(len(SITES)))
+    return [SITES[i : i + size] for i in range(0, len(SITES), size)]
+
+
+CLEAN_BATCHES = batches("clean_batch_size")
+REPORT_BATCHES = batches("report_batch_size")
 
 
 wildcard_constraints:
@@ -45,9 +53,18 @@ def project_path(path):
     return os.path.relpath(path)
 
 
-def raw_files(wildcards):
-    """Every raw file of a site: changing one reruns that site only."""
-    return [project_path(p) for p in site_raw_files(PROJECT, wildcards.site)]
+def raw_files(sites):
+    """Every raw file of these sites: changing one reruns the batch that cleans it."""
+    return [project_path(p) for site in sites for p in site_raw_files(PROJECT, site)]
+
+
+def site_outputs(sites):
+    """Named outputs of a cleaning batch: what cleaning writes for each site, named '<table>_<site>'."""
+    return {
+        f"{name.split('.')[0]}_{site}": f"data/processed/{{project}}/sites/{site}/{name}"
+        for site in sites
+        for name in SITE_OUTPUTS
+    }
 
 
 def project_config_files(wildcards):
