@@ -23,11 +23,11 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP) ## Run the whole pipeline on PROJECT (default: motion-paa-recept)
-	$(BIN)/snakemake --profile profiles/default --cores $(CORES) --config project=$(PROJECT)
+	$(BIN)/snakemake --cores $(CORES) --config project=$(PROJECT)
 
 site: $(STAMP) ## After changing one site's raw files: rebuild SITE's report (and the pooled models it needs) only
 	$(if $(SITE),,$(error make site needs SITE=<a site id from config/projects/$(PROJECT)/sites.tsv>))
-	$(BIN)/snakemake --profile profiles/default --cores $(CORES) reports/$(PROJECT)/sites/$(SITE).html --config project=$(PROJECT)
+	$(BIN)/snakemake --cores $(CORES) reports/$(PROJECT)/sites/$(SITE).html --config project=$(PROJECT)
 
 unlock: $(STAMP) ## After a killed run (power cut, kill -9): remove its stale lock, then `make run` resumes
 	$(BIN)/snakemake --unlock --config project=$(PROJECT)

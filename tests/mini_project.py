@@ -65,7 +65,7 @@ def copy_inputs(source: Path, target: Path) -> Path:
 
 
 def snakemake_command(root: Path, project: str, *args: str) -> list[str]:
-    """The workflow's command line for a project in `root`, 2 cores; the repository's `profiles/default`
+    """The workflow's command line for a project in `root`, 2 cores; the repository's `workflow/profiles/default`
     (with rerun-incomplete) applies, as for `make run`. `args` go before --config, which would otherwise
     read file targets as config values."""
     return [

@@ -32,9 +32,9 @@ STAGE_RULES = {
 
 @pytest.fixture(scope="module")
 def checkout(tmp_path_factory) -> Path:
-    """A scratch checkout (code, workflow, notebooks, profiles) with a two-site project, run to the end."""
+    """A scratch checkout (code, workflow with its profiles, notebooks) with a two-site project, run to the end."""
     root = tmp_path_factory.mktemp("checkout")
-    for folder in ("src", "workflow", "notebooks", "profiles"):
+    for folder in ("src", "workflow", "notebooks"):
         shutil.copytree(REPO / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
     make_project(root, PROJECT, SITES, scale=0.1)
     run(root)

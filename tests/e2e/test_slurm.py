@@ -1,4 +1,4 @@
-"""The workflow on a real SLURM cluster: `--profile profiles/slurm` on a one-node cluster started on localhost
+"""The workflow on a real SLURM cluster: `--profile workflow/profiles/slurm` on a one-node cluster started on localhost
 (munged, slurmctld, slurmd; no accounting daemon) gives the same tables and reports as a local run."""
 
 from __future__ import annotations
@@ -62,7 +62,7 @@ def test_the_slurm_profile_gives_the_local_runs_tables_and_reports(cluster, work
     result = run_snakemake(
         root,
         "--profile",
-        str(REPO / "profiles" / "slurm"),
+        str(REPO / "workflow" / "profiles" / "slurm"),
         "--slurm-init-seconds-before-status-checks",
         "1",
         env=cluster.env,

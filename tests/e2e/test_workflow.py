@@ -229,7 +229,7 @@ def test_an_unknown_label_fails_the_site_naming_file_row_and_column(workflow_roo
     result = run_snakemake(root, check=False)
     assert result.returncode != 0
     one_line = (
-        r"10_clean.ipynb \(site=assens\), cell In \[\d+\]: RawInputError: \S+/assens/register.xlsx, row 3, "
+        r"10_clean.ipynb \(project=\S+ site=assens\), cell In \[\d+\]: RawInputError: \S+/assens/register.xlsx, row 3, "
         r"column '[^']+'"
     )
     assert re.search(one_line, result.stdout + result.stderr), result.stderr[-2000:]
