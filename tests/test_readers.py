@@ -49,7 +49,7 @@ def test_csv_encodings_are_detected(tmp_path, encoding, bom):
         ("broken.xlsx", b"PK\x03\x04 not really a zip", "not a readable Excel workbook"),
         ("dup.csv", b"CPR;CPR\n1;2\n", "header 'CPR' appears twice"),
         ("wide.csv", b"CPR;Navn\n1;2;3\n", "row has 3 fields"),
-        ("notes.txt", b"hello", "unsupported file type"),
+        ("notes.docx", b"hello", "unsupported file type"),
     ],
 )
 def test_unreadable_files_give_one_line_errors_naming_the_file(tmp_path, name, content, message):

@@ -21,7 +21,7 @@ from analysis.project import todo
 from analysis.read.codebook import Codebook
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"  # package data: shipped in the wheel
-RAW_SUFFIXES = (".xlsx", ".csv", ".sav")
+RAW_SUFFIXES = (".xlsx", ".csv", ".tsv", ".txt", ".sav")  # .tsv and .txt: delimited text, as .csv
 
 
 @dataclass(frozen=True)
