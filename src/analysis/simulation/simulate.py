@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.project.loader import find_root
+from analysis.project.loader import SIMULATION_TRUTH_FILE, find_root
 from analysis.simulation.population import (
     WAVES,
     SimulationParameters,
@@ -37,7 +37,7 @@ from analysis.simulation.population import (
 from analysis.simulation.raw_export import FaultPlan, build_site, plant_faults, site_style, write_site
 
 DEFAULT_SEED = 2019  # when simulation.yaml names none
-TRUTH_FILE = "_simulation_truth.json"
+TRUTH_FILE = SIMULATION_TRUTH_FILE
 
 
 def select_sites(params: SimulationParameters, sites: list[str] | None, scale: float) -> SimulationParameters:
