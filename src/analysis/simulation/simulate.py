@@ -170,7 +170,11 @@ def simulate(
         "parameters": params.to_jsonable(),
         "counts": counts,
         "totals": totals(counts),
-        "files": {f"{e.site}/{s.file}": {"data_rows": len(s.rows)} for e in exports for s in e.sheets()},
+        "files": {
+            f"{e.site}/{s.file}": {"data_rows": len(s.rows), "header_row": s.header_line}
+            for e in exports
+            for s in e.sheets()
+        },
         "activity_spellings": {e.site: e.activity_spellings(codebook) for e in exports},
         "fault_counts": dict(sorted(Counter(f.kind for f in faults).items())),
         "faults": [f.to_json() for f in faults],
