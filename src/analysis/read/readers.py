@@ -154,15 +154,19 @@ def read_raw_table(path: str | Path, is_known_header: Callable[[str], bool] | No
     header = (cells[top] + [None] * width)[:width]
     named_width = max((i + 1 for i, v in enumerate(header) if not is_blank(v)), default=0)
     body, rows, set_aside = [], [], []
+    fields = len(cells[top])
     for index in range(top + 1, len(cells)):
         values, row = cells[index], index + 1
-        fields = len(cells[top])
         if lengths is not None and lengths[index] > fields and any(v.strip() for v in values[fields:]):
             raise RawInputError(path, f"row has {lengths[index]} fields but the header has {fields}", row=row)
-        filled = [v for v in values if not is_blank(v)]
-        if filled and isinstance(filled[0], str) and _TOTALS.match(filled[0].strip()):
+        first = next((v for v in values if not is_blank(v)), None)
+        if isinstance(first, str) and _TOTALS.match(first.strip()):
             set_aside.append((row, TOTALS_REASON))
-        elif filled and lengths is not None and (lengths[index] < named_width or cut_off and index == len(cells) - 1):
+        elif (
+            first is not None
+            and lengths is not None
+            and (lengths[index] < named_width or cut_off and row == len(cells))
+        ):
             set_aside.append((row, TRUNCATED_REASON))
         else:
             body.append((values + [None] * width)[:width])
