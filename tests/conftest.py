@@ -11,12 +11,18 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PROJECT = "motion-paa-recept"
 DEFAULT_PROJECT_DIR = REPO / "config" / "projects" / DEFAULT_PROJECT
+TEST_KEY = "3f9c2a7be41d8605f7a9c3e12b8d4f60"  # the key of hand-made test projects: 32 hex digits, 128 bits
 
 
 @pytest.fixture
 def project_root(tmp_path: Path) -> Path:
-    """A scratch project root holding a copy of the default project's config (no raw data)."""
+    """A scratch project root holding a copy of the default project's config (no raw data) and a project key.
+
+    Its raw files are written by hand, not by the simulator, so the config's public demo key would be
+    refused: like a real project, it has a key file (TEST_KEY, 128 bits in hex).
+    """
     shutil.copytree(REPO / "config" / "projects" / DEFAULT_PROJECT, tmp_path / "config" / "projects" / DEFAULT_PROJECT)
+    (tmp_path / "config" / "projects" / DEFAULT_PROJECT / "pseudonym.key").write_text(TEST_KEY + "\n", encoding="utf-8")
     return tmp_path
 
 

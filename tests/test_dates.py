@@ -7,6 +7,9 @@ from hypothesis import strategies as st
 from analysis.read.dates import parse_date
 
 PIVOT = 2023
+# Month names as Danish Retskrivningsordbogen writes them, with Danish Excel's abbreviations.
+DANISH_LONG = "januar februar marts april maj juni juli august september oktober november december".split()
+DANISH_SHORT = "jan. feb. mar. apr. maj jun. jul. aug. sep. okt. nov. dec.".split()
 
 
 @pytest.mark.parametrize(
@@ -24,6 +27,17 @@ PIVOT = 2023
         datetime(2021, 1, 31),
         date(2021, 1, 31),
         "2021-01-31 00:00:00",
+        "31-01-2021 00:00",
+        "2021/01/31",
+        "31. jan. 2021",
+        "31. jan 2021",
+        "31 jan 21",
+        "31. januar 2021",
+        "31-Jan-2021",
+        "31.jan.21",
+        "31. JANUAR 2021",
+        "søndag den 31. januar 2021",
+        "31 January 2021",
     ],
 )
 def test_every_danish_style_gives_the_same_day(raw):
@@ -46,11 +60,19 @@ def test_two_digit_years_never_land_after_the_extraction_year():
         ("29-02-2021", "not a real calendar date"),
         ("31/04/2022", "not a real calendar date"),
         ("next monday", "not a date"),
-        ("2021/31/01", "not a date"),
+        ("2021/31/01", "not a real calendar date"),
         (12, "not a plausible Excel date serial"),
         (44227.5, "time part"),
         (datetime(2021, 1, 31, 14, 5), "time part"),
         (True, "yes/no"),
+        ("31. feb. 2021", "not a real calendar date"),
+        ("06/13/2021", "not a real calendar date"),  # month first: read day first, month 13 does not exist
+        ("10. jux 2021", "'jux' is not a month"),
+        ("10/6", "has no year"),
+        ("10. juni", "has no year"),
+        ("juni 2021", "names a month but no day"),
+        ("okt.", "not a date"),
+        ("maj", "not a date"),
     ],
 )
 def test_impossible_or_unknown_dates_are_refused_with_a_reason(raw, reason):
@@ -68,6 +90,10 @@ def test_all_styles_agree_for_any_day(day):
         day.isoformat(),
         serial,
         datetime(day.year, day.month, day.day),
+        f"{day.day}/{day.month}-{day.year}",
+        f"{day.day}. {DANISH_SHORT[day.month - 1]} {day.year}",
+        f"{day.day}. {DANISH_LONG[day.month - 1]} {day.year}",
+        f"{day.day} {DANISH_SHORT[day.month - 1].rstrip('.')} {day.strftime('%y')}",
     ]
     assert {parse_date(s, PIVOT) for s in styles} == {day}
 

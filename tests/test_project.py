@@ -96,3 +96,20 @@ def test_one_wave_in_two_formats_is_refused(project_root):
         (raw / name).write_bytes(b"x")
     problems = raw_folder_problems(load_project(DEFAULT_PROJECT, project_root))
     assert any("survey_end is there in more than one format" in p for p in problems)
+
+
+def test_a_link_leaving_the_project_in_a_raw_folder_is_refused(project_root, tmp_path_factory):
+    _with_raw_folders(project_root)
+    outside = tmp_path_factory.mktemp("elsewhere") / "register.xlsx"
+    outside.write_bytes(b"x")
+    raw = project_root / "data" / "raw" / DEFAULT_PROJECT
+    (raw / "assens" / "register.xlsx").symlink_to(outside)
+    (raw / "viborg" / "register.xlsx").write_bytes(b"x")
+    (raw / "viborg" / "survey_end.csv").symlink_to(raw / "viborg" / "register.xlsx")  # stays inside: allowed
+    problems = raw_folder_problems(load_project(DEFAULT_PROJECT, project_root))
+    leaving = [p for p in problems if "symbolic link" in p]
+    assert leaving == [
+        f"{raw / 'assens' / 'register.xlsx'}: a symbolic link to a place outside the project folder; copy the "
+        "file into the raw folder instead (raw data are read only from inside the project)"
+    ]
+    assert not any("viborg" in p for p in problems)

@@ -203,3 +203,13 @@ def test_raw_files_already_in_place_are_the_default_samples(tmp_path, samples):
         init_project("Ny Evaluering", tmp_path, samples)
     with pytest.raises(ConfigError, match="no sample raw files"):
         init_project("tom", tmp_path)
+
+
+def test_init_names_the_title_rows_it_passed_over(tmp_path, samples):
+    """jammerbugt's register has a title, a note and a blank row above its header: init finds the header
+    without a codebook and says which rows it did not read."""
+    made = init_project(NAME, tmp_path, samples)
+    register = samples / "jammerbugt" / "register.xlsx"
+    assert f"{register}: rows 1-3 above the header (row 4) not read: a title or note, not data" in made.notes
+    codebook = yaml.safe_load((made.folder / "codebook.yaml").read_text(encoding="utf-8"))
+    assert "Henvisninger til brobygning" not in yaml.safe_dump(codebook, allow_unicode=True)

@@ -76,6 +76,15 @@ def read_rows(path: Path) -> list[list[object]]:
     return [[v if v != "" else None for v in r] for r in reader]
 
 
+def read_table(path: Path, truth: dict) -> tuple[list[object], list[list[object]]]:
+    """The header and data rows of a raw file: the truth record says where the header is and how many data
+    rows follow it (title rows above and a totals row under them are left out)."""
+    where = truth["files"][f"{path.parent.name}/{path.name}"]
+    rows = read_rows(path)
+    start = where["header_row"]
+    return rows[start - 1], rows[start : start + where["data_rows"]]
+
+
 # ------------------------------------------------------------------------------------ (a) reproducibility
 def test_committed_raw_data_is_regenerated_byte_for_byte(generated):
     made = sorted(p.relative_to(generated).as_posix() for p in generated.rglob("*") if p.is_file())
@@ -307,18 +316,19 @@ def test_every_header_and_label_is_in_the_codebook(generated, truth, codebook):
     }
     for path in sorted(generated.glob("*/*.*")):
         site, section = path.parent.name, "register" if path.stem == "register" else "survey"
-        header, *body = read_rows(path)
+        header, body = read_table(path, truth)
+        start = truth["files"][f"{site}/{path.name}"]["header_row"] + 1
         lookup = _header_lookup(codebook, section)
         assert not [h for h in header if norm(h) not in lookup], f"{path}: header not in the codebook"
         allowed = _allowed_values(codebook, coding[site])
         checked = [(i, h, allowed[lookup[norm(h)]]) for i, h in enumerate(header) if lookup[norm(h)] in allowed]
-        for line, row in enumerate(body, start=2):
+        for line, row in enumerate(body, start=start):
             for i, name, values in checked:
                 if row[i] is not None and (site, path.name, line, name) not in faulted:
                     assert _is_allowed(row[i], values), f"{path} row {line}: {name} = {row[i]!r}"
 
 
-def test_file_formats_follow_the_site_styles(generated):
+def test_file_formats_follow_the_site_styles(generated, truth):
     assert (generated / "assens" / "survey_end.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     assert not (generated / "jammerbugt" / "survey_end.csv").read_bytes().startswith(b"\xef\xbb\xbf")
     latin = (generated / "viborg" / "survey_end.csv").read_bytes()
@@ -333,8 +343,20 @@ def test_file_formats_follow_the_site_styles(generated):
         next(h for h in fredensborg[0] if h in ("Henvist dato", "Henvisningsdato", "Dato for henvisning"))
     )
     assert all(re.fullmatch(r"\d\d\.\d\d\.\d\d", row[column]) for row in fredensborg[1:] if row[column])
-    jammerbugt = read_rows(generated / "jammerbugt" / "register.xlsx")[0]
+    jammerbugt, body = read_table(generated / "jammerbugt" / "register.xlsx", truth)
     assert not {"Udmeldt", "Stoppet dato", "Slutdato", "Årsag til stop", "Stopårsag"} & set(jammerbugt)
+    # a title, a note and a blank row above the header; an "I alt" row counting the people under the data
+    rows = read_rows(generated / "jammerbugt" / "register.xlsx")
+    assert [r[0] for r in rows[:3]] == ["Henvisninger til brobygning", "Udtræk til evaluering", None]
+    assert rows[3] == jammerbugt and rows[4 + len(body)][:2] == ["I alt", len(body)]
+    referral = jammerbugt.index(
+        next(h for h in jammerbugt if h in ("Henvist dato", "Henvisningsdato", "Dato for henvisning"))
+    )
+    months = "jan.|feb.|mar.|apr.|maj|jun.|jul.|aug.|sep.|okt.|nov.|dec."
+    assert all(re.fullmatch(rf"\d{{1,2}}\. ({months}) \d{{4}}", row[referral]) for row in body if row[referral])
+    viborg, body = read_table(generated / "viborg" / "register.xlsx", truth)
+    referral = viborg.index(next(h for h in viborg if h in ("Henvist dato", "Henvisningsdato", "Dato for henvisning")))
+    assert all(re.fullmatch(r"\d{1,2}\. [a-z]+ \d{4}", row[referral]) for row in body if row[referral])
 
 
 # ------------------------------------------------------------------------------------ planted faults
@@ -359,7 +381,11 @@ def test_planted_faults_point_at_the_cells_they_describe(generated, truth):
         if where not in files:
             files[where] = read_rows(generated / fault["site"] / fault["file"])
         rows = files[where]
-        row = dict(zip(rows[0], rows[fault["row"] - 1], strict=True))
+        header_row = truth["files"][f"{fault['site']}/{fault['file']}"]["header_row"]
+        if fault["kind"] == "totals_row":
+            assert rows[fault["row"] - 1][0] == "I alt", fault
+            continue
+        row = dict(zip(rows[header_row - 1], rows[fault["row"] - 1], strict=True))
         if fault["kind"] in (
             "cpr_without_hyphen",
             "cpr_with_space",

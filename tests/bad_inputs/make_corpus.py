@@ -680,11 +680,11 @@ def _():
 @case(
     "empty_first_sheet_data_on_second",
     "register.xlsx",
-    None,
-    Expect("error", r"the first sheet 'Register' is empty; sheet 'Ark2' holds data"),
+    1,
+    Expect("kept", values={"participants.referral_track": ["health"]}),
 )
 def _():
-    """The register is on the second sheet; the first is empty."""
+    """The register is on the second sheet; the first is empty: the data sheet is read wherever it is."""
     return {"register.xlsx": xlsx_bytes([], extra_sheets={"Ark2": [REGISTER_HEADER, register_row(0)]})}
 
 
@@ -710,7 +710,7 @@ def _():
     "extra_sheet_same_header",
     "register.xlsx",
     1,
-    Expect("error", r"sheet '2022' has the same header as the first sheet"),
+    Expect("error", r"sheet '2022' has the same header as sheet 'Register'"),
 )
 def _():
     """A register split into one sheet per year: people on the second sheet would be lost."""

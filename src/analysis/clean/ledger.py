@@ -41,13 +41,23 @@ class Ledger:
         return tally
 
     def read_file(
-        self, file: str, kind: str, wave: str | None, encoding: str | None, data_rows: int, blank_rows: list[int]
+        self,
+        file: str,
+        kind: str,
+        wave: str | None,
+        encoding: str | None,
+        data_rows: int,
+        blank_rows: list[int],
+        set_aside: list[tuple[int, str]] = (),
     ) -> FileTally:
-        """Open a file's tally: every data row and blank row counts as read; blank rows are rejected."""
+        """Open a file's tally: every row under the header counts as read; blank rows are rejected, and so
+        are rows the reader set aside (a totals row, a row cut off), each with the reader's reason."""
         tally = self.open_file(file, kind, wave, encoding)
-        tally.read = data_rows + len(blank_rows)
+        tally.read = data_rows + len(blank_rows) + len(set_aside)
         for row in blank_rows:
             self.reject(file, row, None, "empty row")
+        for row, reason in set_aside:
+            self.reject(file, row, None, reason)
         return tally
 
     def reject(self, file: str, row: int, column: str | None, reason: str) -> None:

@@ -195,8 +195,8 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
     """
     mapping = ctx.codebook.map_headers(table, "register", ctx.problems)
     if not table.rows:
-        raise RawInputError(table.file, "the register has no data rows under the header", row=2)
-    ledger.read_file(table.file, "register", None, table.encoding, len(table.rows), table.blank_rows)
+        raise RawInputError(table.file, "the register has no data rows under the header", row=table.header_row + 1)
+    ledger.read_file(table.file, "register", None, table.encoding, len(table.rows), table.blank_rows, table.set_aside)
     cleaner = _RowCleaner(table, mapping, ctx)
     records, first_row_of = [], {}
     for row, values in zip(table.rows, ctx.codebook.canonical_records(table, mapping), strict=True):

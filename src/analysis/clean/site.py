@@ -18,6 +18,7 @@ from analysis.core.errors import RawInputError
 from analysis.core.tables import PARTICIPANTS, RESPONSES, as_canonical
 from analysis.core.vocabulary import PARTICIPANT_DTYPES, PARTICIPANT_KEY, RESPONSE_DTYPES, RESPONSE_KEY, WHO5_ITEMS
 from analysis.project.loader import Project, site_raw_files
+from analysis.read.codebook import normalise_label
 from analysis.read.readers import RawTable, read_raw_table
 
 SITE_OUTPUTS = ("participants.parquet", "responses.parquet", "rejected.csv", "repairs.csv", "quality.json")
@@ -38,27 +39,34 @@ def _relative(path: Path, root: Path) -> str:
     return Path(os.path.relpath(path, root)).as_posix()
 
 
-def _read(path: Path, project: Project, ledger: Ledger) -> RawTable:
+def _read(path: Path, project: Project, ledger: Ledger, notes: list | None = None) -> RawTable:
     """Read a raw file, naming it relative to the project root in every later message and ledger row.
 
-    The reader's repairs of the file itself (encoding, Excel error values, merged cells) go to the ledger.
+    The header row and data sheet are found with the codebook's header spellings. The reader's repairs of
+    the file itself (encoding, Excel error values, merged cells) go to the ledger; what it passed over
+    (title rows, other sheets) goes to `notes`, one line each naming the file.
     """
     file = _relative(path, project.root)
+    known = {**project.codebook.header_lookup("register"), **project.codebook.header_lookup("survey")}
     try:
-        table = read_raw_table(path)
+        table = read_raw_table(path, lambda header: normalise_label(header) in known)
     except RawInputError as error:
         raise RawInputError(file, error.detail, error.row, error.column) from error
     table.file = file
     for row, column, rule in table.repairs:
         ledger.repair(table.file, row, column, rule)
+    if notes is not None:
+        notes.extend(f"{file}: {note}" for note in table.notes)
     return table
 
 
-def clean_site(project: Project, site: str, problems: list | None = None) -> SiteResult:
+def clean_site(project: Project, site: str, problems: list | None = None, notes: list | None = None) -> SiteResult:
     """Clean every raw file of a site. Raises RawInputError or ConfigError on a fault that stops the site.
 
     With a `problems` list, unknown headers and values are collected there instead of stopping at the first
     (for `python -m analysis check`); the tables returned then leave those values out and must not be used.
+    With a `notes` list, what the reader passed over in each file (title rows above the header, sheets
+    other than the data sheet) is listed there.
     """
     sheet = project.site(site)
     key = load_key(project)
@@ -75,10 +83,10 @@ def clean_site(project: Project, site: str, problems: list | None = None) -> Sit
         key=key,
         problems=problems,
     )
-    enrolments = clean_register(_read(register_file, project, ledger), ctx, ledger)
+    enrolments = clean_register(_read(register_file, project, ledger, notes), ctx, ledger)
     waves = []
     for path in (p for p in files if p.stem.startswith("survey_")):
-        table = _read(path, project, ledger)
+        table = _read(path, project, ledger, notes)
         survey_ctx = SurveyContext(
             site=site,
             wave=path.stem.removeprefix("survey_"),

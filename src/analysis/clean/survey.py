@@ -114,7 +114,7 @@ def clean_survey(table: RawTable, ctx: SurveyContext, enrolments: pd.DataFrame, 
     """
     mapping = ctx.codebook.map_headers(table, "survey", ctx.problems)
     header_of = {c: h for h, c in mapping.items() if c != DROP}
-    ledger.read_file(table.file, "survey", ctx.wave, table.encoding, len(table.rows), table.blank_rows)
+    ledger.read_file(table.file, "survey", ctx.wave, table.encoding, len(table.rows), table.blank_rows, table.set_aside)
     by_cpr = _enrolments_by_cpr(enrolments)
     answers = _AnswerReader(table, header_of, ctx)
     records, first_row_of = [], {}

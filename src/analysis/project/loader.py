@@ -21,7 +21,9 @@ from analysis.project import todo
 from analysis.read.codebook import Codebook
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"  # package data: shipped in the wheel
-RAW_SUFFIXES = (".xlsx", ".csv", ".sav")
+RAW_SUFFIXES = (".xlsx", ".csv", ".tsv", ".txt", ".sav")  # .tsv and .txt: delimited text, as .csv
+# Written by the simulator beside the raw folders it makes: the mark of a synthetic (demo) project.
+SIMULATION_TRUTH_FILE = "_simulation_truth.json"
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,11 @@ class Project:
     @property
     def site_ids(self) -> list[str]:
         return [row["site"] for row in self.sites]
+
+    @property
+    def is_synthetic(self) -> bool:
+        """True when the raw data were written by the simulator (its truth record lies beside them)."""
+        return (self.raw_dir / SIMULATION_TRUTH_FILE).is_file()
 
 
 def _jsonable(value: object) -> object:
@@ -228,6 +235,15 @@ def site_raw_files(project: Project, site: str) -> list[Path]:
     site without a register.
     """
     folder = project.raw_dir / site
+    leaving = _links_leaving(folder, project.root)
+    if leaving:
+        raise ConfigError(
+            [
+                f"{link}: a symbolic link to a place outside the project folder; copy the file into "
+                "the raw folder instead (raw data are read only from inside the project)"
+                for link in leaving
+            ]
+        )
     files = sorted(p for p in folder.iterdir() if p.is_file() and not p.name.startswith("."))
     expected_stems = {"register"} | {f"survey_{w}" for w in project.config["waves"]}
     endings = "|".join(s.removeprefix(".") for s in RAW_SUFFIXES)
@@ -248,6 +264,13 @@ def site_raw_files(project: Project, site: str) -> list[Path]:
     if problems:
         raise ConfigError(problems)
     return files
+
+
+def _links_leaving(folder: Path, root: Path) -> list[Path]:
+    """Symbolic links in a raw folder whose target lies outside `root` (the folder itself may be a link, to
+    keep raw data on a protected drive; a link inside it is a file slipped in from elsewhere)."""
+    inside = root.resolve()
+    return [p for p in sorted(folder.iterdir()) if p.is_symlink() and not p.resolve().is_relative_to(inside)]
 
 
 def raw_folder_problems(project: Project) -> list[str]:

@@ -1,8 +1,12 @@
 """Parsing the date styles found in Danish registers and survey exports.
 
 Danish dates are always day-first. Accepted: date cells, Excel serial numbers, 31-01-2021, 31.01.21,
-31/1/2021, 31.01.2021 and ISO 2021-01-31. A two-digit year is placed in the latest century that does not
-put it after the data extraction year (so '21' is 2021 and '45' is 1945 when extracting in 2023).
+31/1/2021, 1/2-2021, 31.01.2021, ISO 2021-01-31 (also 2021/01/31), and a month written as a Danish or
+English name or abbreviation, with or without a dot: "10. jun. 2021", "1. februar 2021", "10 jun 21",
+"10-Jun-2021", "3. maj 2021", "tirsdag den 5. okt. 2021". A date at midnight ("31-01-2021 00:00") is the
+date. A two-digit year is placed in the latest century that does not put it after the data extraction year
+(so '21' is 2021 and '45' is 1945 when extracting in 2023). A day and month without a year ("10/6",
+"10. juni") or a month without a day ("juni 2021") is not a date: which one was meant cannot be known.
 """
 
 from __future__ import annotations
@@ -12,8 +16,40 @@ from datetime import date, datetime, timedelta
 
 _EXCEL_EPOCH = date(1899, 12, 30)  # Excel's day 0, accounting for its 1900 leap-year bug
 _SERIAL_RANGE = (20000, 80000)  # 1954-10-03 .. 2119-01-07: numbers outside are not taken as dates
-_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]00:00(?::00)?)?$")
-_DAY_FIRST = re.compile(r"^(\d{1,2})[-./](\d{1,2})[-./](\d{4}|\d{2})$")
+_MIDNIGHT = r"(?:[ T]0?0[:.]00(?:[:.]00)?)?"
+_ISO = re.compile(rf"^(\d{{4}})[-/.](\d{{1,2}})[-/.](\d{{1,2}}){_MIDNIGHT}$")
+_DAY_FIRST = re.compile(rf"^(\d{{1,2}})[-./](\d{{1,2}})[-./](\d{{4}}|\d{{2}}){_MIDNIGHT}$")
+# Weekday and "den" may stand before the day; the month is a word, then an optional dot; any of space,
+# '.', '-' or '/' may separate the parts.
+_NAMED_MONTH = re.compile(
+    r"^(?:(?:man|tirs|ons|tors|fre|lør|søn)(?:dag)?\.?,?\s+)?(?:den\s+)?"
+    r"(\d{1,2})\.?[\s./-]*([^\W\d_]+)\.?[\s./,-]*(\d{4}|\d{2})" + _MIDNIGHT + "$",
+    re.IGNORECASE,
+)
+_MONTH_WITHOUT_DAY = re.compile(r"^([^\W\d_]+)\.?[\s./-]*(\d{4}|\d{2})$")
+_DAY_WITHOUT_YEAR = re.compile(r"^(\d{1,2})[./\s-]+(\d{1,2}|[^\W\d_]+)\.?$")
+# Danish and English month names and their usual abbreviations (casefolded, without a dot).
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        [
+            ("januar", "january", "jan"),
+            ("februar", "february", "feb", "febr"),
+            ("marts", "march", "mar", "mrt"),
+            ("april", "apr"),
+            ("maj", "may"),
+            ("juni", "june", "jun"),
+            ("juli", "july", "jul"),
+            ("august", "aug"),
+            ("september", "sep", "sept"),
+            ("oktober", "october", "okt", "oct"),
+            ("november", "nov"),
+            ("december", "dec"),
+        ],
+        start=1,
+    )
+    for name in names
+}
 _SERIAL_TEXT = re.compile(r"^\d{5}(?:[.,]0+)?$")
 _TIME_OF_DAY = re.compile(r"[ T]\d{1,2}[:.]\d{2}(?:[:.]\d{2})?$")
 
@@ -73,8 +109,20 @@ def parse_date(value: object, pivot_year: int, keep_day_of_timestamp: bool = Fal
         if m := _DAY_FIRST.match(text):
             year = int(m[3]) if len(m[3]) == 4 else _full_year(int(m[3]), pivot_year)
             return date(year, int(m[2]), int(m[1]))
+        if m := _NAMED_MONTH.match(text):
+            month = _MONTHS.get(m[2].casefold())
+            if month is None:
+                raise ValueError(f"'{text}' is not a date: '{m[2]}' is not a month")
+            year = int(m[3]) if len(m[3]) == 4 else _full_year(int(m[3]), pivot_year)
+            return date(year, month, int(m[1]))
     except ValueError as exc:
+        if "is not a" in str(exc):
+            raise
         raise ValueError(f"'{text}' is not a real calendar date") from exc
     if _SERIAL_TEXT.match(text):
         return _from_serial(float(text.replace(",", ".")))
-    raise ValueError(f"'{text}' is not a date (expected day-first, such as 31-01-2021)")
+    if (m := _MONTH_WITHOUT_DAY.match(text)) and m[1].casefold() in _MONTHS:
+        raise ValueError(f"'{text}' names a month but no day: write the whole date, such as 10-06-2021")
+    if (m := _DAY_WITHOUT_YEAR.match(text)) and (m[2].isdigit() or m[2].casefold() in _MONTHS):
+        raise ValueError(f"'{text}' has no year: write the whole date, such as 10-06-2021")
+    raise ValueError(f"'{text}' is not a date (expected day-first, such as 31-01-2021 or 31. jan. 2021)")

@@ -46,11 +46,14 @@ class SiteStyle:
     variant: which spelling to take from each codebook list (index modulo the list's length).
     date_style: excel (date cells), excel_some_text (date cells, ~5 % typed as text 31-01-2021),
         serial (Excel serial numbers as integer cells), or a text pattern: dd-mm-yyyy, dd.mm.yy, yyyy-mm-dd,
-        d/m/yyyy, dd.mm.yyyy.
+        d/m/yyyy, dd.mm.yyyy, or a Danish month name: "d. mmm. yyyy" (10. jun. 2021, 3. maj 2021) or
+        "d. mmmm yyyy" (1. februar 2021).
     bool_style: janej ("ja"/"nej"), x ("x"/blank) or 10 (1/0 number cells).
     subsidy_column: the register has a planned-subsidy column (else the config rule applies).
     survey_format: csv-utf8-bom, csv-latin1, csv-utf8 or xlsx. survey_coding: labels or codes.
     decimal_comma: CSV numbers are written 6,5 instead of 6.5.
+    title_rows: the register workbook has a title, a note and a blank row above its header (row 4).
+    totals_row: the register workbook ends in an "I alt" row counting the people above it.
     """
 
     variant: int
@@ -61,16 +64,45 @@ class SiteStyle:
     survey_coding: str
     decimal_comma: bool
     has_email: bool
+    title_rows: bool = False
+    totals_row: bool = False
 
 
 _CYCLE = ("excel", "dd-mm-yyyy", "dd.mm.yy", "serial", "yyyy-mm-dd", "d/m/yyyy", "dd.mm.yyyy")
-STYLE_FIELDS = ("date_style", "bool_style", "subsidy_column", "survey_format", "decimal_comma")
+STYLE_FIELDS = (
+    "date_style",
+    "bool_style",
+    "subsidy_column",
+    "survey_format",
+    "decimal_comma",
+    "title_rows",
+    "totals_row",
+)
+DANISH_MONTHS = (
+    "januar",
+    "februar",
+    "marts",
+    "april",
+    "maj",
+    "juni",
+    "juli",
+    "august",
+    "september",
+    "oktober",
+    "november",
+    "december",
+)
+# Danish abbreviations as Danish Excel writes them: a dot after each, except where the name is that short.
+DANISH_MONTHS_SHORT = ("jan.", "feb.", "mar.", "apr.", "maj", "jun.", "jul.", "aug.", "sep.", "okt.", "nov.", "dec.")
+REGISTER_TITLE_ROWS = (("Henvisninger til brobygning",), ("Udtræk til evaluering",), ())
+TOTALS_LABEL = "I alt"
 
 
 def site_style(index: int, survey_coding: str, chosen: dict | None = None) -> SiteStyle:
     """The house style of the index-th site of the site sheet: the style a project's simulation.yaml
-    gives the site (`chosen`: date_style, bool_style, subsidy_column, survey_format, decimal_comma), or
-    else one cycled from the index through the same repertoire."""
+    gives the site (`chosen`: date_style, bool_style, subsidy_column, survey_format, decimal_comma, and
+    optionally title_rows and totals_row), or else one cycled from the index through the same repertoire
+    (without title or totals rows)."""
     if chosen:
         unknown = sorted(set(chosen) - set(STYLE_FIELDS))
         if unknown:
@@ -78,7 +110,9 @@ def site_style(index: int, survey_coding: str, chosen: dict | None = None) -> Si
         dates, bools = str(chosen["date_style"]), str(chosen["bool_style"])
         subsidy, survey = bool(chosen["subsidy_column"]), str(chosen["survey_format"])
         comma = bool(chosen["decimal_comma"])
+        title, totals = bool(chosen.get("title_rows", False)), bool(chosen.get("totals_row", False))
     else:
+        title = totals = False
         dates, bools = _CYCLE[index % len(_CYCLE)], ("janej", "x", "10")[index % 3]
         subsidy, comma = index % 2 == 0, index % 3 == 1
         survey = ("csv-utf8-bom", "csv-latin1", "xlsx", "csv-utf8")[index % 4]
@@ -91,6 +125,8 @@ def site_style(index: int, survey_coding: str, chosen: dict | None = None) -> Si
         survey_coding=survey_coding,
         decimal_comma=comma,
         has_email=index % 3 == 0,
+        title_rows=title,
+        totals_row=totals,
     )
 
 
@@ -145,17 +181,28 @@ class _Sheet:
     keys: list[str]
     headers: dict[str, str]
     rows: list[_Row]
+    above: list[list[object]] = field(default_factory=list)  # title rows above the header
+    totals_row: bool = False  # an "I alt" row under the last row
 
     def header_row(self) -> list[str]:
         return [self.headers[k] for k in self.keys]
+
+    @property
+    def header_line(self) -> int:
+        """The header's row number in the file."""
+        return len(self.above) + 1
+
+    def below(self) -> list[list[object]]:
+        """Rows under the data: the totals row, counting the rows above it."""
+        return [[TOTALS_LABEL, len(self.rows)]] if self.totals_row else []
 
     def clean_rows(self) -> list[int]:
         """Positions of truth rows without planted faults (safe originals for copies and changes)."""
         return [i for i, row in enumerate(self.rows) if row.source is not None and not row.faults]
 
     def faults(self, site: str) -> list[Fault]:
-        """The planted faults with their final line numbers."""
-        line_of = {id(row): i + 2 for i, row in enumerate(self.rows)}
+        """The planted faults with their final line numbers; a totals row is one (reject: not a person)."""
+        line_of = {id(row): i + self.header_line + 1 for i, row in enumerate(self.rows)}
         found = []
         for row in self.rows:
             for f in row.faults:
@@ -173,6 +220,9 @@ class _Sheet:
                         original_row=None if original is None else line_of[id(original)],
                     )
                 )
+        if self.totals_row:
+            row = self.header_line + len(self.rows) + 1
+            found.append(Fault(site=site, file=self.file, row=row, column=None, kind="totals_row", expected="reject"))
         return found
 
 
@@ -204,6 +254,10 @@ def render_date(day: date | None, style: str, typed: bool = False) -> object:
         return (day - EXCEL_EPOCH).days
     if style == "d/m/yyyy":
         return f"{day.day}/{day.month}/{day.year}"
+    if style == "d. mmm. yyyy":
+        return f"{day.day}. {DANISH_MONTHS_SHORT[day.month - 1]} {day.year}"
+    if style == "d. mmmm yyyy":
+        return f"{day.day}. {DANISH_MONTHS[day.month - 1]} {day.year}"
     patterns = {"dd-mm-yyyy": "%d-%m-%Y", "dd.mm.yy": "%d.%m.%y", "yyyy-mm-dd": "%Y-%m-%d", "dd.mm.yyyy": "%d.%m.%Y"}
     return day.strftime(patterns[style])
 
@@ -337,7 +391,8 @@ def build_register(
         if record["enrolment"] > 1:
             row.plant("re_referral", None, "keep", canonical=f"enrolment {record['enrolment']}")
         rows.append(row)
-    return _Sheet("register.xlsx", keys, headers, rows)
+    above = [list(r) for r in REGISTER_TITLE_ROWS] if style.title_rows else []
+    return _Sheet("register.xlsx", keys, headers, rows, above, style.totals_row)
 
 
 # ---------------------------------------------------------------------------------------- register faults
@@ -577,15 +632,21 @@ def _fixed_zip(data: bytes, core_xml: bytes) -> bytes:
     return out.getvalue()
 
 
-def xlsx_bytes(header: list[str], rows: list[list[object]], sheet_title: str = "Ark1") -> bytes:
-    """A one-sheet workbook (header in row 1), date cells shown as dd-mm-yyyy, reproducible bytes."""
+def xlsx_bytes(
+    header: list[str],
+    rows: list[list[object]],
+    sheet_title: str = "Ark1",
+    above: list[list[object]] = (),
+    below: list[list[object]] = (),
+) -> bytes:
+    """A one-sheet workbook (header in row 1, or under the rows `above`; the rows `below` after the data),
+    date cells shown as dd-mm-yyyy, reproducible bytes."""
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = sheet_title
-    sheet.append(header)
-    for values in rows:
+    for values in [*above, header, *rows, *below]:
         sheet.append(values)
-    for row in sheet.iter_rows(min_row=2):
+    for row in sheet.iter_rows(min_row=len(above) + 2):
         for cell in row:
             if isinstance(cell.value, date | datetime):
                 cell.number_format = "dd-mm-yyyy"
@@ -611,7 +672,7 @@ def sheet_bytes(sheet: _Sheet, survey_format: str) -> bytes:
     """The file's bytes: XLSX for registers and XLSX surveys, else CSV in the site's encoding."""
     rows = list(_cell_rows(sheet))
     if sheet.file.endswith(".xlsx"):
-        return xlsx_bytes(sheet.header_row(), rows)
+        return xlsx_bytes(sheet.header_row(), rows, above=sheet.above, below=sheet.below())
     encoding = {"csv-utf8-bom": "utf-8-sig", "csv-latin1": "latin-1", "csv-utf8": "utf-8"}[survey_format]
     return csv_bytes(sheet.header_row(), rows, encoding)
 

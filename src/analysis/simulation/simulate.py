@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from analysis.project.loader import find_root
+from analysis.project.loader import SIMULATION_TRUTH_FILE, find_root
 from analysis.simulation.population import (
     WAVES,
     SimulationParameters,
@@ -37,7 +37,7 @@ from analysis.simulation.population import (
 from analysis.simulation.raw_export import FaultPlan, build_site, plant_faults, site_style, write_site
 
 DEFAULT_SEED = 2019  # when simulation.yaml names none
-TRUTH_FILE = "_simulation_truth.json"
+TRUTH_FILE = SIMULATION_TRUTH_FILE
 
 
 def select_sites(params: SimulationParameters, sites: list[str] | None, scale: float) -> SimulationParameters:
@@ -170,7 +170,11 @@ def simulate(
         "parameters": params.to_jsonable(),
         "counts": counts,
         "totals": totals(counts),
-        "files": {f"{e.site}/{s.file}": {"data_rows": len(s.rows)} for e in exports for s in e.sheets()},
+        "files": {
+            f"{e.site}/{s.file}": {"data_rows": len(s.rows), "header_row": s.header_line}
+            for e in exports
+            for s in e.sheets()
+        },
         "activity_spellings": {e.site: e.activity_spellings(codebook) for e in exports},
         "fault_counts": dict(sorted(Counter(f.kind for f in faults).items())),
         "faults": [f.to_json() for f in faults],

@@ -221,7 +221,7 @@ def personal_values(project: Project) -> tuple[PersonalValues, list[Finding]]:
         for path in files:
             lookup = lookups["register" if path.stem == "register" else "survey"]
             try:
-                table = read_raw_table(path)
+                table = read_raw_table(path, lambda header, known=lookup: normalise_label(header) in known)
             except RawInputError:
                 problems.append(Finding(_relative(path, project.root), RAW_UNREADABLE, 1))
                 continue

@@ -45,8 +45,12 @@ def one_line_each(found: list) -> list[str]:
     return lines
 
 
-def check_project(name: str, root: str | Path | None = None) -> list[str]:
-    """Every problem found in the project's config and raw files, as one-line messages (empty: ready)."""
+def check_project(name: str, root: str | Path | None = None, notes: list | None = None) -> list[str]:
+    """Every problem found in the project's config and raw files, as one-line messages (empty: ready).
+
+    With a `notes` list, what the reader passed over in each file and why (title rows above the header,
+    sheets beside the data sheet) is listed there: not problems, but worth a look.
+    """
     try:
         project = load_project(name, root)
     except ConfigError as error:
@@ -61,7 +65,7 @@ def check_project(name: str, root: str | Path | None = None) -> list[str]:
     found: list = []
     for site in project.site_ids:
         try:
-            clean_site(project, site, problems=found)
+            clean_site(project, site, problems=found, notes=notes)
         except (RawInputError, ConfigError) as error:
             found.append(str(error))
     return one_line_each(found)
@@ -69,7 +73,10 @@ def check_project(name: str, root: str | Path | None = None) -> list[str]:
 
 def main(name: str, root: str | None = None) -> int:
     """Print the problems, one per line, and a summary; exit 1 when there are any."""
-    problems = check_project(name, root)
+    notes: list[str] = []
+    problems = check_project(name, root, notes)
+    for note in notes:
+        print(f"note: {note}")
     for problem in problems:
         print(problem)
     print(

@@ -195,6 +195,7 @@ def read_samples(source: Path, known: Known) -> Samples:
             except RawInputError as error:
                 samples.notes.append(f"skipped: {error}")
                 continue
+            samples.notes.extend(f"{path}: {note}" for note in table.notes)
             samples.files += 1
             if role != "register":
                 samples.waves.add(role)
