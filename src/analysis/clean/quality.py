@@ -48,6 +48,7 @@ def site_quality(
             "kept": sum(t.kept for t in ledger.files.values()),
             "rejected": sum(t.rejected for t in ledger.files.values()),
             "repairs": len(ledger.repairs),
+            "flags": len(ledger.flags),
         },
         "enrolments": len(participants),
         "people": int(participants["participant_id"].nunique()),
