@@ -11,7 +11,6 @@ from test_clean_site import HEADER, _row
 
 from analysis.tools.check import check_project
 
-
 NO_END = {"Udmeldt": None, "Årsag til stop": None}  # jammerbugt's sheet says it does not report ends
 
 

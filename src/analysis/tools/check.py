@@ -14,9 +14,8 @@ cleaning does not read (a date style, a shifted column), to be looked at before 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from analysis.clean import reasons
 from analysis.clean.pseudonym import load_key
@@ -91,9 +90,10 @@ def loss_problem(summary: dict) -> str | None:
     if summary["read"] == 0 or lost / summary["read"] <= LOSS_LIMIT:
         return None
     top = max((k for k in summary["rejected_by_reason"] if k not in NOT_LOST), key=summary["rejected_by_reason"].get)
+    rows = ", ".join(map(str, summary["first_rows"]["rejected"][top]))
     return (
         f"{summary['file']}: would reject {lost} of {summary['read']} rows ({_share(lost, summary['read'])}, "
-        f"more than {_share(LOSS_LIMIT, 1)}), most as '{top}' (rows {', '.join(map(str, summary['first_rows']['rejected'][top]))}): "
+        f"more than {_share(LOSS_LIMIT, 1)}), most as '{top}' (rows {rows}): "
         "likely a format problem (a date style, a shifted column); look at those rows before running"
     )
 
