@@ -48,13 +48,17 @@ def people_at_several_sites(participants: pd.DataFrame) -> int:
     Kept unchanged: which site is right cannot be told from the data."""
     several = participants[participants.groupby("participant_id")["site"].transform("nunique") > 1]
     begins = several["start_date"].fillna(several["referral_date"])
-    ends = several["end_date"].fillna(pd.Timestamp.max)
+    ends = several["end_date"]
     flagged = set()
     for person, rows in pd.DataFrame(
         {"p": several["participant_id"], "s": several["site"], "b": begins, "e": ends}
     ).groupby("p"):
         periods = list(rows.itertuples(index=False))
-        if any(a.s != b.s and a.b <= b.e and b.b <= a.e for i, a in enumerate(periods) for b in periods[i + 1 :]):
+        if any(
+            a.s != b.s and (pd.isna(b.e) or a.b <= b.e) and (pd.isna(a.e) or b.b <= a.e)
+            for i, a in enumerate(periods)
+            for b in periods[i + 1 :]
+        ):
             flagged.add(person)
     return len(flagged)
 

@@ -8,8 +8,8 @@ of that site's remaining files; the other sites are still checked.
 
 The raw files are checked by a dry run of the cleaning itself (`clean_site`, the code the clean stage runs):
 per file, how many rows would be kept, repaired and rejected, by reason with the first row numbers. A file
-that would lose more than LOSS_LIMIT of its rows (blank rows aside) is a problem: most likely a format the
-cleaning does not read (a date style, a shifted column), to be looked at before anything runs.
+that would lose more than LOSS_LIMIT of its rows to unreadable or impossible values (NOT_FORMAT aside) is a
+problem: most likely a format the cleaning does not read, to be looked at before anything runs.
 """
 
 from __future__ import annotations
@@ -26,7 +26,9 @@ from analysis.reports.messages import project_message_problems
 
 ROWS_SHOWN = 10
 LOSS_LIMIT = 0.05  # share of a file's rows whose rejection suggests a format problem
-NOT_LOST = {"empty_row"}  # rejections that lose no data
+# Rejections that say nothing about the file's format: blank rows, repeated rows, answers from people the
+# register does not hold (all listed per file all the same).
+NOT_FORMAT = {"empty_row", "duplicate_registration", "duplicate_response", "respondent_not_in_register"}
 
 
 @dataclass
@@ -86,10 +88,10 @@ def file_lines(summary: dict) -> list[str]:
 
 def loss_problem(summary: dict) -> str | None:
     """A problem line when a file would lose more than LOSS_LIMIT of its rows, else None."""
-    lost = sum(n for key, n in summary["rejected_by_reason"].items() if key not in NOT_LOST)
+    lost = sum(n for key, n in summary["rejected_by_reason"].items() if key not in NOT_FORMAT)
     if summary["read"] == 0 or lost / summary["read"] <= LOSS_LIMIT:
         return None
-    top = max((k for k in summary["rejected_by_reason"] if k not in NOT_LOST), key=summary["rejected_by_reason"].get)
+    top = max((k for k in summary["rejected_by_reason"] if k not in NOT_FORMAT), key=summary["rejected_by_reason"].get)
     rows = ", ".join(map(str, summary["first_rows"]["rejected"][top]))
     return (
         f"{summary['file']}: would reject {lost} of {summary['read']} rows ({_share(lost, summary['read'])}, "
