@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 import yaml
-from conftest import DEFAULT_PROJECT
+from conftest import DEFAULT_PROJECT, REPO
 from openpyxl import Workbook
 from test_clean_site import HEADER, SITE, _clean, _register
 from test_clean_site import _row as _spelt_row
@@ -23,6 +23,7 @@ from analysis.reports.messages import _catalogue
 from analysis.tools.check import check
 
 NO_END = {"Udmeldt": None, "Årsag til stop": None}
+DEFAULT_CONFIG = REPO / "config" / "projects" / DEFAULT_PROJECT
 # A cell as people really type them: a note with a name, a phone number and a CPR number in a date column.
 NOTE = "ring Ole Hansen 20304050 010203-1234"
 
@@ -276,3 +277,36 @@ def test_file_summaries_reconcile_and_keep_first_rows():
     assert ledger.unreconciled() == []
     assert summary["rejected_by_reason"] == {"cpr_missing": 3, "empty_row": 1}
     assert summary["first_rows"]["rejected"]["cpr_missing"] == [3, 5, 7] and summary["repaired"] == 1
+
+
+def test_init_marks_its_guesses_and_offers_a_site_its_own_scale(tmp_path):
+    from analysis.read.codebook import Codebook
+    from analysis.tools.init import Known, init_project
+
+    source = tmp_path / "samples"
+    answers = {
+        "nord": ["Fremragende", "Godt", "Mindre godt", "Godt"],
+        "syd": ["Meget godt", "Godt", "Hverken godt eller dårligt", "Meget dårligt"],
+    }
+    for site, said in answers.items():
+        (source / site).mkdir(parents=True)
+        register = "CPR-nr.;Henvist fra;Henvisningsdato;Udmeldt\r\n" + "".join(
+            f"0{i}0385-123{i};Sundhed;04-01-2021;{'01-06-2021' if site == 'nord' else ''}\r\n" for i in range(1, 5)
+        )
+        survey = "CPR;Besvarelsesdato;Hvordan vil du vurdere dit helbred i almindelighed?\r\n" + "".join(
+            f"0{i}0385-123{i};05-01-2021;{a}\r\n" for i, a in enumerate(said, start=1)
+        )
+        (source / site / "register.csv").write_text(register, encoding="utf-8")
+        (source / site / "survey_baseline.csv").write_text(survey, encoding="utf-8")
+    default = yaml.safe_load((DEFAULT_CONFIG / "codebook.yaml").read_text(encoding="utf-8"))
+    init_project("ny", tmp_path, source, known=Known([Codebook(default)]))
+    folder = tmp_path / "config" / "projects" / "ny"
+    sheet = (folder / "sites.tsv").read_text(encoding="utf-8").splitlines()
+    assert sheet[1].split("\t")[3] == "TODO guessed true: the register has end dates; confirm or correct"
+    assert sheet[2].split("\t")[3].startswith("TODO guessed false: no end dates")
+    book = yaml.safe_load((folder / "codebook.yaml").read_text(encoding="utf-8"))
+    assert book["survey"]["site_scales"] == {"syd": {"srh": "srh_syd"}}
+    offered = book["scales"]["srh_syd"]["labels"]
+    assert list(offered.values()) == [["Meget godt", "Godt", "Hverken godt eller dårligt", "Meget dårligt"]]
+    assert next(iter(offered)).startswith("TODO")
+    assert not any(str(k).startswith("TODO") for k in book["scales"]["srh"]["labels"])  # nord's words are all known
