@@ -310,3 +310,26 @@ def test_init_marks_its_guesses_and_offers_a_site_its_own_scale(tmp_path):
     assert list(offered.values()) == [["Meget godt", "Godt", "Hverken godt eller dårligt", "Meget dårligt"]]
     assert next(iter(offered)).startswith("TODO")
     assert not any(str(k).startswith("TODO") for k in book["scales"]["srh"]["labels"])  # nord's words are all known
+
+
+@pytest.mark.parametrize(("language", "shown"), [("da", "En nøgledato er ikke en dato"), ("en", "A key date is not")])
+def test_the_report_shows_each_reason_in_its_language(site_root, language, shown):
+    from analysis.reports.messages import Messages
+    from analysis.reports.site_report import ReportContext, SiteReport
+
+    _, result = _clean(site_root, [_row(), _row(**{"CPR-nr.": "720385-1234", "Opstartsdato": NOTE})])
+    empty = pd.DataFrame({"site": pd.Series(dtype="str")})
+    context = ReportContext(
+        project=load_project(DEFAULT_PROJECT, site_root),
+        messages=Messages(language),
+        min_cell=5,
+        participants=empty,
+        responses=empty,
+        models={},
+        model_summary={},
+        quality={SITE: result.quality},
+    )
+    html = "\n".join(
+        item.data for item in SiteReport(context, SITE).quality() if isinstance(getattr(item, "data", None), str)
+    )
+    assert shown in html and "date_unreadable" not in html and "Hansen" not in html
