@@ -92,8 +92,9 @@ def test_personal_data_in_wrong_cells_reaches_no_output_log_or_record(tmp_path):
 
     run_snakemake(root, project=PROJECT)
     processed = root / "data" / "processed" / PROJECT / "sites" / SITE
-    rejected = pd.read_csv(processed / "rejected.csv")
-    repairs = pd.read_csv(processed / "repairs.csv")
+    register = f"data/raw/{PROJECT}/{SITE}/register.xlsx"
+    rejected, repairs = (pd.read_csv(processed / name) for name in ("rejected.csv", "repairs.csv"))
+    rejected, repairs = rejected[rejected["file"] == register], repairs[repairs["file"] == register]
     assert rejected[rejected["row"] == planted["start_date"]]["reason"].tolist() == ["date_unreadable"]
     assert "minor_date_unreadable" in repairs[repairs["row"] == planted["last_contact_date"]]["rule"].tolist()
     assert "subsidy_months_unreadable" in repairs[repairs["row"] == planted["subsidy_months"]]["rule"].tolist()

@@ -212,7 +212,7 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
     """Canonical enrolments of one register (participants table columns plus the internal 'cpr').
 
     Every row of the file is either returned or recorded in the ledger; fully blank rows are recorded as
-    rejected 'empty row'. Raises RawInputError for an unknown header or label and for a register without
+    rejected 'empty_row'. Raises RawInputError for an unknown header or label and for a register without
     data rows.
     """
     mapping = ctx.codebook.map_headers(table, "register", ctx.problems)

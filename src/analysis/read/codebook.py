@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from analysis.core.errors import RawInputError
+from analysis.read.masking import quotable
 from analysis.read.readers import RawTable
 
 DROP = "__drop__"  # personal data or free text: read, then discarded in the raw layer
@@ -58,9 +59,10 @@ class Codebook:
             if canonical is None:
                 error = RawInputError(
                     table.file,
-                    f"unknown header '{header}': add it to codebook.yaml under {section}.columns or {section}.drop",
+                    f"unknown header '{quotable(header)}': add it to codebook.yaml under {section}.columns or "
+                    f"{section}.drop",
                     row=1,
-                    column=table.column_ref(header),
+                    column=quotable(table.column_ref(header)),
                 )
                 if problems is None:
                     raise error
@@ -71,7 +73,7 @@ class Codebook:
                 other = next(h for h, c in mapping.items() if c == canonical)
                 raise RawInputError(
                     table.file,
-                    f"headers '{other}' and '{header}' both mean '{canonical}'",
+                    f"headers '{quotable(other)}' and '{quotable(header)}' both mean '{canonical}'",
                     row=1,
                     column=table.column_ref(header),
                 )

@@ -10,6 +10,7 @@ import re
 
 from analysis.read.codebook import normalise_label
 from analysis.read.dates import is_blank
+from analysis.read.masking import quotable  # noqa: F401  (re-exported: the cleaning quotes values through it)
 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$|^[+-]?\d*\.\d+$")
 
@@ -62,19 +63,3 @@ def parse_label(value: object, lookup: dict[str, object], missing: set[str] | fr
     if key not in lookup:
         raise KeyError(str(value).strip())
     return lookup[key]
-
-
-_CPR_LIKE = re.compile(r"\d{6}[\s-]?\d{4}")
-_PHONE_LIKE = re.compile(r"(?:\+|00)?\d[\d\s-]{6,}\d")
-_EMAIL_LIKE = re.compile(r"[^\s@]+@[^\s@]+")
-MASK = "***"
-
-
-def quotable(value: object) -> str:
-    """A raw category cell as an error message may quote it: anything shaped like a CPR number, phone
-    number or e-mail address is masked (a person's data typed into the wrong column never reaches a
-    terminal, log or page)."""
-    text = str(value).strip()
-    for pattern in (_EMAIL_LIKE, _CPR_LIKE, _PHONE_LIKE):
-        text = pattern.sub(MASK, text)
-    return text
