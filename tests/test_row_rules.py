@@ -333,3 +333,16 @@ def test_the_report_shows_each_reason_in_its_language(site_root, language, shown
         item.data for item in SiteReport(context, SITE).quality() if isinstance(getattr(item, "data", None), str)
     )
     assert shown in html and "date_unreadable" not in html and "Hansen" not in html
+
+
+def test_the_loss_limit_counts_unreadable_values_only_and_needs_three_rows():
+    from analysis.tools.check import loss_problem
+
+    def summary(read, **rejected):
+        rows = {key: list(range(2, 2 + n)) for key, n in rejected.items()}
+        return {"file": "f.csv", "read": read, "rejected_by_reason": rejected, "first_rows": {"rejected": rows}}
+
+    assert loss_problem(summary(3, response_date_missing=2)) is None  # 67 %, but two rows: listed, not flagged
+    assert loss_problem(summary(60, date_unreadable=3)) is None  # 5 %: not more than the limit
+    assert "would reject 4 of 60 rows (7 %" in loss_problem(summary(60, date_unreadable=4))
+    assert loss_problem(summary(20, empty_row=5, respondent_not_in_register=5, duplicate_response=5)) is None

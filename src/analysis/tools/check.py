@@ -26,6 +26,7 @@ from analysis.reports.messages import project_message_problems
 
 ROWS_SHOWN = 10
 LOSS_LIMIT = 0.05  # share of a file's rows whose rejection suggests a format problem
+LOSS_MIN_ROWS = 3  # ...and at least so many rows: one odd row in a tiny file is listed, not a format problem
 # Rejections that say nothing about the file's format: blank rows, repeated rows, answers from people the
 # register does not hold (all listed per file all the same).
 NOT_FORMAT = {"empty_row", "duplicate_registration", "duplicate_response", "respondent_not_in_register"}
@@ -87,9 +88,10 @@ def file_lines(summary: dict) -> list[str]:
 
 
 def loss_problem(summary: dict) -> str | None:
-    """A problem line when a file would lose more than LOSS_LIMIT of its rows, else None."""
+    """A problem line when a file would lose more than LOSS_LIMIT of its rows (and at least LOSS_MIN_ROWS) to
+    unreadable or impossible values, else None."""
     lost = sum(n for key, n in summary["rejected_by_reason"].items() if key not in NOT_FORMAT)
-    if summary["read"] == 0 or lost / summary["read"] <= LOSS_LIMIT:
+    if lost < LOSS_MIN_ROWS or lost / summary["read"] <= LOSS_LIMIT:
         return None
     top = max((k for k in summary["rejected_by_reason"] if k not in NOT_FORMAT), key=summary["rejected_by_reason"].get)
     rows = ", ".join(map(str, summary["first_rows"]["rejected"][top]))
