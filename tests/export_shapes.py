@@ -286,8 +286,8 @@ def _sav(make: Callable[[Path], bytes]) -> Callable[[], bytes]:
 
 
 _REFERRED = sorted(d for _, d in REFERRALS)
-_TOTALS = "totals row (a sum or summary under the data, not a person)"
-_CUT = "row has fewer fields than the header: the file was cut off or the row broken"
+_TOTALS = "totals_row"
+_CUT = "row_cut_off"
 
 SHAPES = [
     Shape(
@@ -297,7 +297,7 @@ SHAPES = [
         read=7,
         kept=4,
         rejected=3,
-        reasons={"empty row": 1, _TOTALS: 2},
+        reasons={"empty_row": 1, _TOTALS: 2},
         values={
             "participants.referral_date": _REFERRED,
             "participants.start_date": sorted(d for _, d in STARTS if d) + [None],

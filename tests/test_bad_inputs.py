@@ -16,6 +16,7 @@ import pytest
 from bad_inputs.make_corpus import CASES, Case, write_case
 from conftest import DEFAULT_PROJECT, REPO
 
+from analysis.clean import reasons
 from analysis.clean.site import clean_site
 from analysis.core.errors import RawInputError
 from analysis.project.loader import load_project
@@ -59,11 +60,13 @@ def test_each_bad_input_ends_as_declared(item: Case, site_root):
     repairs = result.ledger.repairs_frame().query("file == @file")
     if expect.outcome == "reject":
         assert len(rejected) == expect.count, rejected
-        assert all(re.search(expect.message, r) for r in rejected["reason"]), rejected
+        assert set(rejected["reason"]) <= set(reasons.REJECTIONS), rejected  # catalogue keys only
+        assert all(re.search(expect.message, f"{r}: {reasons.text(r)}") for r in rejected["reason"]), rejected
         found = rejected
     elif expect.outcome == "repair":
         assert expect.message in RULES_DOC, f"repair rule not in docs/cleaning-rules.md: {expect.message}"
-        found = repairs[repairs["rule"] == expect.message]
+        assert set(repairs["rule"]) <= set(reasons.REPAIRS), repairs  # catalogue keys only
+        found = repairs[[expect.message in (rule, reasons.text(rule)) for rule in repairs["rule"]]]
         assert len(found) == expect.count, repairs
         assert len(rejected) == expect.rejected, rejected
     else:

@@ -11,6 +11,12 @@ from test_clean_site import HEADER, _row
 
 from analysis.tools.check import check_project
 
+NO_END = {"Udmeldt": None, "Årsag til stop": None}  # jammerbugt's sheet says it does not report ends
+
+
+def _one_row(site):
+    return [_row(**NO_END)] if site == "jammerbugt" else [_row()]
+
 
 def _register(path, rows, header=HEADER):
     book = Workbook()
@@ -43,7 +49,7 @@ def test_every_unknown_header_and_value_is_listed_at_once(site_root):
         "jammerbugt",
         "silkeborg",
     ):
-        _register(raw / site / "register.xlsx", [_row()])
+        _register(raw / site / "register.xlsx", _one_row(site))
     (raw / "silkeborg" / "survey_end.csv").write_bytes(b"")
     problems = check_project(DEFAULT_PROJECT, site_root)
     for site in ("assens", "viborg"):
@@ -85,7 +91,7 @@ def test_the_same_unknown_value_in_many_rows_is_one_line_naming_the_rows(site_ro
         "viborg",
         "silkeborg",
     ):
-        _register(raw / site / "register.xlsx", rows if site == "viborg" else [_row()])
+        _register(raw / site / "register.xlsx", rows if site == "viborg" else _one_row(site))
     problems = check_project(DEFAULT_PROJECT, site_root)
     assert problems == [
         "data/raw/motion-paa-recept/viborg/register.xlsx, rows 2, 3, 4, 6, 7, 8, 9, 10, 11, 12 and 2 more, column "

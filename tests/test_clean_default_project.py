@@ -48,7 +48,7 @@ def test_exactly_the_planted_rows_are_rejected(cleaned, site):
     got = {
         (f.split("/")[-1], r)
         for f, r, reason in zip(rejected["file"], rejected["row"], rejected["reason"], strict=True)
-        if reason != "empty row"
+        if reason != "empty_row"
     }
     assert got == {(f["file"], f["row"]) for f in _planted(site, "reject")}
 

@@ -73,6 +73,8 @@ def _fill_in(folder):
     for row in rows[1:]:
         for column in ("name", "bridging_model"):
             row[header.index(column)] = sheet[row[0]][column]
+        for column in ("reports_end_status", "survey_coding"):  # init's guesses, confirmed
+            row[header.index(column)] = row[header.index(column)].split()[2].rstrip(":")
     (folder / "sites.tsv").write_text("".join("\t".join(r) + "\n" for r in rows), encoding="utf-8")
 
     codebook = folder / "codebook.yaml"
@@ -93,14 +95,14 @@ def test_a_new_project_fails_check_with_its_todos_until_filled_in(tmp_path, samp
     assert sorted(p.name for p in folder.iterdir()) == ["codebook.yaml", "config.yaml", "sites.tsv"]
     assert sorted(p.name for p in (root / "data" / "raw" / NAME).iterdir()) == [".gitignore", *SITES]
 
-    # what the files tell is filled in: end status, how answers are coded, the waves found
+    # what the files tell is guessed (end status, how answers are coded) and marked as a guess; the waves found
     default = _default_sheet()
     with open(folder / "sites.tsv", encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle, delimiter="\t"))
     assert [r["site"] for r in rows] == SITES
     for row in rows:
         for column in ("reports_end_status", "survey_coding"):
-            assert row[column] == default[row["site"]][column], (row["site"], column)
+            assert row[column].startswith(f"TODO guessed {default[row['site']][column]}: "), (row["site"], column)
         assert row["name"] == row["bridging_model"] == "TODO"
     assert yaml.safe_load((folder / "config.yaml").read_text(encoding="utf-8"))["waves"] == [
         "baseline",
@@ -114,7 +116,11 @@ def test_a_new_project_fails_check_with_its_todos_until_filled_in(tmp_path, samp
         "config.yaml: at 'title'",
         "config.yaml: at 'extraction_date'",
         *(f"config.yaml: at 'subsidy_rules/{s}'" for s in SITES),
-        *(f"sites.tsv, row {i}: at '{c}'" for i in range(2, 2 + len(SITES)) for c in ("name", "bridging_model")),
+        *(
+            f"sites.tsv, row {i}: at '{c}'"
+            for i in range(2, 2 + len(SITES))
+            for c in ("name", "bridging_model", "reports_end_status", "survey_coding")
+        ),
         "codebook.yaml: at 'register/columns'",
         "codebook.yaml: at 'labels/referral_track'",
     }

@@ -210,7 +210,7 @@ def test_a_sav_survey_is_cleaned_into_who5_scores(site_root, site, labelled):
     kim = responses[responses["participant_id"] == pseudonymise("7203851234", key)].iloc[0]
     assert pd.isna(kim["who5_1"]) and pd.isna(kim["who5_raw"]) and kim["who5_2"] == 5
     rejected = result.ledger.rejected_frame()
-    assert rejected.set_index("row")["reason"].to_dict() == {4: "respondent is not in the site's register"}
+    assert rejected.set_index("row")["reason"].to_dict() == {4: "respondent_not_in_register"}
     assert rejected["file"].tolist() == [f"data/raw/{DEFAULT_PROJECT}/{site}/survey_baseline.sav"]
 
 

@@ -6,6 +6,7 @@ from datetime import date
 
 import pandas as pd
 
+from analysis.clean import reasons
 from analysis.clean.ledger import Ledger
 from analysis.project.loader import Project
 
@@ -48,6 +49,7 @@ def site_quality(
             "kept": sum(t.kept for t in ledger.files.values()),
             "rejected": sum(t.rejected for t in ledger.files.values()),
             "repairs": len(ledger.repairs),
+            "flags": len(ledger.flags),
         },
         "enrolments": len(participants),
         "people": int(participants["participant_id"].nunique()),
@@ -63,17 +65,28 @@ def _missing_share(frame: pd.DataFrame) -> dict[str, float | None]:
 
 
 def files_frame(quality: dict) -> pd.DataFrame:
-    """One row per raw file: kind, wave, encoding, rows read, kept and rejected."""
-    columns = ["file", "kind", "wave", "encoding", "read", "kept", "rejected"]
+    """One row per raw file: kind, wave, encoding, rows read, kept (of them repaired) and rejected."""
+    columns = ["file", "kind", "wave", "encoding", "read", "kept", "repaired", "rejected"]
     return pd.DataFrame([{c: f[c] for c in columns} for f in quality["files"]], columns=columns)
 
 
 def reasons_frame(quality: dict, field: str = "rejected_by_reason") -> pd.DataFrame:
-    """Counts of rejections by reason (or, with field='repairs_by_rule', repairs by rule) per file."""
+    """Counts of rejections by reason (with field='repairs_by_rule' repairs by rule, with 'flags_by_flag' flags)
+    per file: the key, its English text (this notebook's language; the reports use the message catalogue), the
+    count and the first rows."""
+    first = {"rejected_by_reason": "rejected", "repairs_by_rule": "repairs", "flags_by_flag": "flags"}[field]
     rows = [
-        {"file": f["file"], "reason": reason, "rows": n} for f in quality["files"] for reason, n in f[field].items()
+        {
+            "file": f["file"],
+            "reason": key,
+            "text": reasons.text(key),
+            "rows": n,
+            "first_rows": ", ".join(map(str, f["first_rows"][first].get(key, []))),
+        }
+        for f in quality["files"]
+        for key, n in f.get(field, {}).items()
     ]
-    return pd.DataFrame(rows, columns=["file", "reason", "rows"])
+    return pd.DataFrame(rows, columns=["file", "reason", "text", "rows", "first_rows"])
 
 
 def response_rate_frame(quality: dict) -> pd.DataFrame:

@@ -1,21 +1,27 @@
 """Cleaning a bridge builder's register into canonical enrolments.
 
-Rules (documented for evaluators in docs/cleaning-rules.md):
+Rules (documented for evaluators in docs/cleaning-rules.md). A row is rejected only for what the analysis
+cannot do without, its key columns (KEY_COLUMNS): the CPR number, referral track and referral date, and the
+start and end dates that retention is measured between. Everything else that cannot be read becomes missing
+with a recorded repair and the row is kept.
 - a register without data rows stops the job with an error naming the file;
 - a row without a valid CPR number, referral track or referral date is rejected;
-- a CPR number and referral date that give an age outside 0-120 at referral reject the row (a wrong
+- a CPR number and referral date that give an age outside 0-110 at referral reject the row (a wrong
   century digit in the CPR number, or a mistyped referral year);
-- a date that cannot be read, lies after the extraction date, or puts the end before the start or the
-  start before the referral rejects the row;
-- an end date without a start date rejects the row;
+- a key date that cannot be read, lies after the extraction date, or puts the end before the start or the
+  start before the referral rejects the row; an end date without a start date rejects the row;
+- a last-contact date that cannot be read, lies after the extraction date or before the referral is set
+  missing (repair); so are unreadable or impossible subsidy months (then the config's rule applies);
 - a second row with the same person and referral date is rejected as a duplicate of the first;
-- the same person with another referral date is a re-referral: a new enrolment (1, 2, ...);
+- the same person with another referral date is a re-referral: a new enrolment (1, 2, ...); one referred
+  again while an earlier enrolment at the site is still running is flagged (kept unchanged);
 - spellings of associations and activities are mapped to canonical names via the codebook (recorded as
   repairs); a label the codebook does not know stops the job with an error naming the cell;
 - planned subsidy months come from the register where it has them, else from the config's rule in force
   at the start date (or at referral for those who never started);
 - a recorded end without a reason gets reason 'unknown';
 - in a yes/no column whose answers are only 'x', a blank means no.
+Reasons and rules are keys of analysis.clean.reasons: no raw cell value reaches the ledger.
 """
 
 from __future__ import annotations
@@ -32,10 +38,17 @@ from analysis.read import cpr as cprlib
 from analysis.read.codebook import DROP, Codebook, normalise_label
 from analysis.read.dates import is_blank, parse_date
 from analysis.read.readers import RawTable
-from analysis.read.values import parse_label, parse_whole_number
+from analysis.read.values import parse_label, parse_whole_number, quotable
 
 DATE_COLUMNS = ["referral_date", "start_date", "end_date", "last_contact_date"]
-MIN_AGE, MAX_AGE = 0, 120  # the participants table's bounds for age at referral
+# What the analysis cannot do without: a fault here rejects the row (docs/cleaning-rules.md lists them).
+KEY_COLUMNS = ["cpr", "referral_track", "referral_date", "start_date", "end_date"]
+MIN_AGE, MAX_AGE = 0, 110  # plausible ages at referral (the participants table allows 0-120)
+_CPR_FAULTS = {
+    "missing": "cpr_missing",
+    "not ten digits": "cpr_not_ten_digits",
+    "impossible date of birth": "cpr_impossible_birth_date",
+}
 # Register columns read as labels, and the codebook section that lists their spellings.
 LABELLED_COLUMNS = {
     "referral_track": "labels.referral_track",
@@ -48,12 +61,18 @@ LABELLED_COLUMNS = {
 
 
 class RowRejected(Exception):
-    """A row fault: the row goes to the ledger with this reason and column."""
+    """A row fault: the row goes to the ledger with this reason (a key of analysis.clean.reasons) and column."""
 
-    def __init__(self, column: str | None, reason: str):
+    def __init__(self, column: str | None, reason: str, same_as_row: int | None = None):
         super().__init__(reason)
         self.column = column
         self.reason = reason
+        self.same_as_row = same_as_row
+
+
+def cpr_fault(error: ValueError) -> str:
+    """The reason key of a CPR number that normalise_cpr refused."""
+    return next((key for words, key in _CPR_FAULTS.items() if words in str(error)), "cpr_invalid")
 
 
 @dataclass(frozen=True)
@@ -104,7 +123,7 @@ class _RowCleaner:
         except KeyError as exc:
             error = RawInputError(
                 self.table.file,
-                f"unknown value '{exc.args[0]}': add it to codebook.yaml under {LABELLED_COLUMNS[column]}",
+                f"unknown value '{quotable(exc.args[0])}': add it to codebook.yaml under {LABELLED_COLUMNS[column]}",
                 row=row,
                 column=self.ref(column),
             )
@@ -113,47 +132,53 @@ class _RowCleaner:
             self.ctx.problems.append(error)
             return None
 
-    def date(self, values: dict, column: str) -> date | None:
+    def date(self, values: dict, column: str, row: int, ledger: Ledger) -> date | None:
+        """A date cell; a fault rejects the row in a key column and sets the value missing elsewhere."""
+        key_column = column in KEY_COLUMNS and (column != "end_date" or self.ctx.reports_end_status)
         try:
             parsed = parse_date(values.get(column), self.ctx.extraction_date.year)
-        except ValueError as exc:
-            raise RowRejected(column, f"{column}: {exc}") from None
+        except ValueError:
+            if key_column:
+                raise RowRejected(column, "date_unreadable") from None
+            ledger.repair(self.table.file, row, self.ref(column), "minor_date_unreadable")
+            return None
         if parsed is not None and parsed > self.ctx.extraction_date:
-            raise RowRejected(column, f"{column} is after the extraction date")
+            if key_column:
+                raise RowRejected(column, "date_after_extraction")
+            ledger.repair(self.table.file, row, self.ref(column), "minor_date_after_extraction")
+            return None
         return parsed
 
     def clean(self, values: dict, row: int, ledger: Ledger) -> dict:
         try:
             number = cprlib.normalise_cpr(values.get("cpr"))
         except ValueError as exc:
-            raise RowRejected("cpr", str(exc)) from None
+            raise RowRejected("cpr", cpr_fault(exc)) from None
         if not cprlib.written_in_standard_form(values["cpr"]):
-            ledger.repair(self.table.file, row, self.ref("cpr"), cprlib.NORMALISED_RULE)
+            ledger.repair(self.table.file, row, self.ref("cpr"), "cpr_normalised")
         track = self.label(values, row, "referral_track")
         if track is None:
-            raise RowRejected("referral_track", "referral track is missing")
-        dates = {c: self.date(values, c) for c in DATE_COLUMNS}
+            raise RowRejected("referral_track", "referral_track_missing")
+        dates = {c: self.date(values, c, row, ledger) for c in DATE_COLUMNS}
         if dates["referral_date"] is None:
-            raise RowRejected("referral_date", "referral date is missing")
+            raise RowRejected("referral_date", "referral_date_missing")
         if not MIN_AGE <= cprlib.age_at(number, dates["referral_date"]) <= MAX_AGE:
-            raise RowRejected(
-                "cpr",
-                f"CPR number and referral date give an age outside {MIN_AGE}-{MAX_AGE} at "
-                "referral (check the CPR number's 7th digit, which sets the century, and the "
-                "referral year)",
-            )
+            raise RowRejected("cpr", "age_out_of_range")
         if dates["start_date"] and dates["start_date"] < dates["referral_date"]:
-            raise RowRejected("start_date", "start_date is before referral_date")
+            raise RowRejected("start_date", "start_before_referral")
         if dates["end_date"] and not dates["start_date"]:
-            raise RowRejected("end_date", "end_date is given but start_date is missing")
+            raise RowRejected("end_date", "end_without_start")
         if dates["end_date"] and dates["end_date"] < dates["start_date"]:
-            raise RowRejected("end_date", "end_date is before start_date")
-        record = {"cpr": number, **dates, "referral_track": track}
+            raise RowRejected("end_date", "end_before_start")
+        if dates["last_contact_date"] and dates["last_contact_date"] < dates["referral_date"]:
+            ledger.repair(self.table.file, row, self.ref("last_contact_date"), "last_contact_before_referral")
+            dates["last_contact_date"] = None
+        record = {"cpr": number, **dates, "referral_track": track, "row": row}
         for column in ("association", "activity"):
             record[column] = self.label(values, row, column)
             raw = values.get(column)
             if record[column] is not None and normalise_label(raw) != normalise_label(record[column]):
-                ledger.repair(self.table.file, row, self.ref(column), f"{column} spelling mapped via codebook")
+                ledger.repair(self.table.file, row, self.ref(column), f"{column}_mapped")
         record["team_type"] = self.label(values, row, "team_type")
         if record["team_type"] is None and "team_type" in self.blank_means_no:
             record["team_type"] = "existing"
@@ -165,24 +190,21 @@ class _RowCleaner:
         record["dropout_reason"] = self.label(values, row, "dropout_reason")
         if record["end_date"] and record["dropout_reason"] is None:
             record["dropout_reason"] = "unknown"
-            ledger.repair(
-                self.table.file, row, self.ref("dropout_reason"), "missing reason for a recorded end set to unknown"
-            )
+            ledger.repair(self.table.file, row, self.ref("dropout_reason"), "dropout_reason_unknown")
         return record
 
     def subsidy_months(self, values: dict, record: dict, row: int, ledger: Ledger) -> int:
+        rule = "subsidy_months_from_rule"
         try:
             months = parse_whole_number(values.get("subsidy_months"))
-        except ValueError as exc:
-            raise RowRejected("subsidy_months", f"subsidy_months: {exc}") from None
+        except ValueError:
+            months, rule = None, "subsidy_months_unreadable"
         if months is not None and not 0 <= months <= 60:
-            raise RowRejected("subsidy_months", "subsidy_months is outside 0..60")
+            months, rule = None, "subsidy_months_unreadable"
         if months is None:
             months = planned_subsidy_months(self.ctx.subsidy_rules, record["start_date"] or record["referral_date"])
             if "subsidy_months" in self.header_of:
-                ledger.repair(
-                    self.table.file, row, self.ref("subsidy_months"), "blank subsidy months taken from the config rule"
-                )
+                ledger.repair(self.table.file, row, self.ref("subsidy_months"), rule)
         return months
 
 
@@ -190,12 +212,13 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
     """Canonical enrolments of one register (participants table columns plus the internal 'cpr').
 
     Every row of the file is either returned or recorded in the ledger; fully blank rows are recorded as
-    rejected 'empty row'. Raises RawInputError for an unknown header or label and for a register without
+    rejected 'empty_row'. Raises RawInputError for an unknown header or label and for a register without
     data rows.
     """
     mapping = ctx.codebook.map_headers(table, "register", ctx.problems)
     if not table.rows:
         raise RawInputError(table.file, "the register has no data rows under the header", row=table.header_row + 1)
+    _end_status_contradiction(table, mapping, ctx)
     ledger.read_file(table.file, "register", None, table.encoding, len(table.rows), table.blank_rows, table.set_aside)
     cleaner = _RowCleaner(table, mapping, ctx)
     records, first_row_of = [], {}
@@ -204,16 +227,64 @@ def clean_register(table: RawTable, ctx: RegisterContext, ledger: Ledger) -> pd.
             record = cleaner.clean(values, row, ledger)
             key = (record["cpr"], record["referral_date"])
             if key in first_row_of:
-                raise RowRejected(
-                    "cpr", f"duplicate registration: same person and referral date as row {first_row_of[key]}"
-                )
+                raise RowRejected("cpr", "duplicate_registration", same_as_row=first_row_of[key])
         except RowRejected as fault:
-            ledger.reject(table.file, row, cleaner.ref(fault.column) if fault.column else None, fault.reason)
+            column = cleaner.ref(fault.column) if fault.column else None
+            ledger.reject(table.file, row, column, fault.reason, fault.same_as_row)
             continue
         first_row_of[key] = row
         ledger.keep(table.file)
         records.append(record)
+    if ctx.reports_end_status:
+        _flag_overlaps(records, table, cleaner, ledger)
     return _enrolments(records, ctx)
+
+
+def _end_status_contradiction(table: RawTable, mapping: dict[str, str], ctx: RegisterContext) -> None:
+    """A register that contradicts the site sheet's reports_end_status stops the site (or is listed by check):
+    without an end column every dropout would look still active; with end dates at a site said not to report
+    them, the ends would be thrown away."""
+    header = next((h for h, c in mapping.items() if c == "end_date"), None)
+    if ctx.reports_end_status and header is None:
+        error = RawInputError(
+            table.file,
+            f"sites.tsv says site '{ctx.site}' reports end status (reports_end_status true), but the register has "
+            "no end-date column: add its header to codebook.yaml under register.columns.end_date, or set "
+            "reports_end_status false",
+            row=1,
+        )
+    elif not ctx.reports_end_status and header is not None:
+        filled = [row for row, value in zip(table.rows, table.frame[header], strict=True) if not is_blank(value)]
+        if not filled:
+            return
+        error = RawInputError(
+            table.file,
+            f"the register has end dates in {len(filled)} rows (first in row {filled[0]}), but sites.tsv says site "
+            f"'{ctx.site}' does not report end status: set reports_end_status true",
+            row=filled[0],
+            column=table.column_ref(header),
+        )
+    else:
+        return
+    if ctx.problems is None:
+        raise error
+    ctx.problems.append(error)
+
+
+def _flag_overlaps(records: list[dict], table: RawTable, cleaner: _RowCleaner, ledger: Ledger) -> None:
+    """Flag a re-referral while the person's previous enrolment at the site was still running (started, and
+    not ended before the new referral). Only where ends are reported: elsewhere every start looks open."""
+    by_person: dict[str, list[dict]] = {}
+    for record in records:
+        by_person.setdefault(record["cpr"], []).append(record)
+    for enrolments in by_person.values():
+        ordered = sorted(enrolments, key=lambda r: r["referral_date"])
+        for earlier, later in zip(ordered, ordered[1:], strict=False):
+            still_running = earlier["start_date"] is not None and (
+                earlier["end_date"] is None or earlier["end_date"] > later["referral_date"]
+            )
+            if still_running:
+                ledger.flag(table.file, later["row"], cleaner.ref("referral_date"), "overlapping_enrolment")
 
 
 def _enrolments(records: list[dict], ctx: RegisterContext) -> pd.DataFrame:

@@ -11,6 +11,7 @@ import pandas as pd
 from analysis.clean.ledger import Ledger
 from analysis.clean.pseudonym import load_key
 from analysis.clean.quality import site_quality
+from analysis.clean.reasons import reader_rule_key
 from analysis.clean.register import RegisterContext, clean_register
 from analysis.clean.survey import SurveyContext, clean_survey
 from analysis.core import outputs
@@ -54,7 +55,7 @@ def _read(path: Path, project: Project, ledger: Ledger, notes: list | None = Non
         raise RawInputError(file, error.detail, error.row, error.column) from error
     table.file = file
     for row, column, rule in table.repairs:
-        ledger.repair(table.file, row, column, rule)
+        ledger.repair(table.file, row, column, reader_rule_key(rule))
     if notes is not None:
         notes.extend(f"{file}: {note}" for note in table.notes)
     return table

@@ -2,7 +2,9 @@
 
 Rules (see docs/cleaning-rules.md): a row without a valid CPR number or response date, from a person not
 in the site's register, dated after the extraction date, or repeating an earlier answer of the same
-enrolment and wave is rejected. An answer is read as label text or as the survey tool's label number, as
+enrolment and wave is rejected. A response date that cannot be read is set missing (repair) when the person
+has one enrolment, so the answers stay; with several enrolments the answer cannot be placed and the row is
+rejected. An answer is read as label text or as the survey tool's label number, as
 the site sheet says; "Ved ikke" and blanks are missing; a number scale's labelled points (such as
 "10 = Helt klar" on a 0-10 item) are read as their numbers whatever the coding; a number outside its scale is
 set missing and recorded as a repair; an unknown label stops the job with an error naming the cell. An answer belongs to
@@ -17,14 +19,14 @@ from datetime import date
 import pandas as pd
 
 from analysis.clean.ledger import Ledger
-from analysis.clean.register import RowRejected
+from analysis.clean.register import RowRejected, cpr_fault
 from analysis.core.errors import RawInputError
 from analysis.core.vocabulary import WHO5_ITEMS
 from analysis.read import cpr as cprlib
 from analysis.read.codebook import DROP, Codebook, normalise_label
 from analysis.read.dates import is_blank, parse_date
 from analysis.read.readers import RawTable
-from analysis.read.values import parse_label, parse_number
+from analysis.read.values import parse_label, parse_number, quotable
 
 ANSWER_COLUMNS = [*WHO5_ITEMS, "srh", "pa_level", "job_readiness"]
 
@@ -51,7 +53,7 @@ class _AnswerReader:
         self.points: dict[str, dict] = {}  # number scales' labelled points, read before numbers
         asked = ctx.codebook.raw["survey"].get("scale_of", {})
         for column in (c for c in ANSWER_COLUMNS if c in asked):  # a project need not ask every question
-            scale = ctx.codebook.scale_of(column)
+            scale = ctx.codebook.scale_of(column, ctx.site, ctx.wave)
             spec = ctx.codebook.scale(scale)
             if "labels" in spec and "range" in spec:
                 self.points[column] = ctx.codebook.scale_labels(scale)
@@ -59,7 +61,8 @@ class _AnswerReader:
                 self.lookups[column] = ctx.codebook.scale_labels(scale)
 
     def read(self, column: str, value: object, row: int, ledger: Ledger) -> float | None:
-        spec = self.ctx.codebook.scale(self.ctx.codebook.scale_of(column))
+        scale = self.ctx.codebook.scale_of(column, self.ctx.site, self.ctx.wave)
+        spec = self.ctx.codebook.scale(scale)
         ref = self.table.column_ref(self.header_of[column])
         if column in self.lookups:
             try:
@@ -68,8 +71,8 @@ class _AnswerReader:
                 return self._unknown(
                     RawInputError(
                         self.table.file,
-                        f"unknown answer '{exc.args[0]}': add it to codebook.yaml under "
-                        f"scales.{self.ctx.codebook.scale_of(column)}.labels",
+                        f"unknown answer '{quotable(exc.args[0])}': add it to codebook.yaml under "
+                        f"scales.{scale}.labels",
                         row,
                         ref,
                     )
@@ -84,7 +87,7 @@ class _AnswerReader:
             return self._unknown(
                 RawInputError(
                     self.table.file,
-                    f"answer '{str(value).strip()}' is not a number, as the site sheet says this "
+                    f"answer '{quotable(value)}' is not a number, as the site sheet says this "
                     f"site's survey answers are ({self.ctx.coding})",
                     row,
                     ref,
@@ -96,7 +99,7 @@ class _AnswerReader:
             lo, hi = spec["range"]
             score = number if lo <= number <= hi else None
         if score is None:
-            ledger.repair(self.table.file, row, ref, f"{column} outside its scale set missing")
+            ledger.repair(self.table.file, row, ref, "answer_out_of_scale")
         return score
 
     def _unknown(self, error: RawInputError) -> None:
@@ -123,10 +126,10 @@ def clean_survey(table: RawTable, ctx: SurveyContext, enrolments: pd.DataFrame, 
             record = _clean_row(values, row, ctx, by_cpr, answers, header_of, ledger)
             key = (record["participant_id"], record["enrolment"])
             if key in first_row_of:
-                raise RowRejected("cpr", f"duplicate response: same person and wave as row {first_row_of[key]}")
+                raise RowRejected("cpr", "duplicate_response", same_as_row=first_row_of[key])
         except RowRejected as fault:
             column = table.column_ref(header_of[fault.column]) if fault.column in header_of else None
-            ledger.reject(table.file, row, column, fault.reason)
+            ledger.reject(table.file, row, column, fault.reason, fault.same_as_row)
             continue
         first_row_of[key] = row
         ledger.keep(table.file)
@@ -160,22 +163,28 @@ def _clean_row(
     try:
         number = cprlib.normalise_cpr(values.get("cpr"))
     except ValueError as exc:
-        raise RowRejected("cpr", str(exc)) from None
+        raise RowRejected("cpr", cpr_fault(exc)) from None
     if number not in by_cpr:
-        raise RowRejected("cpr", "respondent is not in the site's register")
+        raise RowRejected("cpr", "respondent_not_in_register")
     if not cprlib.written_in_standard_form(values["cpr"]):
-        ledger.repair(answers.table.file, row, answers.table.column_ref(header_of["cpr"]), cprlib.NORMALISED_RULE)
+        ledger.repair(answers.table.file, row, answers.table.column_ref(header_of["cpr"]), "cpr_normalised")
+    enrolments = by_cpr[number]
     try:
         answered = parse_date(values.get("response_date"), ctx.extraction_date.year, keep_day_of_timestamp=True)
-    except ValueError as exc:
-        raise RowRejected("response_date", f"response_date: {exc}") from None
-    if answered is None:
-        raise RowRejected("response_date", "response date is missing")
-    if answered > ctx.extraction_date:
-        raise RowRejected("response_date", "response_date is after the extraction date")
-    enrolments = by_cpr[number]
-    answered_at = pd.Timestamp(answered)
-    earlier = [e for e in enrolments if e[0] <= answered_at]
+    except ValueError:
+        if len(enrolments) > 1:
+            raise RowRejected("response_date", "response_date_unreadable_several_enrolments") from None
+        ledger.repair(
+            answers.table.file, row, answers.table.column_ref(header_of["response_date"]), "response_date_unreadable"
+        )
+        answered = None
+    else:
+        if answered is None:
+            raise RowRejected("response_date", "response_date_missing")
+        if answered > ctx.extraction_date:
+            raise RowRejected("response_date", "date_after_extraction")
+    answered_at = pd.NaT if answered is None else pd.Timestamp(answered)
+    earlier = [e for e in enrolments if answered is not None and e[0] <= answered_at]
     _, participant, enrolment = earlier[-1] if earlier else enrolments[0]
     record = {
         "participant_id": participant,

@@ -67,7 +67,7 @@ RESPONSES = pa.DataFrameSchema(
         "enrolment": pa.Column("int64", pa.Check.ge(1)),
         "site": pa.Column("str"),
         "wave": _in(WAVES),
-        "response_date": pa.Column(DATE),
+        "response_date": pa.Column(DATE, nullable=True),  # missing where the export's date could not be read
         **{item: _between(0, 5) for item in WHO5_ITEMS},
         "who5_raw": _between(0, 25),
         "who5_pct": _between(0, 100),

@@ -31,12 +31,36 @@ def pool_sites(site_dirs: list[str | Path], out_dir: str | Path) -> dict:
         "sites": {q["site"]: q["totals"] | {"enrolments": q["enrolments"], "people": q["people"]} for q in qualities},
         "totals": {k: sum(q["totals"][k] for q in qualities) for k in ("read", "kept", "rejected", "repairs")},
         "enrolments": len(participants),
+        "flags": {"people_at_several_sites": people_at_several_sites(participants)},
     }
     outputs.write_parquet(participants, out_dir / "participants.parquet")
     outputs.write_parquet(responses, out_dir / "responses.parquet")
     outputs.write_csv(rejected, out_dir / "rejected.csv")
     outputs.write_json(summary, out_dir / "quality.json")
     return summary
+
+
+def people_at_several_sites(participants: pd.DataFrame) -> int:
+    """People with enrolments at two or more sites whose periods overlap (flag 'enrolled_at_several_sites').
+
+    An enrolment runs from its start in the association (else its referral) to its recorded end; without a
+    recorded end it is open. Two such periods at different sites that share a day count the person once.
+    Kept unchanged: which site is right cannot be told from the data."""
+    several = participants[participants.groupby("participant_id")["site"].transform("nunique") > 1]
+    begins = several["start_date"].fillna(several["referral_date"])
+    ends = several["end_date"]
+    flagged = set()
+    for person, rows in pd.DataFrame(
+        {"p": several["participant_id"], "s": several["site"], "b": begins, "e": ends}
+    ).groupby("p"):
+        periods = list(rows.itertuples(index=False))
+        if any(
+            a.s != b.s and (pd.isna(b.e) or a.b <= b.e) and (pd.isna(a.e) or b.b <= a.e)
+            for i, a in enumerate(periods)
+            for b in periods[i + 1 :]
+        ):
+            flagged.add(person)
+    return len(flagged)
 
 
 def _concat(frames: list[pd.DataFrame], key: list[str]) -> pd.DataFrame:

@@ -18,7 +18,7 @@ import yaml
 
 from analysis.core.errors import ConfigError
 from analysis.project import todo
-from analysis.read.codebook import Codebook
+from analysis.read.codebook import Codebook, contradictions, site_scale_problems
 
 SCHEMA_DIR = Path(__file__).resolve().parent / "schemas"  # package data: shipped in the wheel
 RAW_SUFFIXES = (".xlsx", ".csv", ".tsv", ".txt", ".sav")  # .tsv and .txt: delimited text, as .csv
@@ -175,6 +175,8 @@ def _cross_checks(name: str, root: Path, config: dict, sites: list[dict], codebo
         for site in sorted(site_ids - folders - {None}):
             problems.append(f"{raw_dir / site}: raw data folder of site '{site}' is missing")
     if codebook:
+        problems.extend(contradictions(codebook))
+        problems.extend(site_scale_problems(codebook, site_ids - {None}, config.get("waves") or []))
         survey = codebook.get("survey", {})
         for column in survey.get("columns", {}):
             if column not in ("cpr", "response_date") and column not in survey.get("scale_of", {}):

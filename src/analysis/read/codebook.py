@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass
 
 from analysis.core.errors import RawInputError
+from analysis.read.masking import quotable
 from analysis.read.readers import RawTable
 
 DROP = "__drop__"  # personal data or free text: read, then discarded in the raw layer
@@ -58,9 +59,10 @@ class Codebook:
             if canonical is None:
                 error = RawInputError(
                     table.file,
-                    f"unknown header '{header}': add it to codebook.yaml under {section}.columns or {section}.drop",
+                    f"unknown header '{quotable(header)}': add it to codebook.yaml under {section}.columns or "
+                    f"{section}.drop",
                     row=1,
-                    column=table.column_ref(header),
+                    column=quotable(table.column_ref(header)),
                 )
                 if problems is None:
                     raise error
@@ -71,7 +73,7 @@ class Codebook:
                 other = next(h for h, c in mapping.items() if c == canonical)
                 raise RawInputError(
                     table.file,
-                    f"headers '{other}' and '{header}' both mean '{canonical}'",
+                    f"headers '{quotable(other)}' and '{quotable(header)}' both mean '{canonical}'",
                     row=1,
                     column=table.column_ref(header),
                 )
@@ -112,10 +114,66 @@ class Codebook:
         """Normalised answers that mean 'no answer'."""
         return {normalise_label(v) for v in self.raw["missing"]}
 
-    def scale_of(self, column: str) -> str:
-        """Name of the answer scale of a survey column."""
+    def scale_of(self, column: str, site: str | None = None, wave: str | None = None) -> str:
+        """Name of the answer scale of a survey column: the file's own (`survey.site_scales` under
+        '<site>/<wave>'), else the site's own (under '<site>'), else the project's (`survey.scale_of`)."""
+        own = self.raw["survey"].get("site_scales") or {}
+        for where in (f"{site}/{wave}", site):
+            if column in (own.get(where) or {}):
+                return own[where][column]
         return self.raw["survey"]["scale_of"][column]
 
     def scale(self, name: str) -> dict:
         """A scale's spec: `labels` {score: [labels]}, `codes` {code: score} or `range` [lo, hi]."""
         return self.raw["scales"][name]
+
+
+def contradictions(raw: dict) -> list[str]:
+    """Spellings the codebook gives two meanings (the last would silently win): a header under two canonical
+    columns (or under a column and under drop), an answer label under two scores of one scale (also in a
+    site's or file's own scale), and a register label or name under two codes of one label set."""
+    problems = []
+
+    def clash(where: str, mapping: dict[object, list]) -> None:
+        meaning: dict[str, object] = {}
+        for canonical, spellings in mapping.items():
+            for spelling in spellings or []:
+                key = normalise_label(spelling)
+                if key in meaning and meaning[key] != canonical:
+                    problems.append(
+                        f"codebook.yaml: at '{where}': '{spelling}' is listed under both '{meaning[key]}' and "
+                        f"'{canonical}'; keep it under one"
+                    )
+                meaning.setdefault(key, canonical)
+
+    for section in ("register", "survey"):
+        spec = raw.get(section, {})
+        clash(f"{section}/columns", {**(spec.get("columns") or {}), "drop": spec.get("drop") or []})
+    for name, spec in (raw.get("scales") or {}).items():
+        clash(f"scales/{name}/labels", spec.get("labels") or {})
+    for label_set, spec in (raw.get("labels") or {}).items():
+        clash(f"labels/{label_set}", spec or {})
+    for kind in ("associations", "activities"):
+        clash(kind, raw.get(kind) or {})
+    return problems
+
+
+def site_scale_problems(raw: dict, site_ids: set[str], waves: list[str]) -> list[str]:
+    """Entries of `survey.site_scales` that name an unknown site, wave, answer column or scale."""
+    survey = raw.get("survey") or {}
+    problems = []
+    for where, columns in (survey.get("site_scales") or {}).items():
+        site, _, wave = str(where).partition("/")
+        if site not in site_ids:
+            problems.append(f"codebook.yaml: at 'survey/site_scales/{where}': no site '{site}' in sites.tsv")
+        if wave and wave not in waves:
+            problems.append(f"codebook.yaml: at 'survey/site_scales/{where}': wave '{wave}' is not in config.yaml")
+        for column, scale in (columns or {}).items():
+            if column not in (survey.get("scale_of") or {}):
+                problems.append(
+                    f"codebook.yaml: at 'survey/site_scales/{where}/{column}': '{column}' has no scale in "
+                    "survey.scale_of"
+                )
+            if scale not in (raw.get("scales") or {}):
+                problems.append(f"codebook.yaml: at 'survey/site_scales/{where}/{column}': unknown scale '{scale}'")
+    return problems

@@ -10,6 +10,7 @@ import re
 
 from analysis.read.codebook import normalise_label
 from analysis.read.dates import is_blank
+from analysis.read.masking import quotable  # noqa: F401  (re-exported: the cleaning quotes values through it)
 
 _NUMBER = re.compile(r"^[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?$|^[+-]?\d*\.\d+$")
 

@@ -538,26 +538,38 @@ class SiteReport(ReportSections):
                 for wave, v in quality["response_rate"].items()
             ]
         )
-        reasons = pd.DataFrame(
-            [
-                {
-                    self.t("labels.file"): Path(f["file"]).name,
-                    self.t("labels.reason"): reason,
-                    self.t("labels.count"): n,
-                }
-                for f in quality["files"]
-                for reason, n in f["rejected_by_reason"].items()
-            ]
-        )
+        tables = {
+            field: pd.DataFrame(
+                [
+                    {
+                        self.t("labels.file"): Path(f["file"]).name,
+                        self.t("labels.reason"): self._row_reason(key),
+                        self.t("labels.count"): n,
+                    }
+                    for f in quality["files"]
+                    for key, n in f.get(field, {}).items()
+                ]
+            )
+            for field in ("rejected_by_reason", "repairs_by_rule", "flags_by_flag")
+        }
         # Row counts of files are about records, not people, and rejected rows name no one: shown in full.
         out = [
             render.heading(self.t("sections.quality")),
             render.paragraph(self.t("text.quality")),
             render.table(files),
         ]
-        if not reasons.empty:
-            out += [render.paragraph(self.t("text.rejections")), render.table(reasons)]
+        for field, text in (
+            ("rejected_by_reason", "text.rejections"),
+            ("repairs_by_rule", "text.repairs"),
+            ("flags_by_flag", "text.flags"),
+        ):
+            if not tables[field].empty:
+                out += [render.paragraph(self.t(text)), render.table(tables[field])]
         return out + ([render.table(rates)] if not rates.empty else [])
+
+    def _row_reason(self, key: str) -> str:
+        """A ledger key in the page's language (the catalogue's row_reasons)."""
+        return self.t(f"row_reasons.{key}")
 
     def footer(self, parameters: dict) -> list:
         return self._footer(site_raw_files(self.ctx.project, self.site), parameters)

@@ -4,10 +4,13 @@ Reads the sample raw files (RAW_DIR, by default data/raw/<name>/: one folder per
 register.xlsx|csv|sav and survey_<wave>.xlsx|csv|sav, as the pipeline expects) and writes
 
 - config/projects/<name>/config.yaml: every config key with a comment and a safe default, or a TODO;
-- config/projects/<name>/sites.tsv: one row per site folder, with what the files tell (does the register
-  record ends, are survey answers texts or numbers) and TODO for what only the evaluator knows;
+- config/projects/<name>/sites.tsv: one row per site folder, with what the files suggest (does the register
+  record ends, are survey answers texts or numbers) written as a guess to confirm ("TODO guessed true: ..."),
+  and TODO for what only the evaluator knows;
 - config/projects/<name>/codebook.yaml: every header and answer found, placed under its canonical name
-  where an existing project's codebook knows the spelling, and listed under a TODO key where none does;
+  where an existing project's codebook knows the spelling, and listed under a TODO key where none does; a
+  site whose answers to a question are worded differently from the other sites' is offered its own scale
+  (`survey.site_scales`, with the answers under a TODO key);
 - data/raw/<name>/<site>/ for every site (empty folders when RAW_DIR is elsewhere: copying raw data is
   the evaluator's deliberate act), and data/raw/<name>/.gitignore so that git ignores the raw files.
 
@@ -92,6 +95,8 @@ class Samples:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     end_dates: set[str] = field(default_factory=set)  # sites whose register has an end date filled in
     answer_kinds: dict[str, set[str]] = field(default_factory=dict)  # site -> {"labels", "codes"}
+    # site -> answer column -> normalised answer -> first spelling (labelled survey answers only)
+    site_answers: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
 
 
 class Known:
@@ -228,6 +233,9 @@ def _take(samples: Samples, known: Known, section: str, site: str, path: Path, t
             if labelled and cells:
                 samples.answer_kinds[site].add("labels" if answers else "codes")
             _add_values(samples, canonical, texts)
+            seen = samples.site_answers.setdefault(site, {}).setdefault(canonical, {})
+            for answer in answers:
+                seen.setdefault(label_key(answer), str(answer).strip())
 
 
 def _is_number(value: object) -> bool:
@@ -321,6 +329,45 @@ def _scale_of_block(known: Known) -> tuple[list[str], list[str]]:
     return lines, scales
 
 
+def site_scale_offers(samples: Samples, known: Known) -> dict[tuple[str, str], list[str]]:
+    """(site, column) -> that site's answers, where a site words the answers of a labelled scale otherwise
+    than the known scale and the other sites do: at least two answers the scale does not know, while another
+    site's answers to the same question are all known (two spellings of one scale)."""
+    missing = known.missing_keys()
+    offers = {}
+    for column in ANSWER_COLUMNS:
+        spec = known.scale(known.scale_of(column) or "") or {}
+        if "labels" not in spec or "range" in spec:
+            continue
+        lookup = {normalise_label(t) for texts in spec["labels"].values() for t in texts}
+        unknown = {
+            site: [first for key, first in answers.get(column, {}).items() if key not in lookup and key not in missing]
+            for site, answers in samples.site_answers.items()
+        }
+        plain = [s for s, found in unknown.items() if not found and samples.site_answers[s].get(column)]
+        for site, found in unknown.items():
+            if len(found) >= 2 and plain:
+                offers[(site, column)] = list(samples.site_answers[site][column].values())
+    return offers
+
+
+def _site_scales_block(offers: dict[tuple[str, str], list[str]], known: Known) -> list[str]:
+    if not offers:
+        return []
+    lines = [
+        "  # init's guess: these sites word some answers differently from the other sites, so each is offered",
+        "  # its own scale (filled in under scales:). If the words only differ in spelling, delete the entry",
+        "  # and add the spellings to the common scale instead.",
+        "  site_scales:",
+    ]
+    for site in sorted({s for s, _ in offers}):
+        pairs = ", ".join(
+            f"{column}: {_scalar(f'{known.scale_of(column)}_{site}')}" for s, column in offers if s == site
+        )
+        lines.append(f"    {_scalar(site)}: {{{pairs}}}")
+    return lines
+
+
 def _labels_block(samples: Samples, known: Known) -> list[str]:
     schema = load_schema("codebook.schema.yaml")["properties"]["labels"]["properties"]
     lines = [
@@ -357,10 +404,12 @@ def _scales_block(samples: Samples, known: Known, scales: list[str]) -> list[str
         "scales:",
     ]
     missing = known.missing_keys()
+    offers = site_scale_offers(samples, known)
+    offered = {normalise_label(a) for answers in offers.values() for a in answers}
     for scale in scales:
         spec = known.scale(scale) or {}
         columns = [c for c in ANSWER_COLUMNS if known.scale_of(c) == scale]
-        answers = {k: v for c in columns for k, v in samples.values.get(c, {}).items()}
+        answers = {k: v for c in columns for k, v in samples.values.get(c, {}).items() if k not in offered}
         lookup = {normalise_label(t): s for s, texts in spec.get("labels", {}).items() for t in texts}
         unknown = [first for key, first in answers.items() if key not in lookup and key not in missing]
         lines.append(f"  {_scalar(scale)}:")
@@ -375,6 +424,15 @@ def _scales_block(samples: Samples, known: Known, scales: list[str]) -> list[str
             lines.append(_line(4, "codes", f"{{{codes}}}", "check the order against your survey"))
         if "range" in spec:
             lines.append(_line(4, "range", _flow([int(x) if float(x).is_integer() else x for x in spec["range"]])))
+    for (site, column), answers in offers.items():
+        spec = known.scale(known.scale_of(column)) or {}
+        lines.append(f"  {_scalar(f'{known.scale_of(column)}_{site}')}:  # {column} as site {site} words it")
+        lines.append("    labels:")
+        hint = _todo_key(f"put each answer of {site} under the score it stands for, or into missing")
+        lines.append(f"      {_scalar(hint)}: {_flow(answers)}")
+        if "codes" in spec:
+            codes = ", ".join(f"{int(k)}: {int(v)}" for k, v in spec["codes"].items())
+            lines.append(_line(4, "codes", f"{{{codes}}}", "check the order against your survey"))
     return lines
 
 
@@ -409,6 +467,7 @@ def codebook_text(name: str, samples: Samples, known: Known) -> str:
         "",
         *_columns_block("survey", samples, known),
         *scale_lines,
+        *_site_scales_block(site_scale_offers(samples, known), known),
         "",
         *_labels_block(samples, known),
         "",
@@ -502,12 +561,29 @@ def config_text(name: str, samples: Samples) -> str:
     return "\n".join(lines) + "\n"
 
 
+GUESSED = "guessed"
+
+
+def guess(value: str, why: str) -> str:
+    """A setting init inferred from the sample files, written as a placeholder so that `check` lists it
+    until the evaluator confirms it (writes the value alone)."""
+    return f"{todo.MARKER} {GUESSED} {value}: {why}; confirm or correct"
+
+
 def sites_text(samples: Samples) -> str:
     """The site sheet: one row per site folder; the columns only the evaluator can fill are TODO."""
     schema = load_schema("sites.schema.yaml")
     inferred = {
-        "reports_end_status": lambda s: "true" if s in samples.end_dates else "false",
-        "survey_coding": lambda s: "codes" if samples.answer_kinds[s] == {"codes"} else "labels",
+        "reports_end_status": lambda s: guess(
+            "true" if s in samples.end_dates else "false",
+            "the register has end dates" if s in samples.end_dates else "no end dates under a header init knows",
+        ),
+        "survey_coding": lambda s: guess(
+            "codes" if samples.answer_kinds[s] == {"codes"} else "labels",
+            "answers are numbers"
+            if samples.answer_kinds[s] == {"codes"}
+            else ("answers are texts" if samples.answer_kinds[s] else "no survey answers found"),
+        ),
         "site": lambda s: s,
     }
     columns = [c for c in schema["properties"] if c in schema["required"]]
