@@ -29,7 +29,7 @@ LOSS_LIMIT = 0.05  # share of a file's rows whose rejection suggests a format pr
 LOSS_MIN_ROWS = 3  # ...and at least so many rows: one odd row in a tiny file is listed, not a format problem
 # Rejections that say nothing about the file's format: blank rows, repeated rows, answers from people the
 # register does not hold (all listed per file all the same).
-NOT_FORMAT = {"empty_row", "duplicate_registration", "duplicate_response", "respondent_not_in_register"}
+NOT_FORMAT = {"empty_row", "totals_row", "duplicate_registration", "duplicate_response", "respondent_not_in_register"}
 
 
 @dataclass
