@@ -9,6 +9,7 @@ import sys
 from collections import Counter
 
 import pytest
+from conftest import need
 from local_slurm import ClusterUnavailable, local_cluster, unavailable_reason
 from mini_project import REPO, SITES, copy_inputs, reproducible_outputs, run_snakemake
 
@@ -26,9 +27,7 @@ SUBMITTED = {"clean_site": len(SITES), "retention": 1, "site_reports_1": 1, "sit
 def cluster(tmp_path_factory):
     reason = unavailable_reason()
     if reason:
-        if os.environ.get("CI"):
-            pytest.fail(f"the SLURM test must run in CI, but {reason}")
-        pytest.skip(f"no local SLURM cluster: {reason}")
+        need("slurm", reason)
     try:
         with local_cluster(tmp_path_factory.mktemp("slurm")) as started:
             yield started
