@@ -11,7 +11,7 @@ from analysis.project.loader import load_project, raw_folder_problems, site_raw_
 from analysis.reports.messages import project_message_problems
 
 PYTHON = sys.executable
-# The Jupyter kernel notebooks run in: `make` registers 'brobygning' in .venv; under --use-conda use python3.
+# The Jupyter kernel notebooks run in: `make` registers 'brobygning' in .venv (conda users: docs/cluster.md).
 KERNEL = config.get("kernel", "brobygning")
 REPO_DIR = Path(workflow.basedir).parent
 SOURCE_DIR = REPO_DIR / "src"

@@ -29,8 +29,6 @@ for number, batch in enumerate(REPORT_BATCHES, start=1):
             f"logs/{{project}}/site_reports_{number}.log",
         benchmark:
             f"logs/{{project}}/benchmarks/site_reports_{number}.tsv"
-        conda:
-            "../envs/brobygning.yaml"
         threads: 1
         resources:
             mem_mb=1500,
@@ -62,8 +60,6 @@ rule summary_report:
         "logs/{project}/summary_report.log",
     benchmark:
         "logs/{project}/benchmarks/summary_report.tsv"
-    conda:
-        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=1500,
@@ -84,8 +80,6 @@ rule index:
     benchmark:
         "logs/{project}/benchmarks/index.tsv"
     localrule: True
-    conda:
-        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=500,
