@@ -25,7 +25,7 @@ TEST_SYSTEM := browser slurm
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml src/analysis/__init__.py
 	@[ -n "$(PYTHON)" ] && $(PYTHON) -c '$(SUPPORTED_PYTHON)' 2>/dev/null || { echo "$(NEEDS_PYTHON)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
