@@ -7,7 +7,6 @@ are skipped and listed at the end of the run, and on CI they fail.
 from __future__ import annotations
 
 import base64
-import os
 import re
 import struct
 import subprocess
@@ -82,7 +81,6 @@ def _run_command(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "-m", "analysis.tools.browser", *args], capture_output=True, text=True, timeout=60, check=False
     )
-
 
 
 @pytest.fixture(scope="module")
