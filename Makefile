@@ -48,8 +48,8 @@ test: $(STAMP) $(if $(filter true,$(CI)),$(TEST_SYSTEM)) ## Run every test this 
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff check and format, snakefmt and snakemake --lint on the workflow
-	$(BIN)/ruff check src tests notebooks
-	$(BIN)/ruff format --check src tests notebooks
+	$(BIN)/ruff check src tests notebooks scripts
+	$(BIN)/ruff format --check src tests notebooks scripts
 	$(BIN)/snakefmt --check --line-length 120 workflow/
 	$(BIN)/snakemake --lint --config project=$(PROJECT)
 
@@ -85,10 +85,11 @@ simulate: $(STAMP) ## Regenerate PROJECT's synthetic raw data from its simulatio
 validate: $(STAMP) ## Recovery study of the subsidy-end estimator: 200 simulated replicates (~5 min)
 	$(BIN)/python -m analysis.simulation.recovery --project-dir config/projects/motion-paa-recept --replicates 200 --first-seed 1000 --jobs $(CORES)
 
-lock: $(STAMP) ## requirements.lock for Python 3.11.2-3.13 from pyproject.toml (UPGRADE=1: newest), then environment.yml
+lock: $(STAMP) ## requirements.lock for Python 3.11.2-3.13 from pyproject.toml (UPGRADE=1: newest), then the conda envs
 	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11.2 $(if $(UPGRADE),--upgrade) \
 		--custom-compile-command "make lock" --output-file requirements.lock
 	$(BIN)/python scripts/conda_environment.py > environment.yml
+	$(BIN)/python scripts/conda_environment.py --rules > workflow/envs/brobygning.yaml
 
 clean-outputs: ## Remove processed data and reports of PROJECT (raw data is never touched)
 	rm -rf data/processed/$(PROJECT) reports/$(PROJECT)

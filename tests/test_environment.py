@@ -1,16 +1,24 @@
-"""environment.yml, for conda users, is generated from requirements.lock (scripts/conda_environment.py) and
-holds every run-time package at the lock's version; the workflow's rules declare no conda environment of their
-own (each job runs the interpreter Snakemake runs under, so one would never take effect)."""
+"""The conda environments are generated from requirements.lock (scripts/conda_environment.py) and hold every
+run-time package at the lock's version: environment.yml for users, workflow/envs/brobygning.yaml for the rules.
+Under `--software-deployment-method conda` each job really runs in its rule's environment: its command calls
+the environment's `python` and native kernel, not the interpreter Snakemake runs under.
+
+Not tested here: solving the environments on conda-forge (this machine has neither conda nor that channel);
+the dry run uses a stand-in `conda` that only answers Snakemake's questions about itself."""
 
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import platform
 import re
+import subprocess
 import sys
 import tomllib
 from importlib import metadata
 
+import pytest
 import yaml
 from conftest import REPO
 from packaging.requirements import Requirement
@@ -66,9 +74,10 @@ def _conda_pins() -> dict[str, str]:
     return pins
 
 
-def test_environment_yml_is_what_the_script_generates_from_the_lock():
-    assert (REPO / "environment.yml").read_text(encoding="utf-8") == conda_environment.environment_yml(), (
-        "environment.yml is stale: run `make lock` (or .venv/bin/python scripts/conda_environment.py > environment.yml)"
+@pytest.mark.parametrize(("name", "rules"), [("environment.yml", False), ("workflow/envs/brobygning.yaml", True)])
+def test_the_conda_files_are_what_the_script_generates_from_the_lock(name, rules):
+    assert (REPO / name).read_text(encoding="utf-8") == conda_environment.environment_yml(rules=rules), (
+        f"{name} is stale: run `make lock`"
     )
 
 
@@ -110,7 +119,43 @@ def test_the_conda_python_is_supported_and_the_package_is_installed_from_the_che
     assert {"pip": ["--no-deps", "-e ."]} in dependencies
 
 
-def test_no_rule_declares_a_conda_environment():
+def _shell_commands(*flags: str, path: str = "") -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "snakemake", "-n", "-p", "--forceall", *flags],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        env=os.environ | {"PATH": f"{path}{os.environ['PATH']}"},
+    )
+    assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
+    return [line for line in result.stdout.splitlines() if "analysis." in line and "PYTHONPATH" in line]
+
+
+def test_every_rule_declares_the_generated_environment():
     rules = [REPO / "workflow" / "Snakefile", *(REPO / "workflow" / "rules").glob("*.smk")]
-    assert [p.name for p in rules if re.search(r"^\s*conda:", p.read_text(encoding="utf-8"), re.M)] == []
-    assert not (REPO / "workflow" / "envs").exists()
+    text = "\n".join(p.read_text(encoding="utf-8") for p in rules)
+    declared = re.findall(r"conda:\n\s+\"(.+?)\"", text)
+    assert declared and set(declared) == {"../envs/brobygning.yaml"}
+    assert len(declared) == len(re.findall(r"^\s*shell:", text, re.M)), "a rule with a shell command lacks conda:"
+
+
+def test_under_sdm_conda_jobs_call_the_environments_python_and_kernel(tmp_path):
+    conda = tmp_path / "conda"
+    info = json.dumps(
+        {"conda_version": "25.1.0", "conda_prefix": str(tmp_path), "envs_dirs": [str(tmp_path)], "platform": "linux-64"}
+    )
+    channel = json.dumps({"get": {"channel_priority": "strict"}})
+    conda.write_text(
+        "#!/bin/sh\n# Stand-in for conda in a dry run: answers what Snakemake asks about conda itself, nothing else.\n"
+        f"case \"$1\" in\n  --version) echo 'conda 25.1.0' ;;\n  info) echo '{info}' ;;\n"
+        f"  config) echo '{channel}' ;;\n  *) exit 1 ;;\nesac\n",
+        encoding="utf-8",
+    )
+    conda.chmod(0o755)
+    in_conda = _shell_commands("--sdm", "conda", path=f"{tmp_path}:")
+    assert in_conda and all(" python -m analysis." in c and sys.executable not in c for c in in_conda)
+    assert all("--kernel python3" in c for c in in_conda if "run_notebook" in c)
+    in_venv = _shell_commands()
+    assert len(in_venv) == len(in_conda)
+    assert all(f"{sys.executable} -m analysis." in c for c in in_venv)
+    assert all("--kernel brobygning" in c for c in in_venv if "run_notebook" in c)

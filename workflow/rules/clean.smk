@@ -18,6 +18,8 @@ rule clean_site:
         "logs/{project}/clean_{site}.log",
     benchmark:
         "logs/{project}/benchmarks/clean_site_{site}.tsv"
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=1000,
@@ -43,6 +45,8 @@ rule pool:
     benchmark:
         "logs/{project}/benchmarks/pool.tsv"
     localrule: True
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=1000,

@@ -20,6 +20,8 @@ rule retention:
         "logs/{project}/retention.log",
     benchmark:
         "logs/{project}/benchmarks/retention.tsv"
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=2000,

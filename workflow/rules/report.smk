@@ -29,6 +29,8 @@ for number, batch in enumerate(REPORT_BATCHES, start=1):
             f"logs/{{project}}/site_reports_{number}.log",
         benchmark:
             f"logs/{{project}}/benchmarks/site_reports_{number}.tsv"
+        conda:
+            "../envs/brobygning.yaml"
         threads: 1
         resources:
             mem_mb=1500,
@@ -60,6 +62,8 @@ rule summary_report:
         "logs/{project}/summary_report.log",
     benchmark:
         "logs/{project}/benchmarks/summary_report.tsv"
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=1500,
@@ -80,6 +84,8 @@ rule index:
     benchmark:
         "logs/{project}/benchmarks/index.tsv"
     localrule: True
+    conda:
+        "../envs/brobygning.yaml"
     threads: 1
     resources:
         mem_mb=500,
