@@ -165,6 +165,9 @@ def build_crate(root: Path, project: str, workflow: Path, jobs: list[Job]) -> RO
     )
     crate.datePublished = _iso(end)
     crate.root_dataset["license"] = crate.add(_contextual(crate, LICENSE_URL, "CreativeWork", name="MIT License"))
+    makers = crate.add(_contextual(crate, "#brobygning-contributors", "Organization", name="Brobygning contributors"))
+    crate.root_dataset["author"] = makers
+    crate.root_dataset["publisher"] = makers
     crate.root_dataset["conformsTo"] = [
         crate.add(_contextual(crate, url, "CreativeWork", name=name, version=number))
         for url, (name, number) in PROFILES.items()
@@ -252,6 +255,7 @@ def build_crate(root: Path, project: str, workflow: Path, jobs: list[Job]) -> RO
         result=outputs,
         properties={
             "name": f"Run of the Brobygning workflow on project {project}",
+            "description": "The Snakemake run that produced the processed tables and reports in this crate.",
             "startTime": _iso(min(job.start for job in jobs)),
             "endTime": _iso(end),
         },
@@ -278,11 +282,13 @@ def build_crate(root: Path, project: str, workflow: Path, jobs: list[Job]) -> RO
             result=written,
             properties={
                 "name": f"Snakemake job {number}: rule {job.rule}",
+                "description": f"Job {number} of the run (rule {job.rule}): the files it read and wrote.",
                 "startTime": _iso(job.start),
                 "endTime": _iso(job.end),
                 "isPartOf": {"@id": run.id},
             },
         )
+    crate.root_dataset["mentions"] = [entity for entity in crate.get_entities() if entity.type == "CreateAction"]
     return crate
 
 
