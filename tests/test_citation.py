@@ -47,8 +47,9 @@ def test_the_licence_is_the_same_in_every_place():
 @pytest.mark.registry
 def test_cffconvert_validates_citation_cff(tmp_path):
     # cffconvert 2.0.0 requires jsonschema 3, older than the pipeline's, so it runs in its own environment
-    # (uv tool run, fetched from PyPI once and cached).
-    command = [sys.executable, "-m", "uv", "tool", "run", "--python", sys.executable, "--from", CFFCONVERT]
+    # (uv tool run, fetched from PyPI once and cached; with the system's certificates, as pip uses them).
+    command = [sys.executable, "-m", "uv", "tool", "run", "--system-certs", "--python", sys.executable]
+    command += ["--from", CFFCONVERT]
     command += ["cffconvert", "--validate", "--infile", str(REPO / "CITATION.cff")]
     result = subprocess.run(command, capture_output=True, text=True, timeout=600)
     if result.returncode != 0 and "Failed to fetch" in result.stderr:
