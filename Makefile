@@ -1,20 +1,32 @@
 # Brobygning: `make run` runs the pipeline on the default project, `make test` runs the tests.
 # Both create .venv from requirements.lock the first time and reuse it afterwards.
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The newest Python from 3.11.2 (Debian 12's) to 3.13 on PATH; `make PYTHON=/path/to/python` chooses another.
+SUPPORTED_PYTHON := import sys; sys.exit(not (3, 11, 2) <= sys.version_info[:3] < (3, 14))
+ifndef PYTHON
+PYTHON := $(shell for p in python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null && $$p -c '$(SUPPORTED_PYTHON)' 2>/dev/null && { command -v $$p; break; }; done)
+endif
+NEEDS_PYTHON := Brobygning needs Python 3.11.2 to 3.13 with venv (python3.13, python3.12 or python3.11 on PATH): \
+	install one (Debian/Ubuntu: sudo apt-get install python3 python3-venv) or run make PYTHON=/path/to/python3.X
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+CLI := $(BIN)/brobygning
 PROJECT ?= motion-paa-recept
 CORES ?= 2
 SCALE ?= default
 
 .DEFAULT_GOAL := help
-.PHONY: help run site unlock test lint simulate validate lock clean-outputs browser slurm pdf report audit bench
+.PHONY: help run site unlock test lint simulate validate lock clean-outputs browser slurm pdf report audit bench archive
+# What `make test` installs first on CI (CI=true), so that nothing there is skipped. Elsewhere the tests that
+# need a missing one are skipped and listed at the end with the command that would enable them.
+TEST_SYSTEM := browser slurm
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml src/analysis/__init__.py
+	@[ -n "$(PYTHON)" ] && $(PYTHON) -c '$(SUPPORTED_PYTHON)' 2>/dev/null || { echo "$(NEEDS_PYTHON)" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.lock
@@ -23,26 +35,29 @@ $(STAMP): requirements.lock pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP) ## Run the whole pipeline on PROJECT (default: motion-paa-recept)
-	$(BIN)/snakemake --cores $(CORES) --config project=$(PROJECT)
+	$(CLI) run $(PROJECT) --cores $(CORES)
 
 site: $(STAMP) ## After changing one site's raw files: rebuild SITE's report (and the pooled models it needs) only
 	$(if $(SITE),,$(error make site needs SITE=<a site id from config/projects/$(PROJECT)/sites.tsv>))
-	$(BIN)/snakemake --cores $(CORES) reports/$(PROJECT)/sites/$(SITE).html --config project=$(PROJECT)
+	$(CLI) site $(SITE) --project $(PROJECT) --cores $(CORES)
 
 unlock: $(STAMP) ## After a killed run (power cut, kill -9): remove its stale lock, then `make run` resumes
-	$(BIN)/snakemake --unlock --config project=$(PROJECT)
+	$(CLI) unlock $(PROJECT)
 
-test: $(STAMP) browser slurm ## Run the whole test suite (unit, reproducibility, end-to-end, browser, SLURM)
+test: $(STAMP) $(if $(filter true,$(CI)),$(TEST_SYSTEM)) ## Run every test this machine can (all of them on CI)
 	$(BIN)/python -m pytest
 
-lint: $(STAMP) ## ruff on code and notebooks, snakemake --lint on the workflow
-	$(BIN)/ruff check src tests notebooks
+lint: $(STAMP) ## ruff check and format, snakefmt and snakemake --lint on the workflow
+	$(BIN)/ruff check src tests notebooks scripts
+	$(BIN)/ruff format --check src tests notebooks scripts
+	$(BIN)/snakefmt --check --line-length 120 workflow/
 	$(BIN)/snakemake --lint --config project=$(PROJECT)
 
-browser: ## Install Debian's Chromium for report checks and PDFs (apt-get as root; nothing if present)
-	@if [ -x /usr/bin/chromium ]; then /usr/bin/chromium --version 2>/dev/null; \
-	elif [ "$$(id -u)" != 0 ]; then echo "make browser: run as root to apt-get install chromium" >&2; exit 1; \
-	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; fi
+browser: $(STAMP) ## Chromium for report checks and PDFs: as root Debian's (apt-get), otherwise Playwright's
+	@found=$$($(BIN)/python -c 'from analysis.tools.browser import find_chromium; print(find_chromium() or "")'); \
+	if [ -n "$$found" ]; then echo "Chromium: $$found"; \
+	elif [ "$$(id -u)" = 0 ]; then apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; \
+	else $(BIN)/playwright install chromium; fi
 
 slurm: ## Install Debian's SLURM daemons and munge for the cluster test (apt-get as root; nothing if present)
 	@if [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ]; then /usr/sbin/slurmctld -V; \
@@ -50,16 +65,19 @@ slurm: ## Install Debian's SLURM daemons and munge for the cluster test (apt-get
 	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurmctld slurmd munge; fi
 
 audit: $(STAMP) ## Privacy audit of PROJECT's outputs: personal data, recoverable or small counts
-	$(BIN)/python -m analysis audit $(PROJECT)
+	$(CLI) audit $(PROJECT)
 
 report: $(STAMP) ## Snakemake's own report bundle (all HTML reports with captions) for PROJECT
-	$(BIN)/snakemake --config project=$(PROJECT) --report reports/$(PROJECT)/snakemake-report.zip
+	$(CLI) report $(PROJECT)
 
 pdf: $(STAMP) browser ## Print every report page of PROJECT to an A4 PDF beside it
-	$(BIN)/python -m analysis.tools.browser pdf reports/$(PROJECT)
+	$(CLI) pdf $(PROJECT)
+
+archive: $(STAMP) ## The last run of PROJECT as a citable Workflow Run RO-Crate: reports/PROJECT/archive{/,.zip}
+	$(CLI) archive $(PROJECT)
 
 bench: $(STAMP) ## Time the pipeline against its floor: SCALE=default|98x1000|98x5000, MODELS_ONLY=1 (docs/performance.md)
-	$(BIN)/python -m analysis.bench --scale $(SCALE) --cores $(CORES) $(if $(MODELS_ONLY),--models-only)
+	$(CLI) bench --scale $(SCALE) --cores $(CORES) $(if $(MODELS_ONLY),--models-only)
 
 simulate: $(STAMP) ## Regenerate PROJECT's synthetic raw data from its simulation.yaml (deterministic)
 	$(BIN)/python -m analysis.simulation --project $(PROJECT)
@@ -67,12 +85,11 @@ simulate: $(STAMP) ## Regenerate PROJECT's synthetic raw data from its simulatio
 validate: $(STAMP) ## Recovery study of the subsidy-end estimator: 200 simulated replicates (~5 min)
 	$(BIN)/python -m analysis.simulation.recovery --project-dir config/projects/motion-paa-recept --replicates 200 --first-seed 1000 --jobs $(CORES)
 
-lock: ## Rebuild requirements.lock from pyproject.toml in a scratch venv
-	rm -rf .lock-venv && $(PYTHON) -m venv .lock-venv
-	.lock-venv/bin/python -m pip install --quiet --upgrade pip
-	.lock-venv/bin/python -m pip install --quiet ".[dev]"
-	{ head -n 2 requirements.lock; .lock-venv/bin/python -m pip freeze --exclude brobygning-analysis; } > requirements.lock.new
-	mv requirements.lock.new requirements.lock && rm -rf .lock-venv
+lock: $(STAMP) ## requirements.lock for Python 3.11.2-3.13 from pyproject.toml (UPGRADE=1: newest), then the conda envs
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11.2 $(if $(UPGRADE),--upgrade) \
+		--custom-compile-command "make lock" --output-file requirements.lock
+	$(BIN)/python scripts/conda_environment.py > environment.yml
+	$(BIN)/python scripts/conda_environment.py --rules > workflow/envs/brobygning.yaml
 
 clean-outputs: ## Remove processed data and reports of PROJECT (raw data is never touched)
 	rm -rf data/processed/$(PROJECT) reports/$(PROJECT)

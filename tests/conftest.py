@@ -1,8 +1,10 @@
-"""Shared test helpers: the repository root, a copy of the default project's config, and one run of the
-end-to-end project that several test files compare against."""
+"""Shared test helpers: the repository root, a copy of the default project's config, one run of the
+end-to-end project that several test files compare against, and what to do when a test needs something
+this machine lacks (`need`)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -45,3 +47,51 @@ def workflow_root(tmp_path_factory) -> Path:
     make_project(root)
     run_snakemake(root)
     return root
+
+
+# What some tests need beyond the venv, and the one command that provides it. Outside CI a test lacking one is
+# skipped, and the end of the run lists every such skip with that command; on CI (CI=true, where `make test`
+# installs them first) a lacking one fails the test.
+NEEDS = {
+    "chromium": ("Chromium", "make browser   (root: apt-get install chromium; otherwise playwright install chromium)"),
+    "slurm": ("a local SLURM cluster", "sudo make slurm, then make test as root   (slurmd must run as root)"),
+    "pypi": ("network access to PyPI", "make test where https://pypi.org is reachable"),
+}
+NEED_PREFIX = "needs "
+
+
+def need(what: str, reason: str) -> None:
+    """Skip this test (fail it on CI) because `what` (a key of NEEDS) is missing, saying why in one line."""
+    label, _ = NEEDS[what]
+    message = f"{NEED_PREFIX}{label}: {reason}"
+    if os.environ.get("CI"):
+        pytest.fail(f"{message} (on CI nothing may be skipped)")
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """The Chromium the report checks use (analysis.tools.browser.find_chromium); a missing one: `need`."""
+    from analysis.tools.browser import find_chromium
+
+    found = find_chromium()
+    if found is None:
+        need("chromium", "none in Playwright's browsers, on the system or from Google Chrome")
+    return found
+
+
+def pytest_terminal_summary(terminalreporter) -> None:
+    """After the run: every test skipped for want of something in NEEDS, grouped, with the command to get it."""
+    wanting: dict[str, list[str]] = {}
+    for report in terminalreporter.stats.get("skipped", []):
+        reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        reason = reason.removeprefix("Skipped: ")
+        for what, (label, _) in NEEDS.items():
+            if reason.startswith(f"{NEED_PREFIX}{label}:"):
+                wanting.setdefault(what, []).append(report.nodeid)
+    if not wanting:
+        return
+    terminalreporter.section("skipped: what this machine lacks, and the command that enables it", yellow=True)
+    for what, tests in wanting.items():
+        label, command = NEEDS[what]
+        terminalreporter.line(f"{len(tests):4d} tests need {label}: {command}")

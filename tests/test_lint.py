@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from conftest import REPO
@@ -14,9 +15,37 @@ NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
 def test_ruff_is_clean():
     result = subprocess.run(
-        [sys.executable, "-m", "ruff", "check", "src", "tests", "notebooks"], cwd=REPO, capture_output=True, text=True
+        [sys.executable, "-m", "ruff", "check", "src", "tests", "notebooks", "scripts"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ruff_format_leaves_everything_as_it_is():
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--check", "src", "tests", "notebooks", "scripts"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_snakefmt_leaves_the_workflow_as_it_is():
+    snakefmt = Path(sys.executable).with_name("snakefmt")
+    result = subprocess.run(
+        [str(snakefmt), "--check", "--line-length", "120", "workflow/"], cwd=REPO, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_make_lint_runs_the_same_checks():
+    makefile = (REPO / "Makefile").read_text(encoding="utf-8")
+    lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
+    for command in ("ruff check", "ruff format --check", "snakefmt --check --line-length 120 workflow/", "--lint"):
+        assert command in lint
 
 
 def test_snakemake_lint_is_clean():

@@ -3,4 +3,4 @@
 Notebooks narrate and call this package; all logic lives here and is unit-tested.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

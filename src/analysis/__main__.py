@@ -1,7 +1,14 @@
-"""Command line of the analysis package: `python -m analysis <command> ...`.
+"""Command line of the analysis package: `brobygning <command> ...` (the same as `python -m analysis ...`).
 
-Commands
+Commands (each has --help; the Makefile's targets call them)
 --------
+run [project] [--cores N]     run the whole pipeline (Snakemake, local profile) on a project
+site <site> [--project P]     rebuild one site's report and the pooled models it needs
+unlock [project]              remove the lock a killed run left behind
+report [project]              Snakemake's report bundle of a project's pages
+pdf [project]                 print every report page to A4 PDF (needs Chromium)
+bench [--scale S]             time the pipeline against its floor (docs/performance.md)
+archive [project]             Workflow Run RO-Crate of the last run under reports/<project>/archive/
 init <project> [--from RAW_DIR]
                   start a new project: config, site sheet and codebook template from sample raw files
                   (exit 0: written, 1: nothing written)
@@ -22,6 +29,8 @@ import argparse
 import importlib
 import sys
 from collections.abc import Callable
+
+from analysis import __version__
 
 ROOT_HELP = (
     "project root, the folder holding config/ and data/ (default: the nearest folder at or above the "
@@ -81,11 +90,135 @@ def _add_init(commands: argparse._SubParsersAction) -> None:
     )
 
 
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [_add_init, _add_check, _add_audit]
+PROJECT_HELP = "project name (a folder under config/projects/; default: the one config/config.yaml names)"
+CORES_HELP = "CPU cores Snakemake may use (default: 2)"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m analysis", description="Brobygning analysis commands.")
+def _workflow(name: str) -> Callable:
+    return getattr(importlib.import_module("analysis.tools.workflow"), name)
+
+
+def _add_run(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "run",
+        help="run the whole pipeline on a project",
+        description="Run the Snakemake workflow (workflow/Snakefile, profile workflow/profiles/default) on a "
+        "project: clean every site, pool, fit the models and render every report. Reruns only what changed.",
+    )
+    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
+    parser.add_argument("--cores", type=int, default=2, help=CORES_HELP)
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(handler=lambda args: _workflow("run")(args.project, args.root, args.cores))
+
+
+def _add_site(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "site",
+        help="rebuild one site's report after changing its raw files",
+        description="Rebuild reports/<project>/sites/<site>.html and only the pooled models it needs.",
+    )
+    parser.add_argument("site", help="a site id from config/projects/<project>/sites.tsv")
+    parser.add_argument("--project", default=None, help=PROJECT_HELP)
+    parser.add_argument("--cores", type=int, default=2, help=CORES_HELP)
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(handler=lambda args: _workflow("site")(args.project, args.site, args.root, args.cores))
+
+
+def _add_unlock(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "unlock",
+        help="remove the lock a killed run left behind",
+        description="After a killed run (power cut, kill -9) remove Snakemake's stale lock; `run` then resumes. "
+        "Only when no other run is going on in this folder.",
+    )
+    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(handler=lambda args: _workflow("unlock")(args.project, args.root))
+
+
+def _add_report(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "report",
+        help="Snakemake's report bundle of a project's pages",
+        description="Write reports/<project>/snakemake-report.zip: every HTML report with its caption.",
+    )
+    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(handler=lambda args: _workflow("report")(args.project, args.root))
+
+
+def _pdf(args: argparse.Namespace) -> int:
+    folder = _workflow("workflow_root")(args.root)
+    project = args.project or _workflow("default_project")(folder)
+    return importlib.import_module("analysis.tools.browser").main(["pdf", str(folder / "reports" / project)])
+
+
+def _add_pdf(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "pdf",
+        help="print every report page of a project to A4 PDF",
+        description="Print each .html page under reports/<project>/ to a PDF beside it, in headless Chromium "
+        "(Playwright's, the system's or Chrome; exit 2 with how to install one when there is none).",
+    )
+    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(handler=_pdf)
+
+
+def _add_bench(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "bench",
+        help="time the pipeline against its floor",
+        description="Time a cold run, a rerun after one site changed and the same analyses in one process "
+        "(the floor), on simulated projects in a scratch folder; prints and writes bench.json.",
+    )
+    parser.add_argument("--scale", default="default", help="default, or SITESxPARTICIPANTS such as 98x1000")
+    parser.add_argument("--models-only", action="store_true", help="time the retention step alone")
+    parser.add_argument("--cores", type=int, default=2, help=CORES_HELP)
+    parser.add_argument("--work", default=None, help="scratch folder (default: a new temporary folder)")
+
+    def handler(args: argparse.Namespace) -> int:
+        argv = ["--scale", args.scale, "--cores", str(args.cores)]
+        argv += ["--models-only"] if args.models_only else []
+        argv += ["--work", args.work] if args.work else []
+        return importlib.import_module("analysis.bench.__main__").main(argv)
+
+    parser.set_defaults(handler=handler)
+
+
+def _add_archive(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "archive",
+        help="archive the last run as a Workflow Run RO-Crate a paper can cite",
+        description="Write reports/<project>/archive/ (ro-crate-metadata.json with the workflow, code version, "
+        "config, lock, processed tables, reports, the run's steps and the SHA-256 of every raw input, never the "
+        "raw files) and reports/<project>/archive.zip. Exits 1 with what is missing before any run.",
+    )
+    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    parser.set_defaults(
+        handler=lambda args: importlib.import_module("analysis.tools.archive").main(args.project, args.root)
+    )
+
+
+# One entry per command, in the order `--help` lists them.
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    _add_run,
+    _add_site,
+    _add_unlock,
+    _add_init,
+    _add_check,
+    _add_audit,
+    _add_report,
+    _add_pdf,
+    _add_bench,
+    _add_archive,
+]
+
+
+def build_parser(prog: str = "brobygning") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog=prog, description="Brobygning: evaluation pipeline and its tools.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="command", required=True)
     for add in COMMANDS:
         add(commands)
@@ -93,8 +226,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; its exit code. A ConfigError (what is missing, where) is one line on stderr, exit 1."""
     args = build_parser().parse_args(argv)
-    return args.handler(args)
+    from analysis.core.errors import ConfigError
+
+    try:
+        return args.handler(args)
+    except ConfigError as error:
+        print(f"brobygning {args.command}: {error}", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

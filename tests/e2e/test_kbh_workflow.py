@@ -105,7 +105,7 @@ def test_the_privacy_audit_finds_nothing(root):
     assert result.returncode == 0 and "audit: 0 findings" in result.stdout, result.stdout + result.stderr
 
 
-def test_every_page_opens_cleanly_in_a_browser(root):
+def test_every_page_opens_cleanly_in_a_browser(root, chromium):
     reports = root / "reports" / PROJECT
     result = subprocess.run(
         [sys.executable, "-m", "analysis.tools.browser", "check", str(reports)], capture_output=True, text=True

@@ -100,7 +100,7 @@ def test_no_personal_data_reaches_the_outputs(workflow_root):
         assert not leaked, f"{path} holds names, phone or CPR numbers from the registers: {len(leaked)} values"
 
 
-def test_every_report_opens_cleanly_in_a_browser(workflow_root):
+def test_every_report_opens_cleanly_in_a_browser(workflow_root, chromium):
     """Headless Chromium: no console error, no image that fails to load, no broken link, nothing fetched
     from the internet; a screenshot per page is kept beside the reports."""
     reports = workflow_root / "reports" / PROJECT

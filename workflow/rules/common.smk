@@ -5,15 +5,21 @@ import re
 import sys
 from pathlib import Path
 
+from snakemake_interface_executor_plugins.settings import DeploymentMethod
+
 from analysis.clean.site import SITE_OUTPUTS
 from analysis.core.errors import ConfigError
 from analysis.jobs.code_inputs import job_code_files
 from analysis.project.loader import load_project, raw_folder_problems, site_raw_files
 from analysis.reports.messages import project_message_problems
 
-PYTHON = sys.executable
-# The Jupyter kernel notebooks run in: `make` registers 'brobygning' in .venv; under --use-conda use python3.
-KERNEL = config.get("kernel", "brobygning")
+# Jobs run the interpreter Snakemake runs under (the venv `make` builds, or an activated conda env), with the
+# 'brobygning' kernel `make` registers. Under --software-deployment-method conda each job runs in its rule's
+# environment (workflow/envs/brobygning.yaml, generated from the lock), so it calls that environment's python
+# and its native kernel instead.
+IN_RULE_CONDA_ENV = DeploymentMethod.CONDA in workflow.deployment_settings.deployment_method
+PYTHON = "python" if IN_RULE_CONDA_ENV else sys.executable
+KERNEL = config.get("kernel", "python3" if IN_RULE_CONDA_ENV else "brobygning")
 REPO_DIR = Path(workflow.basedir).parent
 SOURCE_DIR = REPO_DIR / "src"
 NOTEBOOK_DIR = REPO_DIR / "notebooks"

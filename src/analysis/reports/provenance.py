@@ -8,6 +8,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from analysis import __version__
+
 PACKAGES = [
     "brobygning-analysis",
     "pandas",
@@ -49,9 +51,12 @@ def file_hashes(paths: list[str | Path], root: str | Path) -> dict[str, str]:
 
 
 def package_versions(names: list[str] = PACKAGES) -> dict[str, str]:
-    """Installed versions of the packages that shape the results."""
+    """Installed versions of the packages that shape the results; this package's own is analysis.__version__."""
     versions = {}
     for name in names:
+        if name == "brobygning-analysis":
+            versions[name] = __version__
+            continue
         try:
             versions[name] = metadata.version(name)
         except metadata.PackageNotFoundError:

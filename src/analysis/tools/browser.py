@@ -1,7 +1,8 @@
 """Check rendered HTML reports in headless Chromium, take their screenshots and print them to A4 PDF.
 
-The browser is Debian's chromium (``make browser`` installs it), driven by Playwright for Python with
-``executable_path`` pointing at it; Playwright never downloads a browser of its own here. Reports must
+The browser is the first Chromium found (``find_chromium``): the system's (Debian's chromium, which ``make browser``
+installs as root), Playwright's own (``playwright install chromium``, no root needed) or Google Chrome. Playwright
+for Python drives it with ``executable_path`` pointing at it. Reports must
 open offline, so every http(s) request a page makes is blocked and reported as an external load; a plain
 outbound ``<a>`` link is allowed but listed.
 
@@ -14,6 +15,8 @@ Command line::
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import shutil
 import sys
 import time
@@ -27,6 +30,17 @@ from urllib.request import url2pathname
 from playwright.sync_api import Browser, Page, sync_playwright
 
 DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
+# Where Google Chrome installs itself when it is not on PATH (Linux packages, macOS).
+CHROME_PATHS = [
+    Path("/opt/google/chrome/chrome"),
+    Path("/Applications/Google Chrome.app/Contents/MacOS/Google Chrome"),
+]
+# Executables inside Playwright's browser folders (chromium-<build>/, chromium_headless_shell-<build>/).
+PLAYWRIGHT_EXECUTABLES = [
+    "chromium-*/chrome-linux*/chrome",
+    "chromium-*/chrome-mac*/Chromium.app/Contents/MacOS/Chromium",
+    "chromium_headless_shell-*/chrome-*/headless_shell",
+]
 # Playwright adds --headless (headless=True) and a fresh temporary --user-data-dir to every launch.
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -37,7 +51,10 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-INSTALL_HINT = "Chromium not found at /usr/bin/chromium or on PATH: run `make browser` (installs Debian's chromium)"
+INSTALL_HINT = (
+    "no Chromium on the system, in Playwright's browsers or from Google Chrome: run `make browser` "
+    "(as root: apt-get install chromium; otherwise: playwright install chromium)"
+)
 TIMEOUT_MS = 30_000
 IMAGE_WAIT_MS = 5_000
 SCREENSHOT_DIR = "screenshots"
@@ -142,15 +159,38 @@ class _Events:
     external_requests: list[str] = field(default_factory=list)
 
 
+def playwright_browsers() -> Path:
+    """The folder `playwright install` puts browsers in: $PLAYWRIGHT_BROWSERS_PATH, else its per-user cache."""
+    if os.environ.get("PLAYWRIGHT_BROWSERS_PATH"):
+        return Path(os.environ["PLAYWRIGHT_BROWSERS_PATH"])
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "ms-playwright"
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "ms-playwright"
+
+
+def _build(path: Path, folder: Path) -> int:
+    match = re.search(r"-(\d+)$", path.relative_to(folder).parts[0])
+    return int(match.group(1)) if match else 0
+
+
 def find_chromium() -> Path | None:
-    """Debian's /usr/bin/chromium, else a chromium on PATH, else None."""
+    """The Chromium to use, else None: the system's (/usr/bin/chromium, or chromium on PATH), else the newest
+    build Playwright installed, else Google Chrome (on PATH or where its installer puts it)."""
     if DEBIAN_CHROMIUM.is_file():
         return DEBIAN_CHROMIUM
     for name in ("chromium", "chromium-browser"):
         found = shutil.which(name)
         if found:
             return Path(found)
-    return None
+    folder = playwright_browsers()
+    installed = [p for pattern in PLAYWRIGHT_EXECUTABLES for p in folder.glob(pattern) if os.access(p, os.X_OK)]
+    if installed:
+        return max(installed, key=lambda p: _build(p, folder))
+    for name in ("google-chrome", "google-chrome-stable", "chrome"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return next((p for p in CHROME_PATHS if p.is_file()), None)
 
 
 @contextmanager
