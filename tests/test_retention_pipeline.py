@@ -39,7 +39,7 @@ def test_all_tables_are_written_and_the_headline_quotes_the_fit(tmp_path):
     assert f"{post['hazard_ratio']:.2f} times" in sentence and f"{post['ci_lower']:.2f} to" in sentence
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["excluded"]["site does not report end status"] > 0  # jammerbugt
-    cox_post = results.cox.set_index("term").loc["post_subsidy", "hazard_ratio"]
+    cox_post = results.cox.table.set_index("term").loc["post_subsidy", "hazard_ratio"]
     assert abs(cox_post - post["hazard_ratio"]) < 0.1 * post["hazard_ratio"]  # the robustness check agrees
 
 

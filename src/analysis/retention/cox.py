@@ -20,6 +20,7 @@ a risk set and counts rows whose interval holds no event time as at risk (see `_
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -27,9 +28,24 @@ from scipy.stats import norm
 from statsmodels.duration.hazard_regression import PHReg
 
 TIES = ("efron", "breslow")
-COLUMNS = ["term", "estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "z", "p", "n", "events"]
-Z95 = norm.ppf(0.975)
+COLUMNS = ["term", "estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "z", "p_value", "n", "events"]
 _EXTREME_LOG_HR = 15.0
+
+
+@dataclass
+class CoxFit:
+    """A fitted Cox model: the tidy table (one row per covariate, COLUMNS) and how it was obtained.
+
+    `warnings` are plain-language notes (covariates left out, optimiser trouble); `variance` says how the
+    standard errors were computed; `optimiser` names the method whose answer is reported.
+    """
+
+    table: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    ties: str = "efron"
+    variance: str = "model-based"
+    log_likelihood: float = float("nan")
+    optimiser: str = "newton"
 
 
 def cox_counting_process(
@@ -40,7 +56,8 @@ def cox_counting_process(
     start: str | None = None,
     ties: str = "efron",
     cluster: str | None = None,
-) -> pd.DataFrame:
+    confidence: float = 0.95,
+) -> CoxFit:
     """Fit a Cox model on (start, stop] rows and return one tidy row per covariate.
 
     Parameters
@@ -52,13 +69,14 @@ def cox_counting_process(
     start : start of the interval (exclusive); None means every row is at risk from the time origin.
     ties : "efron" (R's default) or "breslow".
     cluster : optional id column (person, site): robust sandwich SEs summed within its values.
+    confidence : coverage of the Wald interval.
 
     Returns
     -------
-    DataFrame with columns term, estimate (log hazard ratio), std_error, hazard_ratio, ci_lower and ci_upper
-    (95 % Wald interval of the hazard ratio), z, p (two-sided Wald), n (rows used), n_subjects (distinct
-    `cluster` values, only when `cluster` is given) and events. `frame.attrs` holds "warnings" (plain-language
-    strings, e.g. for a covariate left out because it never varies), "ties", "variance" and "log_likelihood".
+    CoxFit whose table has columns term, estimate (log hazard ratio), std_error, hazard_ratio, ci_lower and
+    ci_upper (Wald interval of the hazard ratio), z, p_value (two-sided Wald), n (rows used), n_subjects
+    (distinct `cluster` values, only when `cluster` is given) and events; its `warnings` are plain-language
+    strings (e.g. for a covariate left out because it never varies).
 
     Raises
     ------
@@ -66,6 +84,8 @@ def cox_counting_process(
     count), a non-numeric covariate, event values other than 0/1, rows with stop <= start, or no events.
     """
     ties = _check_ties(ties)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence}")
     used = [stop, event, *covariates] + [c for c in (start, cluster) if c is not None]
     _check_columns(data, used, covariates)
     start_t, stop_t, status = _times_and_status(data, start, stop, event)
@@ -73,8 +93,9 @@ def cox_counting_process(
     kept, more = _independent_covariates(data, kept)
     notes += more
     columns = COLUMNS + (["n_subjects"] if cluster is not None else [])
+    variance = "model-based" if cluster is None else f"robust, clustered by '{cluster}'"
     if not kept:
-        return _with_attrs(pd.DataFrame(columns=columns), notes, ties, cluster, np.nan)
+        return CoxFit(pd.DataFrame(columns=columns), notes, ties, variance)
     x = data[kept].to_numpy(dtype=float)
     entry_rank, stop_rank = _ranked_times(start_t, stop_t)
     model = PHReg(stop_rank, x, status=status, entry=entry_rank, ties=ties)
@@ -88,10 +109,10 @@ def cox_counting_process(
         cov = _sandwich(cov, _score_residuals(x, status, entry_rank, stop_rank, result.params, ties), groups)
         if len(pd.unique(groups)) < 2:
             notes.append(f"'{cluster}' has a single value, so the robust standard errors are not meaningful")
-    table = _tidy(kept, np.asarray(result.params), _standard_errors(cov), len(data), int(status.sum()))
+    table = _tidy(kept, np.asarray(result.params), _standard_errors(cov), len(data), int(status.sum()), confidence)
     if cluster is not None:
         table["n_subjects"] = data[cluster].nunique()
-    return _with_attrs(table[columns], notes, ties, cluster, float(result.llf))
+    return CoxFit(table[columns], notes, ties, variance, float(result.llf))
 
 
 def _check_ties(ties: str) -> str:
@@ -287,9 +308,9 @@ def _fit_notes(caught: list, terms: list[str], params: np.ndarray, bse: np.ndarr
     return notes
 
 
-def _tidy(terms: list[str], beta: np.ndarray, se: np.ndarray, n: int, events: int) -> pd.DataFrame:
-    """One row per term: log HR, SE, HR with its 95 % Wald interval, z and two-sided p."""
-    z = beta / se
+def _tidy(terms: list[str], beta: np.ndarray, se: np.ndarray, n: int, events: int, confidence: float) -> pd.DataFrame:
+    """One row per term: log HR, SE, HR with its Wald interval, z and two-sided p."""
+    z, quantile = beta / se, norm.ppf(0.5 + confidence / 2)
     with np.errstate(over="ignore"):
         return pd.DataFrame(
             {
@@ -297,21 +318,11 @@ def _tidy(terms: list[str], beta: np.ndarray, se: np.ndarray, n: int, events: in
                 "estimate": beta,
                 "std_error": se,
                 "hazard_ratio": np.exp(beta),
-                "ci_lower": np.exp(beta - Z95 * se),
-                "ci_upper": np.exp(beta + Z95 * se),
+                "ci_lower": np.exp(beta - quantile * se),
+                "ci_upper": np.exp(beta + quantile * se),
                 "z": z,
-                "p": 2 * norm.sf(np.abs(z)),
+                "p_value": 2 * norm.sf(np.abs(z)),
                 "n": n,
                 "events": events,
             }
         )
-
-
-def _with_attrs(
-    table: pd.DataFrame, notes: list[str], ties: str, cluster: str | None, log_likelihood: float
-) -> pd.DataFrame:
-    table.attrs["warnings"] = list(notes)
-    table.attrs["ties"] = ties
-    table.attrs["variance"] = "model-based" if cluster is None else f"robust, clustered by '{cluster}'"
-    table.attrs["log_likelihood"] = log_likelihood
-    return table

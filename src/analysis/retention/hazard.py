@@ -18,6 +18,7 @@ fit handles millions of person-months in the memory of a few thousand patterns.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -126,6 +127,18 @@ def _formula(exposures: list[str], covariates: list[str], site: str | None, cate
     return " + ".join(terms)
 
 
+@dataclass
+class _Prepared:
+    """The person-months reduced to covariate patterns, with the design matrix the model is fitted on."""
+
+    frame: pd.DataFrame
+    patterns: pd.DataFrame
+    design: pd.DataFrame
+    weights: np.ndarray
+    covariates: list[str]
+    levels: list[str]
+
+
 def fit_discrete_hazard(
     person_months: pd.DataFrame,
     exposures: list[str],
@@ -137,9 +150,9 @@ def fit_discrete_hazard(
 ) -> HazardFit:
     """Fit the cloglog discrete-time hazard and report the `exposures` (0/1 columns) and covariates.
 
-    Returns a HazardFit whose table has one row per reported term and kind of standard error: term,
-    se_type ('clustered' or 'naive'), estimate (log hazard ratio), std_error, hazard_ratio, ci_lower,
-    ci_upper (of the hazard ratio), p, reference ('t(G-1)' or 'normal'), identified. A term that is not
+    Returns a HazardFit whose table has one row per reported term and kind of standard error (TABLE_COLUMNS):
+    term, se_type ('clustered' or 'naive'), estimate (log hazard ratio), std_error, hazard_ratio, ci_lower,
+    ci_upper (of the hazard ratio), p_value, reference ('t(G-1)' or 'normal'), identified. A term that is not
     identified is reported with empty estimates and a plain-language explanation in `identification`.
     """
     warnings: list[str] = []
@@ -148,10 +161,46 @@ def fit_discrete_hazard(
     if frame.empty or frame["event"].sum() == 0:
         warnings.append("No one left the association in these data, so no hazard model can be fitted.")
         return HazardFit(table=_empty_table(), warnings=warnings, info={"person_months": len(frame), "events": 0})
+    prepared = prepare_patterns(frame, exposures, covariates, site, cluster, baseline_edges, warnings)
+    checks = [
+        check_identification(prepared.design.to_numpy(), prepared.design.columns.get_loc(t), prepared.weights, t)
+        for t in exposures
+    ]
+    unidentified = _unestimable_exposures(prepared.patterns, exposures, checks, warnings)
+    fit_design = prepared.design.drop(columns=sorted(unidentified))
+    table = _fit_and_tabulate(
+        prepared.patterns,
+        fit_design,
+        cluster,
+        len(prepared.frame),
+        confidence,
+        report=[c for c in fit_design.columns if _reported(c, exposures, prepared.covariates)],
+    )
+    for term in sorted(set(table.loc[~table["identified"].astype(bool), "term"])):
+        warnings.append(f"'{term}' could not be estimated: too few dropouts to tell its effect apart.")
+    for term in sorted(unidentified):
+        warnings.extend(c.message for c in checks if c.term == term and not c.identified)
+        table = pd.concat([table, _empty_table(term)], ignore_index=True)
+    info = _sample_info(person_months, prepared, cluster, fit_design)
+    return HazardFit(table=table, warnings=warnings, identification=checks, info=info)
+
+
+def prepare_patterns(
+    frame: pd.DataFrame,
+    exposures: list[str],
+    covariates: list[str],
+    site: str | None,
+    cluster: str,
+    baseline_edges: tuple[int, ...],
+    warnings: list[str],
+) -> _Prepared:
+    """Drop what cannot be estimated (saying so in `warnings`), bin the baseline, aggregate into patterns
+    (events out of person-months per combination of baseline bin, cluster, site and covariates) and build
+    the design matrix with the baseline, covariates, site fixed effects and exposures."""
     if site:
         frame = _drop_eventless_sites(frame, site, warnings)
     covariates = _drop_constant(frame, list(covariates), warnings)
-    frame["baseline_bin"] = baseline_bins(frame["month"], baseline_edges)
+    frame = frame.assign(baseline_bin=baseline_bins(frame["month"], baseline_edges))
     order = list(dict.fromkeys(baseline_bins(pd.Series(range(1, 1000)), baseline_edges)))
     frame, merged = _merge_eventless_bins(frame, "baseline_bin", order)
     if merged:
@@ -173,9 +222,13 @@ def fit_discrete_hazard(
     )
     weights = patterns["exposure"].to_numpy(dtype=float)
     design = _drop_inseparable_covariates(design, exposures, covariates, weights, warnings)
-    checks = [
-        check_identification(design.to_numpy(), design.columns.get_loc(term), weights, term) for term in exposures
-    ]
+    return _Prepared(frame, patterns, design, weights, covariates, levels)
+
+
+def _unestimable_exposures(
+    patterns: pd.DataFrame, exposures: list[str], checks: list[Identification], warnings: list[str]
+) -> set[str]:
+    """Exposures that the identification check refuses or during which no one left (no finite estimate)."""
     unidentified = {c.term for c in checks if not c.identified}
     for term in exposures:
         exposed = patterns[term] == 1
@@ -186,33 +239,22 @@ def fit_discrete_hazard(
                 f"({int(patterns.loc[exposed, 'exposure'].sum())} person-months), so its hazard ratio "
                 "has no finite estimate and is not reported."
             )
-    fit_design = design.drop(columns=list(unidentified))
-    table = _fit_and_tabulate(
-        patterns,
-        fit_design,
-        cluster,
-        len(frame),
-        confidence,
-        report=[c for c in fit_design.columns if _reported(c, exposures, covariates)],
-    )
-    for term in sorted(set(table.loc[~table["identified"].astype(bool), "term"])):
-        warnings.append(f"'{term}' could not be estimated: too few dropouts to tell its effect apart.")
-    for term in sorted(unidentified):
-        warnings.extend(c.message for c in checks if c.term == term and not c.identified)
-        table = pd.concat([table, _empty_table(term)], ignore_index=True)
-    info = {
-        "person_months": int(len(frame)),
-        "events": int(frame["event"].sum()),
-        "enrolments": int(person_months.groupby(["participant_id", "enrolment"]).ngroups)
-        if {"participant_id", "enrolment"} <= set(person_months.columns)
-        else None,
-        "clusters": int(patterns[cluster].nunique()),
-        "patterns": int(len(patterns)),
+    return unidentified
+
+
+def _sample_info(person_months: pd.DataFrame, prepared: _Prepared, cluster: str, fit_design: pd.DataFrame) -> dict:
+    """Sample sizes and model dimensions for summary.json."""
+    has_ids = {"participant_id", "enrolment"} <= set(person_months.columns)
+    return {
+        "person_months": int(len(prepared.frame)),
+        "events": int(prepared.frame["event"].sum()),
+        "enrolments": int(person_months.groupby(["participant_id", "enrolment"]).ngroups) if has_ids else None,
+        "clusters": int(prepared.patterns[cluster].nunique()),
+        "patterns": int(len(prepared.patterns)),
         "parameters": int(fit_design.shape[1]),
-        "baseline_levels": levels,
-        "covariates": covariates,
+        "baseline_levels": prepared.levels,
+        "covariates": prepared.covariates,
     }
-    return HazardFit(table=table, warnings=warnings, identification=checks, info=info)
 
 
 def _reported(column: str, exposures: list[str], covariates: list[str]) -> bool:
@@ -267,7 +309,7 @@ def _tabulate(naive, robust, design, report, correction, n_clusters, confidence)
                     "hazard_ratio": np.exp(estimate),
                     "ci_lower": np.exp(estimate - quantile * se),
                     "ci_upper": np.exp(estimate + quantile * se),
-                    "p": p,
+                    "p_value": p,
                     "reference": ref,
                     "identified": True,
                 }
@@ -284,7 +326,7 @@ TABLE_COLUMNS = [
     "hazard_ratio",
     "ci_lower",
     "ci_upper",
-    "p",
+    "p_value",
     "reference",
     "identified",
 ]
@@ -325,8 +367,7 @@ def fit_event_study(
     frame = person_months.assign(**columns)
     fit = fit_discrete_hazard(frame, exposures=list(columns), covariates=list(covariates), site=site, cluster=cluster)
     fit.table["term"] = fit.table["term"].replace(names)
-    for check in fit.identification:
-        object.__setattr__(check, "term", names.get(check.term, check.term))
+    fit.identification = [dataclasses.replace(c, term=names.get(c.term, c.term)) for c in fit.identification]
     for internal, label in names.items():
         fit.warnings = [w.replace(f"'{internal}'", f"'{label}'") for w in fit.warnings]
     counts = frame.assign(bin=bins).groupby("bin", observed=True)["event"].agg(events="sum", person_months="size")

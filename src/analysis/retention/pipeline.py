@@ -18,7 +18,7 @@ import pandas as pd
 from analysis.core import outputs
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY
 from analysis.project.loader import load_schema
-from analysis.retention.cox import cox_counting_process
+from analysis.retention.cox import CoxFit, cox_counting_process
 from analysis.retention.hazard import HazardFit, fit_discrete_hazard, fit_event_study
 from analysis.retention.km import AT_COLUMNS, kaplan_meier, survival_at
 from analysis.retention.person_months import build_person_months, enrolment_durations, merge_unchanged_months
@@ -35,7 +35,7 @@ class RetentionResults:
 
     primary: HazardFit
     event_study: HazardFit
-    cox: pd.DataFrame
+    cox: CoxFit | None
     sites: pd.DataFrame
     km: pd.DataFrame
     retention: pd.DataFrame
@@ -73,7 +73,7 @@ def retention_at(km: pd.DataFrame, months: list[int]) -> pd.DataFrame:
     return frame[["scope", *[c for c in frame.columns if c != "scope"]]]
 
 
-def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
+def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> CoxFit:
     """Cox model with post_subsidy as a time-varying covariate on (day_from, day_to] intervals.
 
     Months whose covariates do not change are merged into one interval first (merge_unchanged_months: the
@@ -101,7 +101,7 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
     rows = built.rows
     primary = fit_discrete_hazard(rows, ["post_subsidy"], covariates)
     event_study = fit_event_study(rows, covariates)
-    cox = cox_robustness(rows, covariates) if rows["event"].sum() else pd.DataFrame()
+    cox = cox_robustness(rows, covariates) if rows["event"].sum() else None
     sites = site_effects(rows, [*covariates, "post_subsidy"] if primary.identified else covariates)
     durations = enrolment_durations(participants, extraction).rows
     km = kaplan_meier_by_scope(durations, config.get("compare_by", DEFAULT_COMPARE_BY))
@@ -113,7 +113,7 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
         "covariates": covariates,
         "primary": {"info": primary.info, "identification": [c.__dict__ for c in primary.identification]},
         "event_study": {"info": event_study.info},
-        "cox_warnings": list(cox.attrs.get("warnings", [])),
+        "cox_warnings": list(cox.warnings) if cox is not None else [],
         "warnings": list(dict.fromkeys([*built.warnings, *primary.warnings, *event_study.warnings])),
     }
     return RetentionResults(
@@ -133,7 +133,7 @@ def write_retention(results: RetentionResults, out_dir: str | Path) -> list[Path
     tables = {
         "primary": results.primary.table,
         "event_study": results.event_study.table,
-        "cox": results.cox,
+        "cox": results.cox.table if results.cox is not None else pd.DataFrame(),
         "site_effects": results.sites,
         "km": results.km,
         "retention_at": results.retention,
