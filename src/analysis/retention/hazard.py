@@ -27,11 +27,25 @@ import patsy
 import statsmodels.api as sm
 from scipy import stats
 
+from analysis.retention.bootstrap import BootstrapResult, wild_cluster_bootstrap
 from analysis.retention.identification import Identification, check_identification
 from analysis.retention.person_months import subsidy_end_bins
 
 DEFAULT_BASELINE_EDGES = (*range(1, 25), 25, 37, 49)  # months 1..24 alone, then 25-36, 37-48, 49+
 REFERENCE_BIN = "-3..-1"
+
+
+@dataclass
+class ModelData:
+    """The person-months reduced to covariate patterns (events out of person-months at risk per pattern),
+    with the design matrix the model is fitted on (after leaving out what cannot be estimated)."""
+
+    frame: pd.DataFrame
+    patterns: pd.DataFrame
+    design: pd.DataFrame
+    weights: np.ndarray
+    covariates: list[str]
+    levels: list[str]
 
 
 @dataclass
@@ -42,6 +56,7 @@ class HazardFit:
     warnings: list[str] = field(default_factory=list)
     identification: list[Identification] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    data: ModelData | None = field(default=None, repr=False)
 
     @property
     def identified(self) -> bool:
@@ -127,18 +142,6 @@ def _formula(exposures: list[str], covariates: list[str], site: str | None, cate
     return " + ".join(terms)
 
 
-@dataclass
-class _Prepared:
-    """The person-months reduced to covariate patterns, with the design matrix the model is fitted on."""
-
-    frame: pd.DataFrame
-    patterns: pd.DataFrame
-    design: pd.DataFrame
-    weights: np.ndarray
-    covariates: list[str]
-    levels: list[str]
-
-
 def fit_discrete_hazard(
     person_months: pd.DataFrame,
     exposures: list[str],
@@ -147,13 +150,19 @@ def fit_discrete_hazard(
     cluster: str = "site",
     baseline_edges: tuple[int, ...] = DEFAULT_BASELINE_EDGES,
     confidence: float = 0.95,
+    bootstrap: tuple[str, ...] = (),
+    bootstrap_seed: int = 0,
 ) -> HazardFit:
     """Fit the cloglog discrete-time hazard and report the `exposures` (0/1 columns) and covariates.
 
-    Returns a HazardFit whose table has one row per reported term and kind of standard error (TABLE_COLUMNS):
-    term, se_type ('clustered' or 'naive'), estimate (log hazard ratio), std_error, hazard_ratio, ci_lower,
-    ci_upper (of the hazard ratio), p_value, reference ('t(G-1)' or 'normal'), identified. A term that is not
-    identified is reported with empty estimates and a plain-language explanation in `identification`.
+    Returns a HazardFit whose table has one row per reported term and kind of interval (TABLE_COLUMNS):
+    term, se_type ('clustered', 'naive', or 'wild_bootstrap' for the exposures named in `bootstrap`),
+    estimate (log hazard ratio), std_error, hazard_ratio, ci_lower, ci_upper (of the hazard ratio), p_value,
+    reference ('t(G-1)', 'normal' or the bootstrap's weights), identified, and shown (True on the row a report
+    should quote for the term: the bootstrap row when there are fewer than FEW_SITES clusters, else the
+    clustered one). A term that is not identified is reported with empty estimates and a plain-language
+    explanation in `identification`. The bootstrap's random weights (only with more than 12 clusters) come
+    from numpy's generator seeded with `bootstrap_seed`.
     """
     warnings: list[str] = []
     needed = ["month", "event", cluster, *exposures, *covariates] + ([site] if site else [])
@@ -178,11 +187,72 @@ def fit_discrete_hazard(
     )
     for term in sorted(set(table.loc[~table["identified"].astype(bool), "term"])):
         warnings.append(f"'{term}' could not be estimated: too few dropouts to tell its effect apart.")
+    info = _sample_info(person_months, prepared, cluster, fit_design)
+    boot = [t for t in bootstrap if t in set(table.loc[table["identified"].astype(bool), "term"])]
+    if boot and info["clusters"] > 1:
+        rng = np.random.default_rng(bootstrap_seed)
+        results = {t: _bootstrap_term(prepared.patterns, fit_design, cluster, table, t, confidence, rng) for t in boot}
+        table = pd.concat([table, _bootstrap_rows(results, table)], ignore_index=True)
+        info["bootstrap"] = {t: {"weights": r.weights, "vectors": r.vectors} for t, r in results.items()}
     for term in sorted(unidentified):
         warnings.extend(c.message for c in checks if c.term == term and not c.identified)
         table = pd.concat([table, _empty_table(term)], ignore_index=True)
-    info = _sample_info(person_months, prepared, cluster, fit_design)
-    return HazardFit(table=table, warnings=warnings, identification=checks, info=info)
+    table["shown"] = _shown(table, info.get("clusters", 0))
+    data = dataclasses.replace(prepared, design=fit_design)
+    return HazardFit(table=table, warnings=warnings, identification=checks, info=info, data=data)
+
+
+FEW_SITES = 30  # below this many clusters the reports quote the wild bootstrap interval (docs/methods.md)
+
+
+def _bootstrap_term(
+    patterns: pd.DataFrame,
+    design: pd.DataFrame,
+    cluster: str,
+    table: pd.DataFrame,
+    term: str,
+    confidence: float,
+    rng: np.random.Generator,
+) -> BootstrapResult:
+    clustered = table[(table["term"] == term) & (table["se_type"] == "clustered")].iloc[0]
+    return wild_cluster_bootstrap(
+        patterns["events"].to_numpy(),
+        patterns["exposure"].to_numpy(),
+        design,
+        term,
+        patterns[cluster].to_numpy(),
+        estimate=float(clustered["estimate"]),
+        scale=float(clustered["std_error"]),
+        confidence=confidence,
+        rng=rng,
+    )
+
+
+def _bootstrap_rows(results: dict[str, BootstrapResult], table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for term, result in results.items():
+        estimate = float(table.loc[(table["term"] == term) & (table["se_type"] == "clustered"), "estimate"].iloc[0])
+        rows.append(
+            {
+                "term": term,
+                "se_type": "wild_bootstrap",
+                "estimate": estimate,
+                "hazard_ratio": np.exp(estimate),
+                "ci_lower": np.exp(result.ci_lower),
+                "ci_upper": np.exp(result.ci_upper),
+                "p_value": result.p_value,
+                "reference": f"{result.weights} ({result.vectors})",
+                "identified": True,
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def _shown(table: pd.DataFrame, clusters: int) -> pd.Series:
+    """The row per term a report quotes: the wild bootstrap when it exists and sites are few, else clustered."""
+    has_bootstrap = set(table.loc[table["se_type"] == "wild_bootstrap", "term"])
+    preferred = np.where(table["term"].isin(has_bootstrap) & (clusters < FEW_SITES), "wild_bootstrap", "clustered")
+    return pd.Series(table["se_type"].to_numpy() == preferred, index=table.index)
 
 
 def prepare_patterns(
@@ -193,7 +263,7 @@ def prepare_patterns(
     cluster: str,
     baseline_edges: tuple[int, ...],
     warnings: list[str],
-) -> _Prepared:
+) -> ModelData:
     """Drop what cannot be estimated (saying so in `warnings`), bin the baseline, aggregate into patterns
     (events out of person-months per combination of baseline bin, cluster, site and covariates) and build
     the design matrix with the baseline, covariates, site fixed effects and exposures."""
@@ -214,6 +284,9 @@ def prepare_patterns(
         .agg(events="sum", exposure="size")
         .reset_index()
     )
+    # patsy reads pandas categoricals at once but Arrow-backed strings value by value
+    text = [c for c in patterns.columns if c != "baseline_bin" and pd.api.types.is_string_dtype(patterns[c])]
+    patterns[text] = patterns[text].astype("category")
     design = patsy.dmatrix(
         _formula(exposures, covariates, site, categorical),
         patterns,
@@ -222,7 +295,7 @@ def prepare_patterns(
     )
     weights = patterns["exposure"].to_numpy(dtype=float)
     design = _drop_inseparable_covariates(design, exposures, covariates, weights, warnings)
-    return _Prepared(frame, patterns, design, weights, covariates, levels)
+    return ModelData(frame, patterns, design, weights, covariates, levels)
 
 
 def _unestimable_exposures(
@@ -242,7 +315,7 @@ def _unestimable_exposures(
     return unidentified
 
 
-def _sample_info(person_months: pd.DataFrame, prepared: _Prepared, cluster: str, fit_design: pd.DataFrame) -> dict:
+def _sample_info(person_months: pd.DataFrame, prepared: ModelData, cluster: str, fit_design: pd.DataFrame) -> dict:
     """Sample sizes and model dimensions for summary.json."""
     has_ids = {"participant_id", "enrolment"} <= set(person_months.columns)
     return {
@@ -329,6 +402,7 @@ TABLE_COLUMNS = [
     "p_value",
     "reference",
     "identified",
+    "shown",
 ]
 
 
