@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
 from scipy.stats import norm
 from statsmodels.duration.hazard_regression import PHReg
 
@@ -99,20 +100,119 @@ def cox_counting_process(
     x = data[kept].to_numpy(dtype=float)
     entry_rank, stop_rank = _ranked_times(start_t, stop_t)
     model = PHReg(stop_rank, x, status=status, entry=entry_rank, ties=ties)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = model.fit()
-    cov = np.asarray(result.cov_params())
-    notes += _fit_notes(caught, kept, np.asarray(result.params), _standard_errors(cov))
+    fitted = maximise_partial_likelihood(model)
+    notes += fitted.notes
+    if fitted.params is None:
+        table = _tidy(kept, np.full(len(kept), np.nan), np.full(len(kept), np.nan), len(data), int(status.sum()), 0.95)
+        return CoxFit(table[[c for c in columns if c != "n_subjects"]], notes, ties, variance, optimiser="none")
+    notes += _extreme_notes(kept, fitted.params, _standard_errors(fitted.cov))
+    cov = fitted.cov
     if cluster is not None:
         groups = data[cluster].to_numpy()
-        cov = _sandwich(cov, _score_residuals(x, status, entry_rank, stop_rank, result.params, ties), groups)
+        cov = _sandwich(cov, _score_residuals(x, status, entry_rank, stop_rank, fitted.params, ties), groups)
         if len(pd.unique(groups)) < 2:
             notes.append(f"'{cluster}' has a single value, so the robust standard errors are not meaningful")
-    table = _tidy(kept, np.asarray(result.params), _standard_errors(cov), len(data), int(status.sum()), confidence)
+    table = _tidy(kept, fitted.params, _standard_errors(cov), len(data), int(status.sum()), confidence)
     if cluster is not None:
         table["n_subjects"] = data[cluster].nunique()
-    return CoxFit(table[columns], notes, ties, variance, float(result.llf))
+    return CoxFit(table[columns], notes, ties, variance, fitted.log_likelihood, fitted.optimiser)
+
+
+@dataclass
+class _Maximum:
+    params: np.ndarray | None
+    cov: np.ndarray | None
+    log_likelihood: float
+    optimiser: str
+    notes: list[str]
+
+
+def maximise_partial_likelihood(model: PHReg) -> _Maximum:
+    """Maximise PHReg's partial likelihood with Newton's method (statsmodels' own), falling back to Newton
+    with step-halving from zero and then to BFGS when an attempt fails or ends where the likelihood is not at
+    a maximum (large site effects can make plain Newton overshoot and diverge).
+
+    An attempt counts as converged when its estimates and log-likelihood are finite, the information matrix
+    (minus the Hessian) is positive definite, and the Newton decrement g' I^-1 g is below 1e-6 (the
+    log-likelihood is within about 1e-6 of its maximum). The notes say which methods failed and why and
+    report each distinct numerical warning once, with its count. If every method fails, params is None.
+    """
+    failures, caught = [], []
+    for name, attempt in (("Newton", _newton), ("step-halving Newton", _halving_newton), ("BFGS", _bfgs)):
+        with warnings.catch_warnings(record=True) as seen, np.errstate(all="warn"):
+            warnings.simplefilter("always")
+            try:
+                params = np.asarray(attempt(model), dtype=float)
+                problem = _not_a_maximum(model, params)
+            except (np.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError) as error:
+                params, problem = None, f"it stopped with an error ({error})"
+        caught += seen
+        if problem is None:
+            notes = [f"{method} did not converge: {why}" for method, why in failures]
+            if failures:
+                notes.append(f"the estimates come from {name}, which did converge")
+            information = -model.hessian(params)
+            return _Maximum(params, np.linalg.inv(information), float(model.loglike(params)), name, notes)
+        failures.append((name, problem))
+    notes = [f"{method} did not converge: {why}" for method, why in failures]
+    notes.append(
+        "no method found the maximum of the partial likelihood, so no Cox estimates are reported; this happens "
+        "when a covariate separates those who leave from those who stay, or when covariates are nearly collinear"
+    )
+    return _Maximum(None, None, float("nan"), "none", notes + _warning_notes(caught))
+
+
+def _newton(model: PHReg) -> np.ndarray:
+    return np.asarray(model.fit(disp=False).params)
+
+
+def _halving_newton(model: PHReg, max_iterations: int = 200) -> np.ndarray:
+    """Newton steps from zero, each halved until the log-likelihood does not fall."""
+    params = np.zeros(model.exog.shape[1])
+    current = model.loglike(params)
+    for _ in range(max_iterations):
+        gradient, information = model.score(params), -model.hessian(params)
+        step = np.linalg.lstsq(information, gradient, rcond=None)[0]
+        size = 1.0
+        while size > 1e-12:
+            candidate = params + size * step
+            value = model.loglike(candidate)
+            if np.isfinite(value) and value >= current - 1e-12:
+                break
+            size /= 2
+        else:
+            return params
+        params, previous, current = candidate, current, value
+        if abs(current - previous) < 1e-12 * (1 + abs(current)):
+            break
+    return params
+
+
+def _bfgs(model: PHReg) -> np.ndarray:
+    start = np.zeros(model.exog.shape[1])
+    result = minimize(
+        lambda b: -model.loglike(b), start, jac=lambda b: -model.score(b), method="BFGS", options={"gtol": 1e-9}
+    )
+    return result.x
+
+
+def _not_a_maximum(model: PHReg, params: np.ndarray) -> str | None:
+    """None when params are a finite maximum (see maximise_partial_likelihood), else why not, in words."""
+    if not np.all(np.isfinite(params)):
+        return "its estimates are not finite"
+    value = model.loglike(params)
+    if not np.isfinite(value):
+        return "the log-likelihood is not finite at its estimates"
+    information = -model.hessian(params)
+    try:
+        np.linalg.cholesky(information)
+    except np.linalg.LinAlgError:
+        return "the information matrix is not positive definite at its estimates"
+    gradient = model.score(params)
+    decrement = float(gradient @ np.linalg.solve(information, gradient))
+    if not decrement < 1e-6:
+        return f"the log-likelihood is still {decrement / 2:.2g} below its maximum"
+    return None
 
 
 def _check_ties(ties: str) -> str:
@@ -295,9 +395,17 @@ def _standard_errors(cov: np.ndarray) -> np.ndarray:
     return np.sqrt(np.where(variances >= 0, variances, np.nan))
 
 
-def _fit_notes(caught: list, terms: list[str], params: np.ndarray, bse: np.ndarray) -> list[str]:
-    """Plain-language warnings about the fit: optimiser messages, infinite or unidentified estimates."""
-    notes = [f"the optimiser reported: {w.message}" for w in caught]
+def _warning_notes(caught: list) -> list[str]:
+    """Each distinct numerical warning once, with how often it occurred."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        counts[str(w.message)] = counts.get(str(w.message), 0) + 1
+    return [f"the optimiser reported {n} time(s): {message}" for message, n in counts.items()]
+
+
+def _extreme_notes(terms: list[str], params: np.ndarray, bse: np.ndarray) -> list[str]:
+    """Plain-language warnings about infinite or unidentified estimates."""
+    notes = []
     for term, b, se in zip(terms, params, bse, strict=True):
         if not np.isfinite(se) or abs(b) > _EXTREME_LOG_HR:
             notes.append(

@@ -9,6 +9,7 @@ Report notebooks read only these files.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -79,16 +80,31 @@ def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> CoxFit
     Months whose covariates do not change are merged into one interval first (merge_unchanged_months: the
     same partial likelihood on fewer rows). Categorical covariates and site enter as 0/1 columns (site as
     fixed effects, not strata: with strata a site whose participants share one subsidy length could not
-    inform the effect).
+    inform the effect). Standard errors are robust, clustered by site, like the primary model's shown beside
+    it; the fit falls back to step-halving Newton and BFGS when Newton diverges (CoxFit.optimiser says which).
     """
     intervals = merge_unchanged_months(person_months, ["post_subsidy", *covariates])
     categorical = [c for c in [*covariates, "site"] if not pd.api.types.is_numeric_dtype(intervals[c])]
     numeric = [c for c in covariates if c not in categorical]
     dummies = pd.get_dummies(intervals[categorical], drop_first=True, dtype="int64")
     data = pd.concat([intervals[["day_from", "day_to", "event", "post_subsidy", *numeric]], dummies], axis=1)
+    data["site"] = intervals["site"]
     return cox_counting_process(
-        data, stop="day_to", event="event", start="day_from", covariates=["post_subsidy", *numeric, *dummies.columns]
+        data,
+        stop="day_to",
+        event="event",
+        start="day_from",
+        covariates=["post_subsidy", *numeric, *dummies.columns],
+        cluster="site",
     )
+
+
+def bootstrap_seed(config: dict) -> int:
+    """The config's retention.bootstrap_seed, else a number derived from the project name (never the clock)."""
+    seed = config.get("retention", {}).get("bootstrap_seed")
+    if seed is not None:
+        return int(seed)
+    return int(hashlib.sha256(str(config.get("project", "")).encode()).hexdigest()[:8], 16)
 
 
 def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
@@ -99,7 +115,9 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
     extraction = date.fromisoformat(config["extraction_date"])
     built = build_person_months(participants, extraction, lockdown_periods(config))
     rows = built.rows
-    primary = fit_discrete_hazard(rows, ["post_subsidy"], covariates)
+    primary = fit_discrete_hazard(
+        rows, ["post_subsidy"], covariates, bootstrap=("post_subsidy",), bootstrap_seed=bootstrap_seed(config)
+    )
     event_study = fit_event_study(rows, covariates)
     cox = cox_robustness(rows, covariates) if rows["event"].sum() else None
     sites = site_effects(rows, [*covariates, "post_subsidy"] if primary.identified else covariates)
@@ -111,7 +129,11 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
         "person_months": int(len(rows)),
         "events": int(rows["event"].sum()),
         "covariates": covariates,
-        "primary": {"info": primary.info, "identification": [c.__dict__ for c in primary.identification]},
+        "primary": {
+            "info": primary.info,
+            "identification": [c.__dict__ for c in primary.identification],
+            "shown_interval": _shown_interval(primary),
+        },
         "event_study": {"info": event_study.info},
         "cox_warnings": list(cox.warnings) if cox is not None else [],
         "warnings": list(dict.fromkeys([*built.warnings, *primary.warnings, *event_study.warnings])),
@@ -125,6 +147,12 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
         retention=retention_at(km, months),
         summary=summary,
     )
+
+
+def _shown_interval(primary: HazardFit) -> str | None:
+    """Which interval the reports quote for post_subsidy: 'wild_bootstrap' (few sites) or 'clustered'."""
+    rows = primary.table[(primary.table["term"] == "post_subsidy") & primary.table["shown"].astype(bool)]
+    return None if rows.empty else str(rows.iloc[0]["se_type"])
 
 
 def write_retention(results: RetentionResults, out_dir: str | Path) -> list[Path]:
