@@ -13,7 +13,7 @@ from analysis.retention.km import kaplan_meier, survival_at
 
 REFERENCE = Path(__file__).resolve().parent / "reference"
 FLOAT_SLACK = 1e-12
-COMPARED = {"survival": "survival", "std.err": "std_err", "lower_95": "lower", "upper_95": "upper"}
+COMPARED = {"survival": "survival", "std.err": "std_error", "lower_95": "ci_lower", "upper_95": "ci_upper"}
 
 
 def half_unit(decimals: int) -> float:
@@ -78,16 +78,16 @@ def test_no_events_gives_survival_one_and_zero_standard_error():
     assert km["time"].tolist() == [1.0, 2.0, 3.0]
     assert km["n_risk"].tolist() == [4, 3, 1]
     assert km["n_censor"].tolist() == [1, 2, 1]
-    assert (km["survival"] == 1).all() and (km["std_err"] == 0).all()
-    assert (km["lower"] == 1).all() and (km["upper"] == 1).all()
+    assert (km["survival"] == 1).all() and (km["std_error"] == 0).all()
+    assert (km["ci_lower"] == 1).all() and (km["ci_upper"] == 1).all()
 
 
 def test_all_events_end_at_zero_with_undefined_error_and_interval():
     data = pd.DataFrame({"t": [1.0, 2.0, 3.0], "e": [1, 1, 1]})
     km = kaplan_meier(data, "t", "e")
     np.testing.assert_allclose(km["survival"], [2 / 3, 1 / 3, 0.0])
-    assert km[["std_err", "lower", "upper"]].iloc[-1].isna().all()
-    assert km[["std_err", "lower", "upper"]].iloc[:-1].notna().all().all()
+    assert km[["std_error", "ci_lower", "ci_upper"]].iloc[-1].isna().all()
+    assert km[["std_error", "ci_lower", "ci_upper"]].iloc[:-1].notna().all().all()
 
 
 @pytest.mark.parametrize(("event", "survival"), [(1, 0.0), (0, 1.0)])
@@ -96,7 +96,7 @@ def test_a_single_participant(event, survival):
     assert len(km) == 1
     assert km.loc[0, "n_risk"] == 1 and km.loc[0, "n_event"] == event
     assert km.loc[0, "survival"] == survival
-    assert np.isnan(km.loc[0, "std_err"]) == (event == 1)
+    assert np.isnan(km.loc[0, "std_error"]) == (event == 1)
 
 
 def test_censored_at_an_event_time_are_still_at_risk_then():
@@ -106,20 +106,20 @@ def test_censored_at_an_event_time_are_still_at_risk_then():
     assert km.loc[2, "n_risk"] == 4 and km.loc[2, "n_event"] == 1 and km.loc[2, "n_censor"] == 2
     assert km.loc[2, "survival"] == pytest.approx(4 / 5 * 3 / 4)
     greenwood = 1 / (5 * 4) + 1 / (4 * 3)
-    assert km.loc[2, "std_err"] == pytest.approx(0.6 * np.sqrt(greenwood))
+    assert km.loc[2, "std_error"] == pytest.approx(0.6 * np.sqrt(greenwood))
     z = 1.959963984540054
-    assert km.loc[2, "lower"] == pytest.approx(0.6 * np.exp(-z * np.sqrt(greenwood)))
-    assert km.loc[2, "upper"] == pytest.approx(min(1.0, 0.6 * np.exp(z * np.sqrt(greenwood))))
+    assert km.loc[2, "ci_lower"] == pytest.approx(0.6 * np.exp(-z * np.sqrt(greenwood)))
+    assert km.loc[2, "ci_upper"] == pytest.approx(min(1.0, 0.6 * np.exp(z * np.sqrt(greenwood))))
     assert km.loc[3, "survival"] == 0.0
 
 
-def test_conf_level_changes_only_the_interval():
+def test_confidence_changes_only_the_interval():
     aml, _ = load("aml")
-    wide, narrow = kaplan_meier(aml, "time", "status"), kaplan_meier(aml, "time", "status", conf_level=0.8)
+    wide, narrow = kaplan_meier(aml, "time", "status"), kaplan_meier(aml, "time", "status", confidence=0.8)
     pd.testing.assert_series_equal(wide["survival"], narrow["survival"])
-    assert (narrow["lower"] >= wide["lower"]).all()
-    with pytest.raises(ValueError, match="conf_level"):
-        kaplan_meier(aml, "time", "status", conf_level=95)
+    assert (narrow["ci_lower"] >= wide["ci_lower"]).all()
+    with pytest.raises(ValueError, match="confidence"):
+        kaplan_meier(aml, "time", "status", confidence=95)
 
 
 def test_missing_durations_are_refused_naming_column_and_count():
@@ -142,7 +142,7 @@ def test_survival_at_reads_the_right_continuous_step_function():
     assert at.loc[("Maintained", 9.0), "survival"] == maintained.loc[9, "survival"]  # value after the drop at 9
     assert at.loc[("Maintained", 10.0), "survival"] == maintained.loc[9, "survival"]
     assert at.loc[("Maintained", 10.0), "n_risk"] == maintained.loc[13, "n_risk"]
-    assert at.loc[("Maintained", 161.0), "lower"] == maintained.loc[161, "lower"]
+    assert at.loc[("Maintained", 161.0), "ci_lower"] == maintained.loc[161, "ci_lower"]
     assert np.isnan(at.loc[("Maintained", 170.0), "survival"])  # beyond the last observed time
     assert at.loc[("Nonmaintained", 161.0), "survival"] == 0  # a curve that reached 0 stays 0
 
@@ -158,4 +158,4 @@ def test_large_censored_sample_recovers_a_known_survival_curve():
     assert len(km) == n and km["n_event"].sum() == data["e"].sum()
     at = survival_at(km, [50.0, 100.0, 200.0]).set_index("time")
     for t in (50.0, 100.0, 200.0):
-        assert abs(at.loc[t, "survival"] - np.exp(-t / 100)) < 4 * at.loc[t, "std_err"]
+        assert abs(at.loc[t, "survival"] - np.exp(-t / 100)) < 4 * at.loc[t, "std_error"]

@@ -157,7 +157,7 @@ def test_merging_unchanged_months_leaves_the_cox_fit_unchanged():
             axis=1,
         )
         covariates = [c for c in data.columns if c not in ("day_from", "day_to", "event")]
-        return cox_counting_process(data, stop="day_to", event="event", start="day_from", covariates=covariates)
+        return cox_counting_process(data, stop="day_to", event="event", start="day_from", covariates=covariates).table
 
     by_month, by_interval = fit(rows), fit(merged)
     assert by_month["term"].tolist() == by_interval["term"].tolist()

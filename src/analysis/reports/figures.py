@@ -65,8 +65,8 @@ def _step(ax, curve: pd.DataFrame, colour: str, label: str, band: bool = False, 
     survival = np.concatenate([[1.0], curve["survival"].to_numpy()])
     ax.step(times, survival, where="post", color=colour, label=label, **style)
     if band:
-        lower = np.concatenate([[1.0], curve["lower"].fillna(0).to_numpy()])
-        upper = np.concatenate([[1.0], curve["upper"].fillna(1).to_numpy()])
+        lower = np.concatenate([[1.0], curve["ci_lower"].fillna(0).to_numpy()])
+        upper = np.concatenate([[1.0], curve["ci_upper"].fillna(1).to_numpy()])
         ax.fill_between(times, lower, upper, step="post", color=colour, alpha=0.15, linewidth=0)
 
 

@@ -20,16 +20,33 @@ a risk set and counts rows whose interval holds no event time as at risk (see `_
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy.optimize import minimize
 from scipy.stats import norm
 from statsmodels.duration.hazard_regression import PHReg
 
 TIES = ("efron", "breslow")
-COLUMNS = ["term", "estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "z", "p", "n", "events"]
-Z95 = norm.ppf(0.975)
+COLUMNS = ["term", "estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "z", "p_value", "n", "events"]
 _EXTREME_LOG_HR = 15.0
+
+
+@dataclass
+class CoxFit:
+    """A fitted Cox model: the tidy table (one row per covariate, COLUMNS) and how it was obtained.
+
+    `warnings` are plain-language notes (covariates left out, optimiser trouble); `variance` says how the
+    standard errors were computed; `optimiser` names the method whose answer is reported.
+    """
+
+    table: pd.DataFrame
+    warnings: list[str] = field(default_factory=list)
+    ties: str = "efron"
+    variance: str = "model-based"
+    log_likelihood: float = float("nan")
+    optimiser: str = "newton"
 
 
 def cox_counting_process(
@@ -40,7 +57,8 @@ def cox_counting_process(
     start: str | None = None,
     ties: str = "efron",
     cluster: str | None = None,
-) -> pd.DataFrame:
+    confidence: float = 0.95,
+) -> CoxFit:
     """Fit a Cox model on (start, stop] rows and return one tidy row per covariate.
 
     Parameters
@@ -52,13 +70,14 @@ def cox_counting_process(
     start : start of the interval (exclusive); None means every row is at risk from the time origin.
     ties : "efron" (R's default) or "breslow".
     cluster : optional id column (person, site): robust sandwich SEs summed within its values.
+    confidence : coverage of the Wald interval.
 
     Returns
     -------
-    DataFrame with columns term, estimate (log hazard ratio), std_error, hazard_ratio, ci_lower and ci_upper
-    (95 % Wald interval of the hazard ratio), z, p (two-sided Wald), n (rows used), n_subjects (distinct
-    `cluster` values, only when `cluster` is given) and events. `frame.attrs` holds "warnings" (plain-language
-    strings, e.g. for a covariate left out because it never varies), "ties", "variance" and "log_likelihood".
+    CoxFit whose table has columns term, estimate (log hazard ratio), std_error, hazard_ratio, ci_lower and
+    ci_upper (Wald interval of the hazard ratio), z, p_value (two-sided Wald), n (rows used), n_subjects
+    (distinct `cluster` values, only when `cluster` is given) and events; its `warnings` are plain-language
+    strings (e.g. for a covariate left out because it never varies).
 
     Raises
     ------
@@ -66,6 +85,8 @@ def cox_counting_process(
     count), a non-numeric covariate, event values other than 0/1, rows with stop <= start, or no events.
     """
     ties = _check_ties(ties)
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence}")
     used = [stop, event, *covariates] + [c for c in (start, cluster) if c is not None]
     _check_columns(data, used, covariates)
     start_t, stop_t, status = _times_and_status(data, start, stop, event)
@@ -73,25 +94,125 @@ def cox_counting_process(
     kept, more = _independent_covariates(data, kept)
     notes += more
     columns = COLUMNS + (["n_subjects"] if cluster is not None else [])
+    variance = "model-based" if cluster is None else f"robust, clustered by '{cluster}'"
     if not kept:
-        return _with_attrs(pd.DataFrame(columns=columns), notes, ties, cluster, np.nan)
+        return CoxFit(pd.DataFrame(columns=columns), notes, ties, variance)
     x = data[kept].to_numpy(dtype=float)
     entry_rank, stop_rank = _ranked_times(start_t, stop_t)
     model = PHReg(stop_rank, x, status=status, entry=entry_rank, ties=ties)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = model.fit()
-    cov = np.asarray(result.cov_params())
-    notes += _fit_notes(caught, kept, np.asarray(result.params), _standard_errors(cov))
+    fitted = maximise_partial_likelihood(model)
+    notes += fitted.notes
+    if fitted.params is None:
+        table = _tidy(kept, np.full(len(kept), np.nan), np.full(len(kept), np.nan), len(data), int(status.sum()), 0.95)
+        return CoxFit(table[[c for c in columns if c != "n_subjects"]], notes, ties, variance, optimiser="none")
+    notes += _extreme_notes(kept, fitted.params, _standard_errors(fitted.cov))
+    cov = fitted.cov
     if cluster is not None:
         groups = data[cluster].to_numpy()
-        cov = _sandwich(cov, _score_residuals(x, status, entry_rank, stop_rank, result.params, ties), groups)
+        cov = _sandwich(cov, _score_residuals(x, status, entry_rank, stop_rank, fitted.params, ties), groups)
         if len(pd.unique(groups)) < 2:
             notes.append(f"'{cluster}' has a single value, so the robust standard errors are not meaningful")
-    table = _tidy(kept, np.asarray(result.params), _standard_errors(cov), len(data), int(status.sum()))
+    table = _tidy(kept, fitted.params, _standard_errors(cov), len(data), int(status.sum()), confidence)
     if cluster is not None:
         table["n_subjects"] = data[cluster].nunique()
-    return _with_attrs(table[columns], notes, ties, cluster, float(result.llf))
+    return CoxFit(table[columns], notes, ties, variance, fitted.log_likelihood, fitted.optimiser)
+
+
+@dataclass
+class _Maximum:
+    params: np.ndarray | None
+    cov: np.ndarray | None
+    log_likelihood: float
+    optimiser: str
+    notes: list[str]
+
+
+def maximise_partial_likelihood(model: PHReg) -> _Maximum:
+    """Maximise PHReg's partial likelihood with Newton's method (statsmodels' own), falling back to Newton
+    with step-halving from zero and then to BFGS when an attempt fails or ends where the likelihood is not at
+    a maximum (large site effects can make plain Newton overshoot and diverge).
+
+    An attempt counts as converged when its estimates and log-likelihood are finite, the information matrix
+    (minus the Hessian) is positive definite, and the Newton decrement g' I^-1 g is below 1e-6 (the
+    log-likelihood is within about 1e-6 of its maximum). The notes say which methods failed and why and
+    report each distinct numerical warning once, with its count. If every method fails, params is None.
+    """
+    failures, caught = [], []
+    for name, attempt in (("Newton", _newton), ("step-halving Newton", _halving_newton), ("BFGS", _bfgs)):
+        with warnings.catch_warnings(record=True) as seen, np.errstate(all="warn"):
+            warnings.simplefilter("always")
+            try:
+                params = np.asarray(attempt(model), dtype=float)
+                problem = _not_a_maximum(model, params)
+            except (np.linalg.LinAlgError, ValueError, OverflowError, FloatingPointError) as error:
+                params, problem = None, f"it stopped with an error ({error})"
+        caught += seen
+        if problem is None:
+            notes = [f"{method} did not converge: {why}" for method, why in failures]
+            if failures:
+                notes.append(f"the estimates come from {name}, which did converge")
+            information = -model.hessian(params)
+            return _Maximum(params, np.linalg.inv(information), float(model.loglike(params)), name, notes)
+        failures.append((name, problem))
+    notes = [f"{method} did not converge: {why}" for method, why in failures]
+    notes.append(
+        "no method found the maximum of the partial likelihood, so no Cox estimates are reported; this happens "
+        "when a covariate separates those who leave from those who stay, or when covariates are nearly collinear"
+    )
+    return _Maximum(None, None, float("nan"), "none", notes + _warning_notes(caught))
+
+
+def _newton(model: PHReg) -> np.ndarray:
+    return np.asarray(model.fit(disp=False).params)
+
+
+def _halving_newton(model: PHReg, max_iterations: int = 200) -> np.ndarray:
+    """Newton steps from zero, each halved until the log-likelihood does not fall."""
+    params = np.zeros(model.exog.shape[1])
+    current = model.loglike(params)
+    for _ in range(max_iterations):
+        gradient, information = model.score(params), -model.hessian(params)
+        step = np.linalg.lstsq(information, gradient, rcond=None)[0]
+        size = 1.0
+        while size > 1e-12:
+            candidate = params + size * step
+            value = model.loglike(candidate)
+            if np.isfinite(value) and value >= current - 1e-12:
+                break
+            size /= 2
+        else:
+            return params
+        params, previous, current = candidate, current, value
+        if abs(current - previous) < 1e-12 * (1 + abs(current)):
+            break
+    return params
+
+
+def _bfgs(model: PHReg) -> np.ndarray:
+    start = np.zeros(model.exog.shape[1])
+    result = minimize(
+        lambda b: -model.loglike(b), start, jac=lambda b: -model.score(b), method="BFGS", options={"gtol": 1e-9}
+    )
+    return result.x
+
+
+def _not_a_maximum(model: PHReg, params: np.ndarray) -> str | None:
+    """None when params are a finite maximum (see maximise_partial_likelihood), else why not, in words."""
+    if not np.all(np.isfinite(params)):
+        return "its estimates are not finite"
+    value = model.loglike(params)
+    if not np.isfinite(value):
+        return "the log-likelihood is not finite at its estimates"
+    information = -model.hessian(params)
+    try:
+        np.linalg.cholesky(information)
+    except np.linalg.LinAlgError:
+        return "the information matrix is not positive definite at its estimates"
+    gradient = model.score(params)
+    decrement = float(gradient @ np.linalg.solve(information, gradient))
+    if not decrement < 1e-6:
+        return f"the log-likelihood is still {decrement / 2:.2g} below its maximum"
+    return None
 
 
 def _check_ties(ties: str) -> str:
@@ -274,9 +395,17 @@ def _standard_errors(cov: np.ndarray) -> np.ndarray:
     return np.sqrt(np.where(variances >= 0, variances, np.nan))
 
 
-def _fit_notes(caught: list, terms: list[str], params: np.ndarray, bse: np.ndarray) -> list[str]:
-    """Plain-language warnings about the fit: optimiser messages, infinite or unidentified estimates."""
-    notes = [f"the optimiser reported: {w.message}" for w in caught]
+def _warning_notes(caught: list) -> list[str]:
+    """Each distinct numerical warning once, with how often it occurred."""
+    counts: dict[str, int] = {}
+    for w in caught:
+        counts[str(w.message)] = counts.get(str(w.message), 0) + 1
+    return [f"the optimiser reported {n} time(s): {message}" for message, n in counts.items()]
+
+
+def _extreme_notes(terms: list[str], params: np.ndarray, bse: np.ndarray) -> list[str]:
+    """Plain-language warnings about infinite or unidentified estimates."""
+    notes = []
     for term, b, se in zip(terms, params, bse, strict=True):
         if not np.isfinite(se) or abs(b) > _EXTREME_LOG_HR:
             notes.append(
@@ -287,9 +416,9 @@ def _fit_notes(caught: list, terms: list[str], params: np.ndarray, bse: np.ndarr
     return notes
 
 
-def _tidy(terms: list[str], beta: np.ndarray, se: np.ndarray, n: int, events: int) -> pd.DataFrame:
-    """One row per term: log HR, SE, HR with its 95 % Wald interval, z and two-sided p."""
-    z = beta / se
+def _tidy(terms: list[str], beta: np.ndarray, se: np.ndarray, n: int, events: int, confidence: float) -> pd.DataFrame:
+    """One row per term: log HR, SE, HR with its Wald interval, z and two-sided p."""
+    z, quantile = beta / se, norm.ppf(0.5 + confidence / 2)
     with np.errstate(over="ignore"):
         return pd.DataFrame(
             {
@@ -297,21 +426,11 @@ def _tidy(terms: list[str], beta: np.ndarray, se: np.ndarray, n: int, events: in
                 "estimate": beta,
                 "std_error": se,
                 "hazard_ratio": np.exp(beta),
-                "ci_lower": np.exp(beta - Z95 * se),
-                "ci_upper": np.exp(beta + Z95 * se),
+                "ci_lower": np.exp(beta - quantile * se),
+                "ci_upper": np.exp(beta + quantile * se),
                 "z": z,
-                "p": 2 * norm.sf(np.abs(z)),
+                "p_value": 2 * norm.sf(np.abs(z)),
                 "n": n,
                 "events": events,
             }
         )
-
-
-def _with_attrs(
-    table: pd.DataFrame, notes: list[str], ties: str, cluster: str | None, log_likelihood: float
-) -> pd.DataFrame:
-    table.attrs["warnings"] = list(notes)
-    table.attrs["ties"] = ties
-    table.attrs["variance"] = "model-based" if cluster is None else f"robust, clustered by '{cluster}'"
-    table.attrs["log_likelihood"] = log_likelihood
-    return table

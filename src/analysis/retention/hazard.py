@@ -18,6 +18,7 @@ fit handles millions of person-months in the memory of a few thousand patterns.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -26,11 +27,25 @@ import patsy
 import statsmodels.api as sm
 from scipy import stats
 
+from analysis.retention.bootstrap import BootstrapResult, wild_cluster_bootstrap
 from analysis.retention.identification import Identification, check_identification
 from analysis.retention.person_months import subsidy_end_bins
 
 DEFAULT_BASELINE_EDGES = (*range(1, 25), 25, 37, 49)  # months 1..24 alone, then 25-36, 37-48, 49+
 REFERENCE_BIN = "-3..-1"
+
+
+@dataclass
+class ModelData:
+    """The person-months reduced to covariate patterns (events out of person-months at risk per pattern),
+    with the design matrix the model is fitted on (after leaving out what cannot be estimated)."""
+
+    frame: pd.DataFrame
+    patterns: pd.DataFrame
+    design: pd.DataFrame
+    weights: np.ndarray
+    covariates: list[str]
+    levels: list[str]
 
 
 @dataclass
@@ -41,6 +56,7 @@ class HazardFit:
     warnings: list[str] = field(default_factory=list)
     identification: list[Identification] = field(default_factory=list)
     info: dict = field(default_factory=dict)
+    data: ModelData | None = field(default=None, repr=False)
 
     @property
     def identified(self) -> bool:
@@ -134,13 +150,19 @@ def fit_discrete_hazard(
     cluster: str = "site",
     baseline_edges: tuple[int, ...] = DEFAULT_BASELINE_EDGES,
     confidence: float = 0.95,
+    bootstrap: tuple[str, ...] = (),
+    bootstrap_seed: int = 0,
 ) -> HazardFit:
     """Fit the cloglog discrete-time hazard and report the `exposures` (0/1 columns) and covariates.
 
-    Returns a HazardFit whose table has one row per reported term and kind of standard error: term,
-    se_type ('clustered' or 'naive'), estimate (log hazard ratio), std_error, hazard_ratio, ci_lower,
-    ci_upper (of the hazard ratio), p, reference ('t(G-1)' or 'normal'), identified. A term that is not
-    identified is reported with empty estimates and a plain-language explanation in `identification`.
+    Returns a HazardFit whose table has one row per reported term and kind of interval (TABLE_COLUMNS):
+    term, se_type ('clustered', 'naive', or 'wild_bootstrap' for the exposures named in `bootstrap`),
+    estimate (log hazard ratio), std_error, hazard_ratio, ci_lower, ci_upper (of the hazard ratio), p_value,
+    reference ('t(G-1)', 'normal' or the bootstrap's weights), identified, and shown (True on the row a report
+    should quote for the term: the bootstrap row when there are fewer than FEW_SITES clusters, else the
+    clustered one). A term that is not identified is reported with empty estimates and a plain-language
+    explanation in `identification`. The bootstrap's random weights (only with more than 12 clusters) come
+    from numpy's generator seeded with `bootstrap_seed`.
     """
     warnings: list[str] = []
     needed = ["month", "event", cluster, *exposures, *covariates] + ([site] if site else [])
@@ -148,10 +170,133 @@ def fit_discrete_hazard(
     if frame.empty or frame["event"].sum() == 0:
         warnings.append("No one left the association in these data, so no hazard model can be fitted.")
         return HazardFit(table=_empty_table(), warnings=warnings, info={"person_months": len(frame), "events": 0})
+    prepared = prepare_patterns(frame, exposures, covariates, site, cluster, baseline_edges, warnings)
+    checks = [
+        check_identification(prepared.design.to_numpy(), prepared.design.columns.get_loc(t), prepared.weights, t)
+        for t in exposures
+    ]
+    unidentified = _unestimable_exposures(prepared.patterns, exposures, checks, warnings)
+    fit_design = prepared.design.drop(columns=sorted(unidentified))
+    table = _fit_and_tabulate(
+        prepared.patterns,
+        fit_design,
+        cluster,
+        len(prepared.frame),
+        confidence,
+        report=[c for c in fit_design.columns if _reported(c, exposures, prepared.covariates)],
+    )
+    for term in sorted(set(table.loc[~table["identified"].astype(bool), "term"])):
+        warnings.append(f"'{term}' could not be estimated: too few dropouts to tell its effect apart.")
+    info = _sample_info(person_months, prepared, cluster, fit_design)
+    boot = [t for t in bootstrap if t in set(table.loc[table["identified"].astype(bool), "term"])]
+    if boot and info["clusters"] < MIN_SITES:
+        warnings.append(
+            f"With {info['clusters']} site(s) the uncertainty of an effect shared by everyone at a site cannot be "
+            f"judged (at least {MIN_SITES} sites are needed), so no subsidy-end effect is reported."
+        )
+        table.loc[table["term"].isin(boot), ["std_error", "ci_lower", "ci_upper", "p_value"]] = np.nan
+        table.loc[table["term"].isin(boot), "identified"] = False
+        boot = []
+    if boot:
+        rng = np.random.default_rng(bootstrap_seed)
+        results = {t: _bootstrap_term(prepared.patterns, fit_design, cluster, table, t, confidence, rng) for t in boot}
+        table = pd.concat([table, _bootstrap_rows(results, table)], ignore_index=True)
+        info["bootstrap"] = {t: {"weights": r.weights, "vectors": r.vectors} for t, r in results.items()}
+        for term, result in results.items():
+            if np.isnan(result.ci_lower) or np.isnan(result.ci_upper):
+                warnings.append(
+                    f"The wild bootstrap cannot bound the 95 % interval of '{term}' on one side with "
+                    f"{result.clusters} sites: the data are compatible with effects far from the estimate."
+                )
+    for term in sorted(unidentified):
+        warnings.extend(c.message for c in checks if c.term == term and not c.identified)
+        table = pd.concat([table, _empty_table(term)], ignore_index=True)
+    table["shown"] = _shown(table, info.get("clusters", 0))
+    data = dataclasses.replace(prepared, design=fit_design)
+    return HazardFit(table=table, warnings=warnings, identification=checks, info=info, data=data)
+
+
+def withhold(fit: HazardFit, term: str, reason: Identification) -> HazardFit:
+    """The fit with `term`'s numbers removed (identified False) and `reason` added to its identification, for
+    a term that is estimable in principle but should not be reported (docs/methods.md, thin variation)."""
+    table = fit.table.copy()
+    rows = table["term"] == term
+    table.loc[rows, ["estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "p_value"]] = np.nan
+    table.loc[rows, "identified"] = False
+    checks = [c for c in fit.identification if c.term != term] + [reason]
+    return dataclasses.replace(fit, table=table, identification=checks, warnings=[*fit.warnings, reason.message])
+
+
+MIN_SITES = 3  # with 2 sites no bootstrap p-value can fall below 5 % (Webb: 2 / 36), nor a clustered SE be judged
+FEW_SITES = 30  # below this many clusters the reports quote the wild bootstrap interval (docs/methods.md)
+
+
+def _bootstrap_term(
+    patterns: pd.DataFrame,
+    design: pd.DataFrame,
+    cluster: str,
+    table: pd.DataFrame,
+    term: str,
+    confidence: float,
+    rng: np.random.Generator,
+) -> BootstrapResult:
+    clustered = table[(table["term"] == term) & (table["se_type"] == "clustered")].iloc[0]
+    return wild_cluster_bootstrap(
+        patterns["events"].to_numpy(),
+        patterns["exposure"].to_numpy(),
+        design,
+        term,
+        patterns[cluster].to_numpy(),
+        estimate=float(clustered["estimate"]),
+        scale=float(clustered["std_error"]),
+        confidence=confidence,
+        rng=rng,
+    )
+
+
+def _bootstrap_rows(results: dict[str, BootstrapResult], table: pd.DataFrame) -> pd.DataFrame:
+    rows = []
+    for term, result in results.items():
+        estimate = float(table.loc[(table["term"] == term) & (table["se_type"] == "clustered"), "estimate"].iloc[0])
+        rows.append(
+            {
+                "term": term,
+                "se_type": "wild_bootstrap",
+                "estimate": estimate,
+                "hazard_ratio": np.exp(estimate),
+                "ci_lower": np.exp(result.ci_lower),
+                "ci_upper": np.exp(result.ci_upper),
+                "p_value": result.p_value,
+                "reference": f"{result.weights} ({result.vectors})",
+                "identified": True,
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
+def _shown(table: pd.DataFrame, clusters: int) -> pd.Series:
+    """The row per term a report quotes: the wild bootstrap when it exists and sites are few, else clustered."""
+    has_bootstrap = set(table.loc[table["se_type"] == "wild_bootstrap", "term"])
+    preferred = np.where(table["term"].isin(has_bootstrap) & (clusters < FEW_SITES), "wild_bootstrap", "clustered")
+    return pd.Series(table["se_type"].to_numpy() == preferred, index=table.index)
+
+
+def prepare_patterns(
+    frame: pd.DataFrame,
+    exposures: list[str],
+    covariates: list[str],
+    site: str | None,
+    cluster: str,
+    baseline_edges: tuple[int, ...],
+    warnings: list[str],
+) -> ModelData:
+    """Drop what cannot be estimated (saying so in `warnings`), bin the baseline, aggregate into patterns
+    (events out of person-months per combination of baseline bin, cluster, site and covariates) and build
+    the design matrix with the baseline, covariates, site fixed effects and exposures."""
     if site:
         frame = _drop_eventless_sites(frame, site, warnings)
     covariates = _drop_constant(frame, list(covariates), warnings)
-    frame["baseline_bin"] = baseline_bins(frame["month"], baseline_edges)
+    frame = frame.assign(baseline_bin=baseline_bins(frame["month"], baseline_edges))
     order = list(dict.fromkeys(baseline_bins(pd.Series(range(1, 1000)), baseline_edges)))
     frame, merged = _merge_eventless_bins(frame, "baseline_bin", order)
     if merged:
@@ -165,6 +310,9 @@ def fit_discrete_hazard(
         .agg(events="sum", exposure="size")
         .reset_index()
     )
+    # patsy reads pandas categoricals at once but Arrow-backed strings value by value
+    text = [c for c in patterns.columns if c != "baseline_bin" and pd.api.types.is_string_dtype(patterns[c])]
+    patterns[text] = patterns[text].astype("category")
     design = patsy.dmatrix(
         _formula(exposures, covariates, site, categorical),
         patterns,
@@ -173,9 +321,13 @@ def fit_discrete_hazard(
     )
     weights = patterns["exposure"].to_numpy(dtype=float)
     design = _drop_inseparable_covariates(design, exposures, covariates, weights, warnings)
-    checks = [
-        check_identification(design.to_numpy(), design.columns.get_loc(term), weights, term) for term in exposures
-    ]
+    return ModelData(frame, patterns, design, weights, covariates, levels)
+
+
+def _unestimable_exposures(
+    patterns: pd.DataFrame, exposures: list[str], checks: list[Identification], warnings: list[str]
+) -> set[str]:
+    """Exposures that the identification check refuses or during which no one left (no finite estimate)."""
     unidentified = {c.term for c in checks if not c.identified}
     for term in exposures:
         exposed = patterns[term] == 1
@@ -186,33 +338,22 @@ def fit_discrete_hazard(
                 f"({int(patterns.loc[exposed, 'exposure'].sum())} person-months), so its hazard ratio "
                 "has no finite estimate and is not reported."
             )
-    fit_design = design.drop(columns=list(unidentified))
-    table = _fit_and_tabulate(
-        patterns,
-        fit_design,
-        cluster,
-        len(frame),
-        confidence,
-        report=[c for c in fit_design.columns if _reported(c, exposures, covariates)],
-    )
-    for term in sorted(set(table.loc[~table["identified"].astype(bool), "term"])):
-        warnings.append(f"'{term}' could not be estimated: too few dropouts to tell its effect apart.")
-    for term in sorted(unidentified):
-        warnings.extend(c.message for c in checks if c.term == term and not c.identified)
-        table = pd.concat([table, _empty_table(term)], ignore_index=True)
-    info = {
-        "person_months": int(len(frame)),
-        "events": int(frame["event"].sum()),
-        "enrolments": int(person_months.groupby(["participant_id", "enrolment"]).ngroups)
-        if {"participant_id", "enrolment"} <= set(person_months.columns)
-        else None,
-        "clusters": int(patterns[cluster].nunique()),
-        "patterns": int(len(patterns)),
+    return unidentified
+
+
+def _sample_info(person_months: pd.DataFrame, prepared: ModelData, cluster: str, fit_design: pd.DataFrame) -> dict:
+    """Sample sizes and model dimensions for summary.json."""
+    has_ids = {"participant_id", "enrolment"} <= set(person_months.columns)
+    return {
+        "person_months": int(len(prepared.frame)),
+        "events": int(prepared.frame["event"].sum()),
+        "enrolments": int(person_months.groupby(["participant_id", "enrolment"]).ngroups) if has_ids else None,
+        "clusters": int(prepared.patterns[cluster].nunique()),
+        "patterns": int(len(prepared.patterns)),
         "parameters": int(fit_design.shape[1]),
-        "baseline_levels": levels,
-        "covariates": covariates,
+        "baseline_levels": prepared.levels,
+        "covariates": prepared.covariates,
     }
-    return HazardFit(table=table, warnings=warnings, identification=checks, info=info)
 
 
 def _reported(column: str, exposures: list[str], covariates: list[str]) -> bool:
@@ -267,7 +408,7 @@ def _tabulate(naive, robust, design, report, correction, n_clusters, confidence)
                     "hazard_ratio": np.exp(estimate),
                     "ci_lower": np.exp(estimate - quantile * se),
                     "ci_upper": np.exp(estimate + quantile * se),
-                    "p": p,
+                    "p_value": p,
                     "reference": ref,
                     "identified": True,
                 }
@@ -284,9 +425,10 @@ TABLE_COLUMNS = [
     "hazard_ratio",
     "ci_lower",
     "ci_upper",
-    "p",
+    "p_value",
     "reference",
     "identified",
+    "shown",
 ]
 
 
@@ -325,8 +467,7 @@ def fit_event_study(
     frame = person_months.assign(**columns)
     fit = fit_discrete_hazard(frame, exposures=list(columns), covariates=list(covariates), site=site, cluster=cluster)
     fit.table["term"] = fit.table["term"].replace(names)
-    for check in fit.identification:
-        object.__setattr__(check, "term", names.get(check.term, check.term))
+    fit.identification = [dataclasses.replace(c, term=names.get(c.term, c.term)) for c in fit.identification]
     for internal, label in names.items():
         fit.warnings = [w.replace(f"'{internal}'", f"'{label}'") for w in fit.warnings]
     counts = frame.assign(bin=bins).groupby("bin", observed=True)["event"].agg(events="sum", person_months="size")

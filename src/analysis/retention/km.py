@@ -8,7 +8,7 @@ and d_j counts the events at t_j.
 
 Conventions follow R's `summary(survfit(...))` (checked against published R tables in tests/reference):
 
-- `std_err` is the standard error of S(t) itself, S(t) * sqrt(G(t)) with Greenwood's
+- `std_error` is the standard error of S(t) itself, S(t) * sqrt(G(t)) with Greenwood's
   G(t) = sum over t_j <= t of d_j / (n_j (n_j - d_j)); it is *not* the SE of log S.
 - the pointwise interval is R's default `conf.type = "log"`: exp(log S(t) -/+ z sqrt(G(t))), with the upper
   limit truncated at 1.
@@ -23,13 +23,13 @@ import numpy as np
 import pandas as pd
 from scipy.stats import norm
 
-KM_COLUMNS = ["group", "time", "n_risk", "n_event", "n_censor", "survival", "std_err", "lower", "upper"]
-AT_COLUMNS = ["group", "time", "n_risk", "survival", "std_err", "lower", "upper"]
+KM_COLUMNS = ["group", "time", "n_risk", "n_event", "n_censor", "survival", "std_error", "ci_lower", "ci_upper"]
+AT_COLUMNS = ["group", "time", "n_risk", "survival", "std_error", "ci_lower", "ci_upper"]
 ALL = "all"
 
 
 def kaplan_meier(
-    data: pd.DataFrame, duration: str, event: str, group: str | None = None, conf_level: float = 0.95
+    data: pd.DataFrame, duration: str, event: str, group: str | None = None, confidence: float = 0.95
 ) -> pd.DataFrame:
     """Kaplan–Meier estimate of S(t) = P(T > t) per group, one row per distinct event-or-censoring time.
 
@@ -39,24 +39,24 @@ def kaplan_meier(
     duration : column with the follow-up time (event or censoring time); no missing values.
     event : column with 1/True when the event happened at `duration`, 0/False when censored there.
     group : optional column to stratify by; None estimates one curve and labels it "all".
-    conf_level : coverage of the pointwise log-scale interval.
+    confidence : coverage of the pointwise log-scale interval.
 
     Returns
     -------
     DataFrame with columns group, time, n_risk (number with duration >= time), n_event, n_censor, survival
-    (S just after `time`: the curve is right-continuous), std_err (Greenwood SE of S), lower, upper. Rows are
+    (S just after `time`: the curve is right-continuous), std_error (Greenwood SE of S), ci_lower, ci_upper. Rows are
     sorted by group then time. Groups with no events have S = 1 and SE 0 throughout.
 
     Raises
     ------
     ValueError when a used column is missing or has missing values (naming the column and count), when
-    `event` holds anything but 0/1, or when `conf_level` is not strictly between 0 and 1.
+    `event` holds anything but 0/1, or when `confidence` is not strictly between 0 and 1.
     """
-    if not 0 < conf_level < 1:
-        raise ValueError(f"conf_level must be strictly between 0 and 1, got {conf_level}")
+    if not 0 < confidence < 1:
+        raise ValueError(f"confidence must be strictly between 0 and 1, got {confidence}")
     times, events, groups = _clean_inputs(data, duration, event, group)
     counts = _event_counts(times, events, groups)
-    return _estimate(counts, norm.ppf(0.5 + conf_level / 2))
+    return _estimate(counts, norm.ppf(0.5 + confidence / 2))
 
 
 def survival_at(km: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
@@ -64,11 +64,11 @@ def survival_at(km: pd.DataFrame, times: Sequence[float]) -> pd.DataFrame:
 
     The curve is right-continuous: at t it equals the estimate at the last observed time <= t (1 before the
     first observed time, with SE 0 and interval [1, 1]). `n_risk` is the number still under observation at t
-    (duration >= t). Beyond a group's last observed time the estimate is unknown and survival, std_err, lower
-    and upper are NaN (n_risk is 0 there); the one exception is a curve that has reached 0, which stays 0.
+    (duration >= t). Beyond a group's last observed time the estimate is unknown and survival, std_error,
+    ci_lower and ci_upper are NaN (n_risk is 0 there); the one exception is a curve that has reached 0, which stays 0.
 
     `km` is the output of `kaplan_meier`. Returns one row per group and requested time, in the order the
-    times were given, with columns group, time, n_risk, survival, std_err, lower, upper.
+    times were given, with columns group, time, n_risk, survival, std_error, ci_lower, ci_upper.
     """
     missing = [c for c in KM_COLUMNS if c not in km.columns]
     if missing:
@@ -130,10 +130,10 @@ def _estimate(counts: pd.DataFrame, z: float) -> pd.DataFrame:
     se_log = np.sqrt(greenwood.to_numpy())
     dead = survival <= 0
     with np.errstate(invalid="ignore", over="ignore"):
-        std_err = np.where(dead, np.nan, survival * se_log)
-        lower = np.where(dead, np.nan, survival * np.exp(-z * se_log))
-        upper = np.where(dead, np.nan, np.minimum(1.0, survival * np.exp(z * se_log)))
-    out = counts.assign(survival=survival, std_err=std_err, lower=lower, upper=upper)
+        std_error = np.where(dead, np.nan, survival * se_log)
+        ci_lower = np.where(dead, np.nan, survival * np.exp(-z * se_log))
+        ci_upper = np.where(dead, np.nan, np.minimum(1.0, survival * np.exp(z * se_log)))
+    out = counts.assign(survival=survival, std_error=std_error, ci_lower=ci_lower, ci_upper=ci_upper)
     out[["n_risk", "n_event", "n_censor"]] = out[["n_risk", "n_event", "n_censor"]].astype("int64")
     return out[KM_COLUMNS]
 
@@ -147,8 +147,8 @@ def _read_curve(label: object, curve: pd.DataFrame, query: np.ndarray) -> pd.Dat
     before = idx < 0
     beyond = (query > t[-1]) & (curve["survival"].to_numpy()[-1] > 0)
     safe = np.clip(idx, 0, len(t) - 1)
-    values = {c: curve[c].to_numpy(dtype=float)[safe] for c in ("survival", "std_err", "lower", "upper")}
-    for column, start_value in (("survival", 1.0), ("std_err", 0.0), ("lower", 1.0), ("upper", 1.0)):
+    values = {c: curve[c].to_numpy(dtype=float)[safe] for c in ("survival", "std_error", "ci_lower", "ci_upper")}
+    for column, start_value in (("survival", 1.0), ("std_error", 0.0), ("ci_lower", 1.0), ("ci_upper", 1.0)):
         values[column] = np.where(before, start_value, values[column])
         values[column] = np.where(beyond, np.nan, values[column])
     # at risk at q = at risk at the first observed time >= q; nobody beyond the last time

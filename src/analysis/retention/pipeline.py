@@ -9,6 +9,8 @@ Report notebooks read only these files.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -18,8 +20,9 @@ import pandas as pd
 from analysis.core import outputs
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY
 from analysis.project.loader import load_schema
-from analysis.retention.cox import cox_counting_process
-from analysis.retention.hazard import HazardFit, fit_discrete_hazard, fit_event_study
+from analysis.retention.cox import CoxFit, cox_counting_process
+from analysis.retention.hazard import FEW_SITES, HazardFit, fit_discrete_hazard, fit_event_study, withhold
+from analysis.retention.identification import Identification, IdentifyingVariation, identifying_variation
 from analysis.retention.km import AT_COLUMNS, kaplan_meier, survival_at
 from analysis.retention.person_months import build_person_months, enrolment_durations, merge_unchanged_months
 from analysis.retention.site_effects import site_effects
@@ -35,7 +38,7 @@ class RetentionResults:
 
     primary: HazardFit
     event_study: HazardFit
-    cox: pd.DataFrame
+    cox: CoxFit | None
     sites: pd.DataFrame
     km: pd.DataFrame
     retention: pd.DataFrame
@@ -73,22 +76,39 @@ def retention_at(km: pd.DataFrame, months: list[int]) -> pd.DataFrame:
     return frame[["scope", *[c for c in frame.columns if c != "scope"]]]
 
 
-def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> pd.DataFrame:
+def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> CoxFit:
     """Cox model with post_subsidy as a time-varying covariate on (day_from, day_to] intervals.
 
     Months whose covariates do not change are merged into one interval first (merge_unchanged_months: the
     same partial likelihood on fewer rows). Categorical covariates and site enter as 0/1 columns (site as
     fixed effects, not strata: with strata a site whose participants share one subsidy length could not
-    inform the effect).
+    inform the effect). Sites without any dropout are left out, as in the primary model (their fixed effect
+    would be infinite). Standard errors are robust, clustered by site, like the primary model's shown beside
+    it; the fit falls back to step-halving Newton and BFGS when Newton diverges (CoxFit.optimiser says which).
     """
-    intervals = merge_unchanged_months(person_months, ["post_subsidy", *covariates])
+    events = person_months.groupby("site", observed=True)["event"].transform("sum")
+    intervals = merge_unchanged_months(person_months[events > 0], ["post_subsidy", *covariates])
     categorical = [c for c in [*covariates, "site"] if not pd.api.types.is_numeric_dtype(intervals[c])]
     numeric = [c for c in covariates if c not in categorical]
     dummies = pd.get_dummies(intervals[categorical], drop_first=True, dtype="int64")
     data = pd.concat([intervals[["day_from", "day_to", "event", "post_subsidy", *numeric]], dummies], axis=1)
+    data["site"] = intervals["site"]
     return cox_counting_process(
-        data, stop="day_to", event="event", start="day_from", covariates=["post_subsidy", *numeric, *dummies.columns]
+        data,
+        stop="day_to",
+        event="event",
+        start="day_from",
+        covariates=["post_subsidy", *numeric, *dummies.columns],
+        cluster="site",
     )
+
+
+def bootstrap_seed(config: dict) -> int:
+    """The config's retention.bootstrap_seed, else a number derived from the project name (never the clock)."""
+    seed = config.get("retention", {}).get("bootstrap_seed")
+    if seed is not None:
+        return int(seed)
+    return int(hashlib.sha256(str(config.get("project", "")).encode()).hexdigest()[:8], 16)
 
 
 def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
@@ -99,9 +119,16 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
     extraction = date.fromisoformat(config["extraction_date"])
     built = build_person_months(participants, extraction, lockdown_periods(config))
     rows = built.rows
-    primary = fit_discrete_hazard(rows, ["post_subsidy"], covariates)
+    primary = fit_discrete_hazard(
+        rows, ["post_subsidy"], covariates, bootstrap=("post_subsidy",), bootstrap_seed=bootstrap_seed(config)
+    )
+    variation = identifying_variation(rows) if len(rows) else None
+    if variation is not None and variation.thin and primary.identified:
+        primary = withhold(primary, "post_subsidy", Identification("post_subsidy", False, 0.0, variation.message))
     event_study = fit_event_study(rows, covariates)
-    cox = cox_robustness(rows, covariates) if rows["event"].sum() else pd.DataFrame()
+    cox = cox_robustness(rows, covariates) if rows["event"].sum() else None
+    if cox is not None and not _reported(primary, "post_subsidy"):
+        cox = _without_post_subsidy(cox)
     sites = site_effects(rows, [*covariates, "post_subsidy"] if primary.identified else covariates)
     durations = enrolment_durations(participants, extraction).rows
     km = kaplan_meier_by_scope(durations, config.get("compare_by", DEFAULT_COMPARE_BY))
@@ -111,9 +138,15 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
         "person_months": int(len(rows)),
         "events": int(rows["event"].sum()),
         "covariates": covariates,
-        "primary": {"info": primary.info, "identification": [c.__dict__ for c in primary.identification]},
+        "primary": {
+            "info": primary.info,
+            "identification": [c.__dict__ for c in primary.identification],
+            "shown_interval": _shown_interval(primary),
+            "few_sites_below": FEW_SITES,
+            "variation": _variation_summary(variation),
+        },
         "event_study": {"info": event_study.info},
-        "cox_warnings": list(cox.attrs.get("warnings", [])),
+        "cox_warnings": list(cox.warnings) if cox is not None else [],
         "warnings": list(dict.fromkeys([*built.warnings, *primary.warnings, *event_study.warnings])),
     }
     return RetentionResults(
@@ -127,13 +160,39 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
     )
 
 
+def _reported(fit: HazardFit, term: str) -> bool:
+    rows = fit.table[fit.table["term"] == term]
+    return not rows.empty and bool(rows["identified"].astype(bool).all())
+
+
+def _without_post_subsidy(cox: CoxFit) -> CoxFit:
+    """The Cox fit with post_subsidy's numbers removed: where the primary model cannot or must not report the
+    effect, a Cox estimate would rest on the same missing variation (or on day-level artefacts)."""
+    table = cox.table.copy()
+    rows = table["term"] == "post_subsidy"
+    table.loc[rows, ["estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "z", "p_value"]] = float("nan")
+    note = "post_subsidy is not reported from the Cox model either, for the reason given for the primary model"
+    return dataclasses.replace(cox, table=table, warnings=[*cox.warnings, note])
+
+
+def _variation_summary(variation: IdentifyingVariation | None) -> dict | None:
+    """The identifying variation for summary.json (reports read between_sites_only and thin)."""
+    return None if variation is None else {**variation.__dict__, "sources": list(variation.sources)}
+
+
+def _shown_interval(primary: HazardFit) -> str | None:
+    """Which interval the reports quote for post_subsidy: 'wild_bootstrap' (few sites) or 'clustered'."""
+    rows = primary.table[(primary.table["term"] == "post_subsidy") & primary.table["shown"].astype(bool)]
+    return None if rows.empty else str(rows.iloc[0]["se_type"])
+
+
 def write_retention(results: RetentionResults, out_dir: str | Path) -> list[Path]:
     """Write every table of the retention stage (atomically) under `out_dir`."""
     out_dir = Path(out_dir)
     tables = {
         "primary": results.primary.table,
         "event_study": results.event_study.table,
-        "cox": results.cox,
+        "cox": results.cox.table if results.cox is not None else pd.DataFrame(),
         "site_effects": results.sites,
         "km": results.km,
         "retention_at": results.retention,
@@ -147,17 +206,23 @@ def write_retention(results: RetentionResults, out_dir: str | Path) -> list[Path
 
 
 def headline(primary: HazardFit) -> str:
-    """One plain-English sentence on the subsidy-end effect, every number taken from the fit."""
-    rows = primary.table[(primary.table["term"] == "post_subsidy") & (primary.table["se_type"] == "clustered")]
+    """One plain-English sentence on the subsidy-end effect, every number taken from the fit's shown row."""
+    table = primary.table
+    rows = table[(table["term"] == "post_subsidy") & table["shown"].astype(bool)]
     if rows.empty or not bool(rows.iloc[0]["identified"]):
         reasons = [c.message for c in primary.identification if not c.identified] or primary.warnings
         return "No subsidy-end effect is reported. " + " ".join(reasons)
     row = rows.iloc[0]
     change = f"{abs(row['hazard_ratio'] - 1):.0%} {'higher' if row['hazard_ratio'] > 1 else 'lower'}"
     adjusted = ", ".join(primary.info.get("covariates", []))
+    interval = (
+        f"wild cluster bootstrap over {primary.info['clusters']} sites"
+        if row["se_type"] == "wild_bootstrap"
+        else f"clustered by {primary.info['clusters']} sites"
+    )
     return (
         f"After the planned subsidy ended, the monthly risk of leaving the association was "
-        f"{row['hazard_ratio']:.2f} times that during the subsidy ({change}; 95 % CI {row['ci_lower']:.2f} to "
-        f"{row['ci_upper']:.2f}, clustered by {primary.info['clusters']} sites), comparing people at the same "
-        f"month since start and site, adjusted for {adjusted}."
+        f"{row['hazard_ratio']:.2f} times that during the subsidy or without one ({change}; 95 % CI "
+        f"{row['ci_lower']:.2f} to {row['ci_upper']:.2f}, {interval}), comparing people at the same month since "
+        f"start and site, adjusted for {adjusted}."
     )
