@@ -9,7 +9,7 @@ CORES ?= 2
 SCALE ?= default
 
 .DEFAULT_GOAL := help
-.PHONY: help run site unlock test lint simulate validate lock clean-outputs browser slurm pdf report audit bench
+.PHONY: help run site unlock test lint simulate validate lock clean-outputs browser slurm r pdf report audit bench
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -32,7 +32,7 @@ site: $(STAMP) ## After changing one site's raw files: rebuild SITE's report (an
 unlock: $(STAMP) ## After a killed run (power cut, kill -9): remove its stale lock, then `make run` resumes
 	$(BIN)/snakemake --unlock --config project=$(PROJECT)
 
-test: $(STAMP) browser slurm ## Run the whole test suite (unit, reproducibility, end-to-end, browser, SLURM)
+test: $(STAMP) browser slurm r ## Run the whole test suite (unit, reproducibility, end-to-end, browser, SLURM, R cross-check)
 	$(BIN)/python -m pytest
 
 lint: $(STAMP) ## ruff on code and notebooks, snakemake --lint on the workflow
@@ -48,6 +48,14 @@ slurm: ## Install Debian's SLURM daemons and munge for the cluster test (apt-get
 	@if [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ]; then /usr/sbin/slurmctld -V; \
 	elif [ "$$(id -u)" != 0 ]; then echo "make slurm: run as root to apt-get install slurmctld slurmd munge" >&2; exit 1; \
 	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurmctld slurmd munge; fi
+
+R_PACKAGES := r-base-core r-cran-survival r-cran-sandwich
+r: ## Install Debian's R with survival and sandwich for the live R cross-check (apt-get as root; nothing if present)
+	@missing="$$(command -v Rscript >/dev/null || echo r-base-core; \
+	  for p in survival sandwich; do Rscript -e "library($$p)" >/dev/null 2>&1 || echo r-cran-$$p; done)"; \
+	if [ -z "$$missing" ]; then Rscript --version 2>&1 | head -n 1; \
+	elif [ "$$(id -u)" != 0 ]; then echo "make r: missing $$(echo $$missing); run as root to apt-get install $(R_PACKAGES)" >&2; exit 1; \
+	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(R_PACKAGES); fi
 
 audit: $(STAMP) ## Privacy audit of PROJECT's outputs: personal data, recoverable or small counts
 	$(BIN)/python -m analysis audit $(PROJECT)
