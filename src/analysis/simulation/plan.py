@@ -417,12 +417,13 @@ def run_plan(
         refusal = identification(design)
         if refusal is not None:
             return Plan(design=design, refusal=refusal)
-    if params is None:
+    own_world = params is None  # a project's world has its own fixed site effects: no extra spread is drawn
+    if own_world:
         params = simulation_parameters(design)
     hazard_ratio = design.hazard_ratio if design is not None else math.exp(params.log_hr_post_subsidy)
     effects = sorted(set(effects or default_effects(hazard_ratio)) | {1.0})
     confidence = design.confidence if design is not None else 0.95
-    sd = design.site_effect_sd if design is not None else 0.0
+    sd = design.site_effect_sd if design is not None and own_world else 0.0
     work = [(params, effects, seed, r, list(covariates), confidence, sd) for r in range(replicates)]
     if jobs > 1:
         for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
@@ -482,7 +483,7 @@ def project_design(project_dir: str | Path) -> tuple[Design, SimulationParameter
         follow_up_months=follow_up,
         hazard_ratio=math.exp(params.log_hr_post_subsidy),
         individual_plans=max((s.subsidy_exception_share for s in subsidised), default=0.0),
-        site_effect_sd=0.0,
+        site_effect_sd=float(np.std([s.site_effect for s in reporting])),  # the world's own, fixed effects
     )
     covariates = config.get("retention", {}).get("covariates", ["referral_track", "lockdown"])
     return design, params, covariates
