@@ -169,6 +169,7 @@ def test_size_at_a_true_hazard_ratio_of_one_is_near_five_percent():
     rejections = round(row["power"] * replicates)
     assert stats.binomtest(rejections, replicates, 0.05).pvalue >= 0.01, row["power"]
     assert plan.notes[-1][0] == "plan.size_ok"
+    print(f"\nsize check: {rejections} of {replicates} rejections at HR 1 ({row['power']:.3f}), {row['interval']}")
 
 
 def test_power_grows_with_the_effect_and_intervals_centre_on_the_truth():

@@ -132,7 +132,7 @@ def plan_figure(plan: Plan, m: Messages):
     right.axhline(1.0, color="#999999", linewidth=0.8)
     right.set_xlabel(m.t("plan.axis_true_hr"))
     right.set_ylabel(m.t("plan.axis_estimate"))
-    right.yaxis.set_major_formatter(lambda value, _: m.number(value, 1))
+    right.yaxis.set_major_formatter(lambda value, _: m.number(value, 2))
     right.set_title(m.t("plan.figure_interval"), fontsize="medium")
     for axis in (left, right):
         axis.set_xticks(x)
