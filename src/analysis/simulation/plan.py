@@ -368,11 +368,16 @@ def shown_row(table: pd.DataFrame, term: str) -> dict:
 
 def summarise(replicates: pd.DataFrame) -> pd.DataFrame:
     """One row per true hazard ratio: power (share whose interval excludes 1; replicates without an estimate
-    count as not detecting), its Monte Carlo SE, and the median estimate and interval (hazard-ratio scale)."""
+    count as not detecting), its Monte Carlo SE, and the median estimate and interval (hazard-ratio scale).
+
+    An interval end that is missing beside an estimate is unbounded (the bootstrap's test inversion found no
+    limit on that side): it counts as 0 (lower) or infinity (upper), so such intervals never exclude 1 by that
+    end and make the typical width infinite only when they are the majority."""
     rows = []
     for hazard_ratio, part in replicates.groupby("hazard_ratio", sort=True):
-        ok = part[part["ci_lower"].notna()]
-        detected = ((ok["ci_lower"] > 1) | (ok["ci_upper"] < 1)).sum()
+        ok = part[part["estimate"].notna()]
+        lower, upper = ok["ci_lower"].fillna(0.0), ok["ci_upper"].fillna(np.inf)
+        detected = ((lower > 1) | (upper < 1)).sum()
         power = detected / len(part)
         rows.append(
             {
@@ -382,9 +387,9 @@ def summarise(replicates: pd.DataFrame) -> pd.DataFrame:
                 "power": float(power),
                 "power_mc_se": float(math.sqrt(power * (1 - power) / len(part))),
                 "median_estimate": float(np.exp(ok["estimate"].median())) if len(ok) else np.nan,
-                "median_ci_lower": float(ok["ci_lower"].median()) if len(ok) else np.nan,
-                "median_ci_upper": float(ok["ci_upper"].median()) if len(ok) else np.nan,
-                "median_ci_width": float((ok["ci_upper"] - ok["ci_lower"]).median()) if len(ok) else np.nan,
+                "median_ci_lower": float(lower.median()) if len(ok) else np.nan,
+                "median_ci_upper": float(upper.median()) if len(ok) else np.nan,
+                "median_ci_width": float((upper - lower).median()) if len(ok) else np.nan,
                 "interval": ",".join(sorted(set(ok["interval"]))),
             }
         )
