@@ -7,6 +7,7 @@ from datetime import date
 from math import log
 
 import numpy as np
+import pandas as pd
 import pytest
 from conftest import DEFAULT_PROJECT_DIR
 
@@ -110,3 +111,66 @@ def test_event_study_rises_after_the_planned_end():
     assert clustered.loc["months 0..2", "estimate"] > log(1.3)
     assert abs(clustered.loc["months -6..-4", "estimate"]) < 0.3
     assert fit.info["bins"]["-3..-1"]["events"] > 0
+
+
+def test_small_recovery_study_bias_and_coverage_within_monte_carlo_bounds():
+    """40 replicates of the validation study's first scenario (8 sites of 150, site frailty SD 0.3); the
+    full study is `make validate` (docs/validation.md). Bounds follow from the replicate count: the mean is
+    within 3 Monte Carlo SEs of the truth, and each interval covers at least 38 - 3 x 1.38 = 34 of 40
+    replicates, three binomial SDs below the 38 expected at 95 %."""
+    from analysis.simulation.recovery import SCENARIOS, fit_replicate, summarise
+
+    replicates = 40
+    rows = pd.DataFrame([fit_replicate(PARAMS, SCENARIOS[0], seed) for seed in range(500, 500 + replicates)])
+    summary = summarise(rows, PARAMS.log_hr_post_subsidy).iloc[0]
+    assert summary["usable"] == replicates
+    assert abs(summary["bias"]) < 3 * summary["empirical_sd"] / np.sqrt(replicates)
+    for kind in ("naive", "clustered", "bootstrap"):
+        assert summary[f"{kind}_coverage"] * replicates >= 34, kind
+
+
+def test_the_reference_includes_never_subsidised_months_as_the_simulator_defines():
+    """Every subsidised site gives 6 months, so post_subsidy is identified only by the unsubsidised sites:
+    the estimate compares months after a subsidy with months of people never subsidised (at the same month
+    since start), and the simulator's truth b_post means exactly that contrast (its never-subsidised people
+    have post_subsidy = 0). Pooled over 3 large replicates it recovers b_post."""
+    lengths = [6, 6, 6, 6, 6, 6, 6, 0, 0]
+    sites = tuple(
+        dataclasses.replace(s, subsidy_rules=((date(2019, 1, 1), m),), subsidy_exception_share=0.0, n=4 * s.n)
+        for s, m in zip(PARAMS.sites, lengths, strict=True)
+    )
+    params = dataclasses.replace(PARAMS, sites=sites)
+    estimates, ses = [], []
+    for seed in (31, 32, 33):
+        rows = _person_months(params, seed)
+        fit = fit_discrete_hazard(rows, ["post_subsidy"], COVARIATES)
+        estimates.append(_post(fit, "naive")["estimate"])
+        ses.append(_post(fit, "naive")["std_error"])
+    pooled, pooled_se = np.mean(estimates), np.sqrt(np.sum(np.square(ses))) / 3
+    assert abs(pooled - PARAMS.log_hr_post_subsidy) < 3 * pooled_se
+
+
+def _hand_made(lengths_by_person: dict[tuple[str, str], int], months: int = 8) -> pd.DataFrame:
+    """Person-months by hand: (site, person) -> planned subsidy months; everyone followed `months` months,
+    one dropout per person in their last month."""
+    rows = []
+    for (site, person), length in lengths_by_person.items():
+        for month in range(1, months + 1):
+            post = int(length > 0 and month > length)
+            rows.append((site, person, 1, length, month, post, int(month == months)))
+    columns = ["site", "participant_id", "enrolment", "subsidy_months", "month", "post_subsidy", "event"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def test_identifying_variation_names_its_sources_and_counts_who_carries_it():
+    from analysis.retention.identification import identifying_variation
+
+    between = identifying_variation(_hand_made({("a", "1"): 3, ("a", "2"): 3, ("b", "3"): 6, ("b", "4"): 6}))
+    assert between.sources == ("between sites",) and between.between_sites_only and not between.thin
+    assert between.site_lengths == {"a": 3, "b": 6} and between.carrying_enrolments == 0
+    # person 2 deviates from site a's usual 3 months: months 4..6 differ (no dropout there: it falls in month 8)
+    within = identifying_variation(_hand_made({("a", "1"): 3, ("a", "2"): 6, ("a", "5"): 3, ("b", "3"): 3}))
+    assert within.sources == ("within sites",) and within.carrying_enrolments == 1 and within.carrying_events == 0
+    assert within.thin and "No number is reported" in within.message
+    unsubsidised = identifying_variation(_hand_made({("a", "1"): 3, ("b", "2"): 0}))
+    assert unsubsidised.sources == ("unsubsidised sites",) and unsubsidised.between_sites_only

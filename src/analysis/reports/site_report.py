@@ -178,8 +178,17 @@ class ReportSections:
 
     def subsidy(self) -> list:
         primary = self.ctx.models["primary"]
-        post = primary[(primary["term"] == "post_subsidy") & (primary["se_type"] == "clustered")]
+        post = primary[(primary["term"] == "post_subsidy") & primary["shown"].astype(bool)]
         out = [render.heading(self.t("sections.subsidy"))]
+        summary = self.ctx.model_summary["primary"]
+        variation = summary.get("variation") or {}
+        if variation.get("thin"):
+            counts = {k: self.ctx.messages.number(variation[f"carrying_{k}"]) for k in ("enrolments", "events")}
+            total = self.ctx.messages.number(variation["enrolments"])
+            text = self.t(
+                "text.subsidy_thin_variation", carrying=counts["enrolments"], enrolments=total, events=counts["events"]
+            )
+            return out + [render.paragraph(text)]
         if post.empty or not bool(post.iloc[0]["identified"]):
             checks = self.ctx.model_summary["primary"]["identification"]
             key = (
@@ -199,6 +208,12 @@ class ReportSections:
                 )
             )
         )
+        bootstrap = row["se_type"] == "wild_bootstrap"
+        interval = "text.subsidy_interval_bootstrap" if bootstrap else "text.subsidy_interval_clustered"
+        out.append(render.paragraph(self.t(interval, sites=n(summary["info"]["clusters"]))))
+        if variation.get("between_sites_only"):
+            out.append(render.paragraph(self.t("text.subsidy_between_sites")))
+        out.append(render.paragraph(self.t("text.subsidy_estimand")))
         out += [
             render.paragraph(self.t("text.event_study")),
             _show(figures.event_study_figure(self.ctx.models["event_study"], self.ctx.messages)),

@@ -189,11 +189,25 @@ def fit_discrete_hazard(
         warnings.append(f"'{term}' could not be estimated: too few dropouts to tell its effect apart.")
     info = _sample_info(person_months, prepared, cluster, fit_design)
     boot = [t for t in bootstrap if t in set(table.loc[table["identified"].astype(bool), "term"])]
-    if boot and info["clusters"] > 1:
+    if boot and info["clusters"] < MIN_SITES:
+        warnings.append(
+            f"With {info['clusters']} site(s) the uncertainty of an effect shared by everyone at a site cannot be "
+            f"judged (at least {MIN_SITES} sites are needed), so no subsidy-end effect is reported."
+        )
+        table.loc[table["term"].isin(boot), ["std_error", "ci_lower", "ci_upper", "p_value"]] = np.nan
+        table.loc[table["term"].isin(boot), "identified"] = False
+        boot = []
+    if boot:
         rng = np.random.default_rng(bootstrap_seed)
         results = {t: _bootstrap_term(prepared.patterns, fit_design, cluster, table, t, confidence, rng) for t in boot}
         table = pd.concat([table, _bootstrap_rows(results, table)], ignore_index=True)
         info["bootstrap"] = {t: {"weights": r.weights, "vectors": r.vectors} for t, r in results.items()}
+        for term, result in results.items():
+            if np.isnan(result.ci_lower) or np.isnan(result.ci_upper):
+                warnings.append(
+                    f"The wild bootstrap cannot bound the 95 % interval of '{term}' on one side with "
+                    f"{result.clusters} sites: the data are compatible with effects far from the estimate."
+                )
     for term in sorted(unidentified):
         warnings.extend(c.message for c in checks if c.term == term and not c.identified)
         table = pd.concat([table, _empty_table(term)], ignore_index=True)
@@ -202,6 +216,18 @@ def fit_discrete_hazard(
     return HazardFit(table=table, warnings=warnings, identification=checks, info=info, data=data)
 
 
+def withhold(fit: HazardFit, term: str, reason: Identification) -> HazardFit:
+    """The fit with `term`'s numbers removed (identified False) and `reason` added to its identification, for
+    a term that is estimable in principle but should not be reported (docs/methods.md, thin variation)."""
+    table = fit.table.copy()
+    rows = table["term"] == term
+    table.loc[rows, ["estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "p_value"]] = np.nan
+    table.loc[rows, "identified"] = False
+    checks = [c for c in fit.identification if c.term != term] + [reason]
+    return dataclasses.replace(fit, table=table, identification=checks, warnings=[*fit.warnings, reason.message])
+
+
+MIN_SITES = 3  # with 2 sites no bootstrap p-value can fall below 5 % (Webb: 2 / 36), nor a clustered SE be judged
 FEW_SITES = 30  # below this many clusters the reports quote the wild bootstrap interval (docs/methods.md)
 
 

@@ -9,6 +9,7 @@ Report notebooks read only these files.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +21,8 @@ from analysis.core import outputs
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY
 from analysis.project.loader import load_schema
 from analysis.retention.cox import CoxFit, cox_counting_process
-from analysis.retention.hazard import HazardFit, fit_discrete_hazard, fit_event_study
+from analysis.retention.hazard import FEW_SITES, HazardFit, fit_discrete_hazard, fit_event_study, withhold
+from analysis.retention.identification import Identification, IdentifyingVariation, identifying_variation
 from analysis.retention.km import AT_COLUMNS, kaplan_meier, survival_at
 from analysis.retention.person_months import build_person_months, enrolment_durations, merge_unchanged_months
 from analysis.retention.site_effects import site_effects
@@ -80,10 +82,12 @@ def cox_robustness(person_months: pd.DataFrame, covariates: list[str]) -> CoxFit
     Months whose covariates do not change are merged into one interval first (merge_unchanged_months: the
     same partial likelihood on fewer rows). Categorical covariates and site enter as 0/1 columns (site as
     fixed effects, not strata: with strata a site whose participants share one subsidy length could not
-    inform the effect). Standard errors are robust, clustered by site, like the primary model's shown beside
+    inform the effect). Sites without any dropout are left out, as in the primary model (their fixed effect
+    would be infinite). Standard errors are robust, clustered by site, like the primary model's shown beside
     it; the fit falls back to step-halving Newton and BFGS when Newton diverges (CoxFit.optimiser says which).
     """
-    intervals = merge_unchanged_months(person_months, ["post_subsidy", *covariates])
+    events = person_months.groupby("site", observed=True)["event"].transform("sum")
+    intervals = merge_unchanged_months(person_months[events > 0], ["post_subsidy", *covariates])
     categorical = [c for c in [*covariates, "site"] if not pd.api.types.is_numeric_dtype(intervals[c])]
     numeric = [c for c in covariates if c not in categorical]
     dummies = pd.get_dummies(intervals[categorical], drop_first=True, dtype="int64")
@@ -118,8 +122,13 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
     primary = fit_discrete_hazard(
         rows, ["post_subsidy"], covariates, bootstrap=("post_subsidy",), bootstrap_seed=bootstrap_seed(config)
     )
+    variation = identifying_variation(rows) if len(rows) else None
+    if variation is not None and variation.thin and primary.identified:
+        primary = withhold(primary, "post_subsidy", Identification("post_subsidy", False, 0.0, variation.message))
     event_study = fit_event_study(rows, covariates)
     cox = cox_robustness(rows, covariates) if rows["event"].sum() else None
+    if cox is not None and not _reported(primary, "post_subsidy"):
+        cox = _without_post_subsidy(cox)
     sites = site_effects(rows, [*covariates, "post_subsidy"] if primary.identified else covariates)
     durations = enrolment_durations(participants, extraction).rows
     km = kaplan_meier_by_scope(durations, config.get("compare_by", DEFAULT_COMPARE_BY))
@@ -133,6 +142,8 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
             "info": primary.info,
             "identification": [c.__dict__ for c in primary.identification],
             "shown_interval": _shown_interval(primary),
+            "few_sites_below": FEW_SITES,
+            "variation": _variation_summary(variation),
         },
         "event_study": {"info": event_study.info},
         "cox_warnings": list(cox.warnings) if cox is not None else [],
@@ -147,6 +158,26 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
         retention=retention_at(km, months),
         summary=summary,
     )
+
+
+def _reported(fit: HazardFit, term: str) -> bool:
+    rows = fit.table[fit.table["term"] == term]
+    return not rows.empty and bool(rows["identified"].astype(bool).all())
+
+
+def _without_post_subsidy(cox: CoxFit) -> CoxFit:
+    """The Cox fit with post_subsidy's numbers removed: where the primary model cannot or must not report the
+    effect, a Cox estimate would rest on the same missing variation (or on day-level artefacts)."""
+    table = cox.table.copy()
+    rows = table["term"] == "post_subsidy"
+    table.loc[rows, ["estimate", "std_error", "hazard_ratio", "ci_lower", "ci_upper", "z", "p_value"]] = float("nan")
+    note = "post_subsidy is not reported from the Cox model either, for the reason given for the primary model"
+    return dataclasses.replace(cox, table=table, warnings=[*cox.warnings, note])
+
+
+def _variation_summary(variation: IdentifyingVariation | None) -> dict | None:
+    """The identifying variation for summary.json (reports read between_sites_only and thin)."""
+    return None if variation is None else {**variation.__dict__, "sources": list(variation.sources)}
 
 
 def _shown_interval(primary: HazardFit) -> str | None:
@@ -175,17 +206,23 @@ def write_retention(results: RetentionResults, out_dir: str | Path) -> list[Path
 
 
 def headline(primary: HazardFit) -> str:
-    """One plain-English sentence on the subsidy-end effect, every number taken from the fit."""
-    rows = primary.table[(primary.table["term"] == "post_subsidy") & (primary.table["se_type"] == "clustered")]
+    """One plain-English sentence on the subsidy-end effect, every number taken from the fit's shown row."""
+    table = primary.table
+    rows = table[(table["term"] == "post_subsidy") & table["shown"].astype(bool)]
     if rows.empty or not bool(rows.iloc[0]["identified"]):
         reasons = [c.message for c in primary.identification if not c.identified] or primary.warnings
         return "No subsidy-end effect is reported. " + " ".join(reasons)
     row = rows.iloc[0]
     change = f"{abs(row['hazard_ratio'] - 1):.0%} {'higher' if row['hazard_ratio'] > 1 else 'lower'}"
     adjusted = ", ".join(primary.info.get("covariates", []))
+    interval = (
+        f"wild cluster bootstrap over {primary.info['clusters']} sites"
+        if row["se_type"] == "wild_bootstrap"
+        else f"clustered by {primary.info['clusters']} sites"
+    )
     return (
         f"After the planned subsidy ended, the monthly risk of leaving the association was "
-        f"{row['hazard_ratio']:.2f} times that during the subsidy ({change}; 95 % CI {row['ci_lower']:.2f} to "
-        f"{row['ci_upper']:.2f}, clustered by {primary.info['clusters']} sites), comparing people at the same "
-        f"month since start and site, adjusted for {adjusted}."
+        f"{row['hazard_ratio']:.2f} times that during the subsidy or without one ({change}; 95 % CI "
+        f"{row['ci_lower']:.2f} to {row['ci_upper']:.2f}, {interval}), comparing people at the same month since "
+        f"start and site, adjusted for {adjusted}."
     )

@@ -75,6 +75,7 @@ class SiteSpec:
     teams: tuple[tuple[str, str, int], ...] = ()
     start_delay_days: tuple[int, int] | None = None
     response_probability: dict[str, float] | None = None
+    log_hr_post_subsidy: float | None = None  # this site's own subsidy-end effect (None: the programme's)
 
 
 @dataclass(frozen=True)
@@ -92,6 +93,8 @@ class SimulationParameters:
         default_factory=lambda: {"health": 0.85, "employment": 0.65, "self": 0.90, "other": 0.75}
     )
     log_hr_lockdown: float = log(1.5)
+    # SD of independent normal shocks per site and calendar month on the cloglog scale (0: none drawn)
+    site_month_shock_sd: float = 0.0
     lockdowns: tuple[tuple[date, date], ...] = ()
     referral_period: tuple[date, date] = (date(2019, 12, 1), date(2023, 6, 30))
     extraction_date: date = date(2023, 12, 31)
@@ -136,13 +139,20 @@ class SimulationParameters:
     pseudonym_key: str = "brobygning-demo-key-not-secret"
 
     def to_jsonable(self) -> dict:
-        """The parameters as JSON-ready plain data (dates as ISO strings, tuples as lists)."""
-        return _jsonable({name: getattr(self, name) for name in self.__dataclass_fields__})
+        """The parameters as JSON-ready plain data (dates as ISO strings, tuples as lists); the validation-only
+        settings appear only when set, so worlds without them are written as before."""
+        values = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        if not self.site_month_shock_sd:
+            del values["site_month_shock_sd"]
+        return _jsonable(values)
 
 
 def _jsonable(value: object) -> object:
     if isinstance(value, SiteSpec):
-        return {name: _jsonable(getattr(value, name)) for name in value.__dataclass_fields__}
+        fields = [
+            n for n in value.__dataclass_fields__ if n != "log_hr_post_subsidy" or value.log_hr_post_subsidy is not None
+        ]
+        return {name: _jsonable(getattr(value, name)) for name in fields}
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
@@ -618,6 +628,9 @@ def _draw_latent_ends(
     start: np.ndarray,
     fixed_effect: np.ndarray,
     planned: np.ndarray,
+    post_effect: np.ndarray | None = None,
+    shocks: np.ndarray | None = None,
+    site: np.ndarray | None = None,
 ) -> np.ndarray:
     """First dropout day of each started enrolment under the monthly cloglog hazard (NaT = none by the
     extraction date). Month m is [start + (m-1) months, start + m months); the day is uniform inside it.
@@ -626,9 +639,11 @@ def _draw_latent_ends(
     if alpha.size == 0:
         raise ValueError("baseline_cloglog is empty")
     extraction = as_day(params.extraction_date)
+    shocks_origin = month_parts(np.array([as_day(params.referral_period[0])]))[0][0]
     end = np.full(len(start), NAT)
     live = np.flatnonzero(~np.isnat(start))
     month0, offset0 = month_parts(np.where(np.isnat(start), extraction, start))
+    post_effect = np.full(len(start), params.log_hr_post_subsidy) if post_effect is None else post_effect
     month = 1
     while len(live):
         first = from_month_parts(month0[live] + month - 1, offset0[live])
@@ -640,9 +655,12 @@ def _draw_latent_ends(
         eta = (
             alpha[min(month, alpha.size) - 1]
             + fixed_effect[live]
-            + params.log_hr_post_subsidy * post
+            + post_effect[live] * post
             + params.log_hr_lockdown * locked
         )
+        if shocks is not None:
+            calendar = np.clip(month0[live] + month - 1 - shocks_origin, 0, shocks.shape[1] - 1)
+            eta = eta + shocks[site[live], calendar]
         event = rng.random(len(live)) < -np.expm1(-np.exp(eta))
         length = (after[event] - first[event]).astype("int64")
         into = (rng.random(len(length)) * length).astype("int64").astype("timedelta64[D]")
@@ -904,7 +922,14 @@ def _draw_world(params: SimulationParameters, rng: np.random.Generator) -> dict[
     planned = _planned_subsidy(params, rng, site, start, referral)
     subsidy_end = np.where((planned > 0) & ~np.isnat(start), add_months(start, planned), NAT)
     fixed = np.array([params.track_effects[t] for t in TRACKS])[track] + sites["effect"][site]
-    latent_end = _draw_latent_ends(params, rng, start, fixed, planned)
+    own = np.array(
+        [params.log_hr_post_subsidy if s.log_hr_post_subsidy is None else s.log_hr_post_subsidy for s in params.sites]
+    )
+    shocks = None
+    if params.site_month_shock_sd > 0:
+        months = 12 * (params.extraction_date.year - params.referral_period[0].year + 1)
+        shocks = rng.normal(0.0, params.site_month_shock_sd, size=(len(params.sites), months))
+    latent_end = _draw_latent_ends(params, rng, start, fixed, planned, own[site], shocks, site)
     end, last_contact = _observe(params, rng, start, latent_end)
     site_subsidised = np.array([any(m > 0 for _, m in s.subsidy_rules) for s in params.sites])[site]
     reason = _draw_reasons(params, rng, end, subsidy_end, site_subsidised)

@@ -479,6 +479,7 @@ def config_text(name: str, samples: Samples) -> str:
             _flow(retention["retention_months"]["default"]),
             "months after start at which retention is shown",
         ),
+        "  # bootstrap_seed: 1  # seed of the bootstrap's random weights (used above 12 sites); default: from the name",
     ]
     written = {
         "project",
