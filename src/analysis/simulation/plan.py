@@ -33,6 +33,7 @@ import pandas as pd
 import yaml
 from scipy import optimize, stats
 
+from analysis.retention.identification import MIN_CARRYING_SHARE
 from analysis.simulation.population import (
     TRACKS,
     SimulationParameters,
@@ -234,9 +235,15 @@ def identification(design: Design) -> tuple[str, dict] | None:
         return "plan.refuse_no_subsidy", {}
     if design.longest_follow_up <= min(lengths):
         return "plan.refuse_no_follow_up", {"follow_up": design.longest_follow_up, "shortest": min(lengths)}
-    within = design.individual_plans > 0 or any(len(set(site)) > 1 for site in design.subsidy_months)
+    rule_changes = any(len(set(site)) > 1 for site in design.subsidy_months)
+    within = design.individual_plans > 0 or rule_changes
     between = design.unsubsidised_sites > 0 or len({frozenset(site) for site in design.subsidy_months}) > 1
-    if within or between:
+    if between or rule_changes:
+        return None
+    if within and design.individual_plans < MIN_CARRYING_SHARE:
+        # the primary model refuses such data (analysis.retention.identification): no replicate would give a number
+        return "plan.refuse_thin", {"share": design.individual_plans, "threshold": MIN_CARRYING_SHARE}
+    if within:
         return None
     if design.sites == 1:
         return "plan.refuse_one_site", {"months": min(lengths)}
@@ -322,6 +329,7 @@ def _replicate(job: tuple) -> list[dict]:
     """Simulate and analyse one replicate at every true effect (same seeds for each effect)."""
     params, effects, seed, replicate, covariates, confidence, site_effect_sd = job
     from analysis.retention.hazard import fit_discrete_hazard
+    from analysis.retention.identification import identifying_variation
     from analysis.retention.person_months import build_person_months
     from analysis.simulation.population import simulate_population
 
@@ -345,7 +353,9 @@ def _replicate(job: tuple) -> list[dict]:
             bootstrap=("post_subsidy",),
             bootstrap_seed=int(boot_seed.generate_state(1)[0]),
         )
-        row = shown_row(fit.table, "post_subsidy")
+        # as the retention stage does: no number where the identifying variation is thin
+        thin = len(rows) > 0 and identifying_variation(rows).thin
+        row = shown_row(fit.table.iloc[0:0] if thin else fit.table, "post_subsidy")
         out.append({"replicate": replicate, "hazard_ratio": hazard_ratio, **row})
     return out
 

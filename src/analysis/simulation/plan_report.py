@@ -84,7 +84,7 @@ def plan_text(plan: Plan, m: Messages) -> str:
         lines += [f"- {line}" for line in design_lines(plan.design, m)] + [""]
     if plan.refusal is not None:
         key, values = plan.refusal
-        return "\n".join([*lines, m.t(key, **values), ""])
+        return "\n".join([*lines, m.t(key, **_formatted(values, m)), ""])
     lines += [headline(plan, m), "", table_text(plan, m), ""]
     for key, values in plan.notes:
         lines.append(m.t(key, **_formatted(values, m)))
@@ -95,7 +95,7 @@ def plan_text(plan: Plan, m: Messages) -> str:
 
 def _formatted(values: dict, m: Messages) -> dict:
     out = dict(values)
-    for key in ("rate", "nominal"):
+    for key in ("rate", "nominal", "share", "threshold"):
         if key in out:
             out[key] = m.percent(out[key], 1)
     return out
