@@ -17,10 +17,10 @@ CORES ?= 2
 SCALE ?= default
 
 .DEFAULT_GOAL := help
-.PHONY: help run site unlock test lint simulate validate lock clean-outputs browser slurm pdf report audit bench archive
+.PHONY: help run site unlock test lint simulate validate lock clean-outputs browser slurm r pdf report audit bench archive
 # What `make test` installs first on CI (CI=true), so that nothing there is skipped. Elsewhere the tests that
 # need a missing one are skipped and listed at the end with the command that would enable them.
-TEST_SYSTEM := browser slurm
+TEST_SYSTEM := browser slurm r
 
 help: ## List what a newcomer can run
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,6 +63,14 @@ slurm: ## Install Debian's SLURM daemons and munge for the cluster test (apt-get
 	@if [ -x /usr/sbin/slurmctld ] && [ -x /usr/sbin/slurmd ] && [ -x /usr/sbin/munged ]; then /usr/sbin/slurmctld -V; \
 	elif [ "$$(id -u)" != 0 ]; then echo "make slurm: run as root to apt-get install slurmctld slurmd munge" >&2; exit 1; \
 	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q slurmctld slurmd munge; fi
+
+R_PACKAGES := r-base-core r-cran-survival r-cran-sandwich
+r: ## Install Debian's R with survival and sandwich for the live R cross-check (apt-get as root; nothing if present)
+	@missing="$$(command -v Rscript >/dev/null || echo r-base-core; \
+	  for p in survival sandwich; do Rscript -e "library($$p)" >/dev/null 2>&1 || echo r-cran-$$p; done)"; \
+	if [ -z "$$missing" ]; then Rscript --version 2>&1 | head -n 1; \
+	elif [ "$$(id -u)" != 0 ]; then echo "make r: missing $$(echo $$missing); run as root to apt-get install $(R_PACKAGES)" >&2; exit 1; \
+	else apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(R_PACKAGES); fi
 
 audit: $(STAMP) ## Privacy audit of PROJECT's outputs: personal data, recoverable or small counts
 	$(CLI) audit $(PROJECT)

@@ -56,6 +56,10 @@ NEEDS = {
     "chromium": ("Chromium", "make browser   (root: apt-get install chromium; otherwise playwright install chromium)"),
     "slurm": ("a local SLURM cluster", "sudo make slurm, then make test as root   (slurmd must run as root)"),
     "pypi": ("network access to PyPI", "make test where https://pypi.org is reachable"),
+    "r": (
+        "R with survival and sandwich",
+        "sudo make r   (apt-get install r-base-core r-cran-survival r-cran-sandwich)",
+    ),
 }
 NEED_PREFIX = "needs "
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import need
 from scipy.optimize import brentq
 from statsmodels.duration.hazard_regression import PHReg
 
@@ -302,7 +303,7 @@ def r_coxph(data: pd.DataFrame, covariates: list[str]) -> dict[str, list[float]]
     import tempfile
 
     if shutil.which("Rscript") is None:
-        pytest.skip("Rscript is not installed (apt: r-base-core r-cran-survival); this check needs R")
+        need("r", "Rscript is not installed; this check fits the same rows in R")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.csv"
         data.to_csv(path, index=False)

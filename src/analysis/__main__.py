@@ -14,6 +14,10 @@ init <project> [--from RAW_DIR]
                   (exit 0: written, 1: nothing written)
 check <project>   validate config and every raw file without running the pipeline, listing all problems
                   (exit 0: ready, 1: problems)
+plan [<project>] [--design FILE]
+                  power and interval width of a planned evaluation, simulated with the project's simulator and
+                  analysed with the primary model (exit 0: a plan, 1: the design cannot identify the effect,
+                  2: the design cannot be read)
 audit <project>   privacy audit of data/processed/<project>/ and reports/<project>/ (exit 0: clean,
                   1: findings, 2: the project cannot be loaded)
 
@@ -88,6 +92,40 @@ def _add_init(commands: argparse._SubParsersAction) -> None:
     parser.set_defaults(
         handler=lambda args: importlib.import_module("analysis.tools.init").main(args.project, args.root, args.source)
     )
+
+
+def _add_plan(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "plan",
+        help="power and interval width of a planned evaluation (simulated)",
+        description="Simulate a planned evaluation many times with the project's simulator, analyse each with the "
+        "primary model, and report the power to detect the subsidy-end effect and the typical interval, as a table "
+        "and a figure in Danish and English (docs/evaluator-guide.md, 'Planning'). The design comes from --design "
+        "FILE (a small YAML) or from an existing project's config.yaml and simulation.yaml.",
+    )
+    parser.add_argument("project", nargs="?", help="plan from this project's config and simulation.yaml")
+    parser.add_argument("--design", metavar="FILE", help="plan from this design file (YAML) instead of a project")
+    parser.add_argument("--replicates", type=int, default=None, help="simulated evaluations per effect (default 200)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the simulations (default 1)")
+    parser.add_argument(
+        "--effects", type=float, nargs="+", default=None, help="true hazard ratios to simulate (1 is always added)"
+    )
+    parser.add_argument("--jobs", type=int, default=1, help="processes to run replicates in (default 1)")
+    parser.add_argument("--out", metavar="DIR", help="write plan.csv, plan.json, plan.<da|en>.md and .png here")
+    parser.add_argument(
+        "--language",
+        choices=["da", "en"],
+        default=None,
+        help="language printed (default: the project's, or English for a design file)",
+    )
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+
+    def handler(args: argparse.Namespace) -> int:
+        if bool(args.project) == bool(args.design):
+            parser.error("give either a project or --design FILE")
+        return importlib.import_module("analysis.simulation.plan_report").main(args)
+
+    parser.set_defaults(handler=handler)
 
 
 PROJECT_HELP = "project name (a folder under config/projects/; default: the one config/config.yaml names)"
@@ -209,6 +247,7 @@ COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_init,
     _add_check,
     _add_audit,
+    _add_plan,
     _add_report,
     _add_pdf,
     _add_bench,
