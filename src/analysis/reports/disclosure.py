@@ -47,6 +47,7 @@ import pandas as pd
 
 DEFAULT_MIN_CELL = 5
 TOTAL_LABEL = "total"
+SECONDARY_MARKER = ".."  # a complementary suppression: hidden so that a small number cannot be worked out
 
 Entry = tuple[int, int]
 
@@ -73,6 +74,7 @@ class SuppressedTable:
     col_totals_hidden: pd.Series | None = None
     grand_total: int | None = None
     grand_total_hidden: bool = False
+    zeros_small: bool = False  # suppress_zeros: a hidden 0 is a primary suppression too
 
     @property
     def n_hidden(self) -> int:
@@ -86,24 +88,30 @@ class SuppressedTable:
         labels: Mapping[Hashable, str] | None = None,
         *,
         marker: str | None = None,
+        secondary_marker: str | None = None,
         number: Callable[[int], str] = str,
         total_label: str = TOTAL_LABEL,
     ) -> pd.DataFrame:
-        """The publishable table: strings, hidden entries replaced by `marker`, totals appended.
+        """The publishable table: strings, hidden entries replaced by a marker, totals appended.
 
-        `marker` defaults to f"<{min_cell}". The same marker is used for every hidden entry, small or
-        complementary, so the reader cannot tell which is which; a complement may be >= min_cell, so the report's
-        footnote should say "fewer than {min_cell}, or hidden so that such a number cannot be worked out".
-        `labels` renames row and column categories (e.g. codes to Danish words); `number` formats a shown
-        count; the total row and/or column is labelled `total_label`.
+        Small counts (primary suppressions, 1 to min_cell - 1) show `marker` (default f"<{min_cell}");
+        every other hidden entry (complementary suppressions, which may be any number, also >= min_cell) shows
+        `secondary_marker` (default: `SECONDARY_MARKER`, ".." as in Statistics Denmark's StatBank for
+        confidential figures). The two differ so that "<5" is never printed on a number that may be 5 or
+        more; the attacker's bounds this gives away ([1, min_cell - 1] for the first) are taken into account
+        by `suppress_table`. `labels` renames row and column categories (e.g. codes to Danish words); `number`
+        formats a shown count; the total row and/or column is labelled `total_label`.
         """
         marker = f"<{self.min_cell}" if marker is None else marker
+        secondary_marker = SECONDARY_MARKER if secondary_marker is None else secondary_marker
         if total_label in self.counts.index or total_label in self.counts.columns:
             raise ValueError(f"total_label {total_label!r} is also a category of the table; pass another")
 
         def text(values, hidden) -> np.ndarray:
-            shown = np.array([number(int(v)) for v in np.ravel(values)], dtype=object).reshape(np.shape(values))
-            out = np.where(hidden, marker, shown)
+            flat = np.ravel(values).astype(np.int64)
+            shown = np.array([number(int(v)) for v in flat], dtype=object).reshape(np.shape(values))
+            small = (((flat > 0) | self.zeros_small) & (flat < self.min_cell)).reshape(np.shape(values))
+            out = np.where(hidden, np.where(small, marker, secondary_marker), shown)
             return out.item() if out.ndim == 0 else out
 
         body = text(self.counts.to_numpy(), self.hidden.to_numpy())
@@ -178,7 +186,9 @@ def suppress_table(
     hidden = _small(grid.values, min_cell, suppress_zeros)
     if grid.lines:
         _secondary(grid, hidden)
-    return grid.to_table(frame, hidden, min_cell)
+        while _harden(grid, hidden, min_cell, suppress_zeros):
+            _secondary(grid, hidden)
+    return grid.to_table(frame, hidden, min_cell, suppress_zeros)
 
 
 def _check_min_cell(min_cell: int) -> None:
@@ -246,7 +256,9 @@ class _Grid:
     def is_margin(self, i: int, j: int) -> bool:
         return (self.total_row and i == self.shape[0]) or (self.total_col and j == self.shape[1])
 
-    def to_table(self, frame: pd.DataFrame, hidden: np.ndarray, min_cell: int) -> SuppressedTable:
+    def to_table(
+        self, frame: pd.DataFrame, hidden: np.ndarray, min_cell: int, zeros_small: bool = False
+    ) -> SuppressedTable:
         r, c = self.shape
         parts: dict = {}
         if self.two_way:
@@ -260,7 +272,9 @@ class _Grid:
             corner = (r if self.total_row else 0, c if self.total_col else 0)
             parts.update(grand_total=int(self.values[corner]), grand_total_hidden=bool(hidden[corner]))
         cells = pd.DataFrame(hidden[:r, :c], index=frame.index, columns=frame.columns)
-        return SuppressedTable(counts=frame.copy(), hidden=cells, min_cell=min_cell, **parts)
+        return SuppressedTable(
+            counts=frame.copy(), hidden=cells, min_cell=min_cell, zeros_small=zeros_small, **parts
+        )
 
 
 def _secondary(grid: _Grid, hidden: np.ndarray) -> None:
@@ -281,6 +295,88 @@ def _complement_costs(grid: _Grid) -> np.ndarray:
         cost[i, j] += margin_penalty if grid.is_margin(i, j) else 0
         cost[i, j] += zero_penalty if values[i, j] == 0 else 0
     return cost
+
+
+def _harden(grid: _Grid, hidden: np.ndarray, min_cell: int, suppress_zeros: bool) -> bool:
+    """Hide one more entry if the published equations *and the markers* pin a hidden entry to one number.
+
+    The cycle rule of `_secondary` lets every hidden entry move by 1 when hidden entries may take any
+    non-negative value. The markers say more: "<5" is 1..min_cell-1, ".." is 0 or at least min_cell (taken as
+    at least min_cell unless the entry is 0, the strongest reading). With those bounds an entry can still be
+    pinned (83 = 75 + two "<5" makes both 4). Then the cheapest visible entry of one of its equations is
+    hidden as well; True if anything was hidden.
+    """
+    positions = [tuple(int(x) for x in e) for e in zip(*np.nonzero(hidden), strict=True)]
+    if not positions:
+        return False
+    lower, upper = marker_bounds(grid.values[hidden], min_cell, suppress_zeros)
+    index = {e: k for k, e in enumerate(positions)}
+    matrix, rhs = [], []
+    for line in grid.lines:
+        row, constant = np.zeros(len(positions)), 0.0
+        for e in line:
+            sign = -1.0 if e == line[-1] else 1.0
+            if e in index:
+                row[index[e]] += sign
+            else:
+                constant -= sign * grid.values[e]
+        if row.any():
+            matrix.append(row)
+            rhs.append(constant)
+    low, high = implied_intervals(np.array(matrix).reshape(len(matrix), len(positions)), np.array(rhs), lower, upper)
+    cost = _complement_costs(grid)
+    for k in sorted(range(len(positions)), key=lambda k: (grid.values[positions[k]], positions[k])):
+        if not is_pinned(low[k], high[k]):
+            continue
+        visible = [
+            e
+            for line in grid.lines
+            if positions[k] in line
+            for e in line
+            if not hidden[e] and (suppress_zeros or grid.values[e] > 0)
+        ]
+        if visible:
+            hidden[min(visible, key=lambda e: (cost[e], e))] = True
+            return True
+    return False
+
+
+def marker_bounds(values, min_cell: int, zeros_small: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """What the markers tell a reader about hidden counts with true `values`: [1, min_cell - 1] for "<5"
+    ([0, min_cell - 1] when zeros are suppressed too), [min_cell, inf) for "..", and [0, inf) for a hidden 0
+    under "..", which a reader cannot tell from the others (see `_harden`)."""
+    values = np.asarray(values, dtype=float)
+    small = ((values > 0) | zeros_small) & (values < min_cell)
+    lower = np.where(small, 0.0 if zeros_small else 1.0, np.where(values >= min_cell, float(min_cell), 0.0))
+    upper = np.where(small, float(min_cell - 1), np.inf)
+    return lower, upper
+
+
+def implied_intervals(matrix: np.ndarray, rhs: np.ndarray, lower, upper) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest value each unknown can take with matrix @ x == rhs and lower <= x <= upper
+    (two linear programs per unknown, scipy's HiGHS). Infeasible systems give (-inf, inf) everywhere: they
+    mean the published figures are not what the model assumed, and nothing is claimed about them."""
+    from scipy.optimize import linprog
+
+    n = len(np.atleast_1d(lower))
+    bounds = list(zip(np.atleast_1d(lower), [None if np.isinf(u) else u for u in np.atleast_1d(upper)], strict=True))
+    low, high = np.full(n, -np.inf), np.full(n, np.inf)
+    equations = dict(A_eq=matrix, b_eq=rhs) if len(matrix) else {}
+    for k in range(n):
+        objective = np.zeros(n)
+        objective[k] = 1.0
+        least = linprog(objective, bounds=bounds, method="highs", **equations)
+        if least.status == 2:  # infeasible
+            return np.full(n, -np.inf), np.full(n, np.inf)
+        most = linprog(-objective, bounds=bounds, method="highs", **equations)
+        low[k] = least.fun if least.status == 0 else -np.inf
+        high[k] = -most.fun if most.status == 0 else np.inf
+    return low, high
+
+
+def is_pinned(low: float, high: float) -> bool:
+    """True if exactly one integer lies in [low, high] (a hidden count a reader can work out)."""
+    return bool(np.isfinite(low) and np.isfinite(high) and np.ceil(low - 1e-6) >= np.floor(high + 1e-6))
 
 
 def _protect_lines(grid: _Grid, hidden: np.ndarray, cost: np.ndarray) -> bool:
@@ -507,14 +603,24 @@ def linearly_determined(table: SuppressedTable) -> list[tuple]:
     return [(*key, int(round(solution[k]))) for k, key in enumerate(keys) if free[k] < 1e-9]
 
 
-def hidden_intervals(table: SuppressedTable) -> pd.DataFrame:
+def hidden_intervals(table: SuppressedTable, markers: bool = False) -> pd.DataFrame:
     """The range [lower, upper] an attacker can derive for each hidden entry from the published equations and
     non-negativity (linear programming). The equations of a table with margins have a totally unimodular
     matrix, so the bounds are attained by integer tables and are exact. Columns kind, row, col, lower, upper.
+
+    With `markers`, the attacker also reads the two markers of `SuppressedTable.display` ("<5": 1 to
+    min_cell - 1; "..": at least min_cell), see `marker_bounds`.
     """
     from scipy.optimize import linprog
 
     keys, matrix, rhs = _hidden_system(table)
+    if markers:
+        entries = _entries(table)
+        lower, upper = marker_bounds([entries[k][0] for k in keys], table.min_cell, table.zeros_small)
+        low, high = implied_intervals(matrix, rhs, lower, upper)
+        return pd.DataFrame(
+            [(*key, low[k], high[k]) for k, key in enumerate(keys)], columns=["kind", "row", "col", "lower", "upper"]
+        )
     rows = []
     for k, key in enumerate(keys):
         objective = np.eye(len(keys))[k]
