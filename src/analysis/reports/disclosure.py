@@ -272,9 +272,7 @@ class _Grid:
             corner = (r if self.total_row else 0, c if self.total_col else 0)
             parts.update(grand_total=int(self.values[corner]), grand_total_hidden=bool(hidden[corner]))
         cells = pd.DataFrame(hidden[:r, :c], index=frame.index, columns=frame.columns)
-        return SuppressedTable(
-            counts=frame.copy(), hidden=cells, min_cell=min_cell, zeros_small=zeros_small, **parts
-        )
+        return SuppressedTable(counts=frame.copy(), hidden=cells, min_cell=min_cell, zeros_small=zeros_small, **parts)
 
 
 def _secondary(grid: _Grid, hidden: np.ndarray) -> None:

@@ -14,12 +14,14 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import HTML
 
 from analysis.clean.pseudonym import load_key
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY, REFERRAL_TRACKS
 from analysis.project.loader import Project, load_project, site_raw_files
-from analysis.reports import figures, render, site_tables
-from analysis.reports.disclosure import suppress_share, suppress_table
+from analysis.reports import figures, overview, render, site_tables
+from analysis.reports.disclosure import SECONDARY_MARKER, suppress_share, suppress_table
+from analysis.reports.key_figures import key_figures_table, read_key_figures
 from analysis.reports.messages import Messages
 from analysis.reports.provenance import code_version, file_hashes, package_versions
 
@@ -38,10 +40,30 @@ class ReportContext:
     models: dict[str, pd.DataFrame]
     model_summary: dict
     quality: dict[str, dict]
+    figures: pd.DataFrame | None = None  # key_figures.csv (strings, by site); computed if not given
 
     @property
     def marker(self) -> str:
         return f"<{self.min_cell}"
+
+    @property
+    def secondary_marker(self) -> str:
+        return SECONDARY_MARKER
+
+    @functools.cached_property
+    def key_figures(self) -> pd.DataFrame:
+        """The disclosure-controlled key figures every page quotes (reports/<project>/key_figures.csv)."""
+        if self.figures is not None:
+            return self.figures
+        effects = self.models["site_effects"]
+        table = key_figures_table(self.project, self.participants, self.models["km"], set(effects["site"].astype(str)))
+        return table.set_index("site")
+
+    @property
+    def units(self) -> str:
+        """The plural of the unit label, lower case (config `unit_label_plural`, else the catalogue's word)."""
+        plural = self.project.config.get("unit_label_plural", {}).get(self.messages.language)
+        return (plural or self.messages.t("labels.sites")).lower()
 
     def site_name(self, site: str) -> str:
         return self.project.site(site)["name"]
@@ -126,6 +148,7 @@ def load_context(project: str, root: str | Path | None = None) -> ReportContext:
         for site in spec.site_ids
     }
     language = spec.config["language"]
+    figures_file = spec.root / "reports" / spec.name / "key_figures.csv"
     return ReportContext(
         project=spec,
         messages=Messages(language, spec.config.get("messages", {}).get(language, {})),
@@ -135,6 +158,7 @@ def load_context(project: str, root: str | Path | None = None) -> ReportContext:
         models=models,
         model_summary=json.loads((processed / "models" / "summary.json").read_text(encoding="utf-8")),
         quality=quality,
+        figures=read_key_figures(figures_file) if figures_file.exists() else None,
     )
 
 
@@ -155,23 +179,32 @@ class ReportSections:
             if reference is not None
             else 0 < value < self.ctx.min_cell
         )
-        return self.ctx.marker if hidden else self.ctx.messages.number(value)
+        if not hidden:
+            return self.ctx.messages.number(value)
+        return self.ctx.marker if 0 < value < self.ctx.min_cell else self.ctx.secondary_marker
 
     def _response_rate(self, wave: dict) -> str:
         """A wave's response rate from quality.json, hidden when answered, not answered or eligible is small."""
         hidden = wave["rate"] is None or suppress_share(wave["answered"], wave["eligible"], self.ctx.min_cell)
-        return self.ctx.marker if hidden else self.ctx.messages.percent(wave["rate"])
+        return self.ctx.secondary_marker if hidden else self.ctx.messages.percent(wave["rate"])
 
     def _counts(self, counts: pd.Series, label_key: str | None, header: str) -> pd.DataFrame:
         """A one-way table of counts with a total row, small cells and their complements hidden."""
         frame = counts.to_frame(self.t("labels.count"))
         shown = suppress_table(frame, self.ctx.min_cell, margins=True).display(
-            marker=self.ctx.marker, number=self.ctx.messages.number, total_label="total"
+            marker=self.ctx.marker,
+            secondary_marker=self.ctx.secondary_marker,
+            number=self.ctx.messages.number,
+            total_label="total",
         )
         labels = [
-            self.t(f"{label_key}.{i}")
-            if label_key and i != "total"
-            else (self.t("tracks.all") if i == "total" else self.t("labels.not_recorded") if i == "unknown" else str(i))
+            self.t("tracks.all")
+            if i == "total"
+            else self.t("labels.not_recorded")
+            if i == "unknown"
+            else self.t(f"{label_key}.{i}")
+            if label_key
+            else str(i)
             for i in shown.index
         ]
         return shown.set_axis(labels).rename_axis(header).reset_index()
@@ -255,7 +288,10 @@ class ReportSections:
             table = table.reindex(columns=[True, False], fill_value=0)
             table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
             shown = suppress_table(table, self.ctx.min_cell, margins=True).display(
-                marker=self.ctx.marker, number=self.ctx.messages.number, total_label=self.t("tracks.all")
+                marker=self.ctx.marker,
+                secondary_marker=self.ctx.secondary_marker,
+                number=self.ctx.messages.number,
+                total_label=self.t("tracks.all"),
             )
             shown.index = [
                 self.t(f"status.{i}") if i in ("active", "stopped", "never_started") else i for i in shown.index
@@ -268,7 +304,7 @@ class ReportSections:
             return ""
         row, number = rows.iloc[0], self.ctx.messages.number
         if row["n"] < self.ctx.min_cell or pd.isna(row["mean"]):
-            return self.ctx.marker
+            return self.ctx.secondary_marker
         if not ci:
             return self.t("labels.mean_n", mean=number(row["mean"], 1), n=number(row["n"]))
         if pd.isna(row["lower"]):
@@ -290,7 +326,7 @@ class ReportSections:
             for _, row in group_rows.iterrows():
                 ok = row["n_risk"] >= self.ctx.min_cell and pd.notna(row["survival"])
                 cells[self.t("labels.months_after_start", months=int(row["time"]))] = (
-                    self.ctx.messages.percent(row["survival"]) if ok else self.ctx.marker
+                    self.ctx.messages.percent(row["survival"]) if ok else self.ctx.secondary_marker
                 )
             table[self.ctx.group_label(group)] = cells
         frame = pd.DataFrame(table).T
@@ -337,7 +373,7 @@ class ReportSections:
         """'12 (34 %)': a count and its share of `base`, the share hidden with the count or when it tells
         about a small complement."""
         shown = self._count(count, base)
-        if base is None or pd.isna(count) or shown == self.ctx.marker or not base:
+        if base is None or pd.isna(count) or shown in (self.ctx.marker, self.ctx.secondary_marker) or not base:
             return shown
         if suppress_share(count, base, self.ctx.min_cell, suppress_zeros=False):
             return shown
@@ -366,10 +402,20 @@ class ReportSections:
         out = [render.heading(title, 1), render.paragraph(self.t("report.extraction", date=cfg["extraction_date"]))]
         if load_key(self.ctx.project).is_demo:
             out.append(render.notice(self.t("report.demo_key_warning")))
-        out.append(
-            render.paragraph(self.t("report.suppressed_note", min_cell=self.ctx.min_cell, marker=self.ctx.marker))
-        )
+        out.append(render.paragraph(overview.disclosure_note(self.ctx.messages, self.ctx.min_cell)))
         return out
+
+    def _definitions(self) -> HTML:
+        """What 'active' means, once per page under the key figures."""
+        config = self.ctx.project.config
+        return render.paragraph(
+            self.t(
+                "key_figures.definitions",
+                weeks=config["course_weeks"],
+                months=config["followup_months"],
+                units=self.ctx.units,
+            )
+        )
 
 
 class SiteReport(ReportSections):
@@ -396,16 +442,19 @@ class SiteReport(ReportSections):
         )
 
     def key_figures(self) -> list:
-        figures_ = site_tables.key_figures(self.people, self.ctx.project.config)
-        referred, started = figures_["referred"], figures_["started"]
-        values = {"referred": self._count(referred), "started": self._count(started, referred)}
-        if self.reports_status:
-            values["active_end"] = self._count(figures_["active_course_end"], figures_["eligible_course_end"])
-            values["active_followup"] = self._count(figures_["active_followup"], figures_["eligible_followup"])
-            text = self.t("text.key_figures", **values)
-        else:
-            text = self.t("text.key_figures_no_status", **values)
-        return [render.heading(self.t("sections.key_figures")), render.paragraph(text)]
+        """The site's row of key_figures.csv, with a sentence for what the site did not do or have."""
+        row = self.ctx.key_figures.loc[self.site]
+        site = self.ctx.site_name(self.site)
+        out = [render.heading(self.t("sections.key_figures"))]
+        notes = []
+        if row["reports_end_status"] != "true":
+            notes.append(self.t("key_figures.no_status_site", site=site))
+        if row["subsidy_months"] in ("0", ""):
+            notes.append(self.t("key_figures.no_subsidy", site=site))
+        if row["in_subsidy_model"] != "true":
+            notes.append(self.t("key_figures.not_in_model", site=site))
+        out += [render.paragraph(note) for note in notes]
+        return out + [overview.site_table(self.ctx.key_figures, self.site, self.ctx.messages), self._definitions()]
 
     def recruitment(self) -> list:
         tracks = site_tables.counts_by(self.people, "referral_track", ["health", "employment", "self", "other"])
@@ -417,71 +466,102 @@ class SiteReport(ReportSections):
                 self._counts(site_tables.counts_by(self.people, "association"), None, self.t("labels.association"))
             ),
             render.table(self._counts(site_tables.counts_by(self.people, "activity"), None, self.t("labels.activity"))),
-            render.table(
-                self._counts(
-                    teams.rename(index={"unknown": "existing"}).groupby(level=0).sum(),
-                    "team_types",
-                    self.t("labels.team_type"),
-                )
-            ),
+            render.table(self._counts(teams, "team_types", self.t("labels.team_type"))),
         ]
 
     def funnel(self) -> list:
-        table = self._safe_funnel(site_tables.funnel(self.people, self.ctx.project.config, by=self.ctx.compare_by))
-        if len(table) == 2 and table.iloc[0].equals(table.iloc[1]):  # one group: the total says it all
-            table = table.loc[["all"]]
+        """Referred, started and active by group. The 'all' row is the site's row of key_figures.csv (same
+        markers); a stage hidden there is hidden for every group. Groups too small to show on their own are
+        merged, and the merged group is named by its members with a sentence saying why. A single group (or
+        none left) is shown as the site's total alone, without a group column."""
+        table, merged = self._safe_funnel(
+            site_tables.funnel(self.people, self.ctx.project.config, by=self.ctx.compare_by)
+        )
         stages = ["referred", "started", "active_course_end", "active_followup"]
-        shown = table[stages].map(lambda v: self._count(v) if pd.notna(v) else self.t("report.not_reported"))
-        shown.index = [self.ctx.group_label(g) for g in shown.index]
-        shown.columns = [self.t(f"labels.{s}") for s in stages]
-        out = [
-            render.heading(self.t("sections.funnel")),
-            render.paragraph(self.t("text.funnel")),
-            render.table(shown.rename_axis(self.ctx.group_header).reset_index()),
-        ]
-        if "all" in table.index and (table.loc["all", ["referred", "started"]] >= self.ctx.min_cell).all():
-            out.append(_show(figures.funnel_figure(table.loc["all"], self.ctx.messages)))
+        total = self.ctx.key_figures.loc[self.site]
+        total_text = {s: overview.cell_text(total, s, self.ctx.messages) for s in stages}
+        groups = table.drop(index="all", errors="ignore")
+        out = [render.heading(self.t("sections.funnel")), render.paragraph(self.t("text.funnel"))]
+        if len(groups) <= 1:
+            shown = pd.DataFrame({self.t("key_figures.stage"): [self.t(f"key_figures.{s}") for s in stages]})
+            shown[self.t("key_figures.value")] = [total_text[s] for s in stages]
+            out.append(render.table(shown))
+        else:
+            hidden_stage = {s: total[s] in (self.ctx.marker, self.ctx.secondary_marker) for s in stages}
+            rows = []
+            for group, row in groups.iterrows():
+                cells = {self.ctx.group_header: self._merged_label(merged) if group == "other" and merged else None}
+                cells[self.ctx.group_header] = cells[self.ctx.group_header] or self.ctx.group_label(group)
+                for stage in stages:
+                    cells[self.t(f"key_figures.{stage}")] = (
+                        self.t("report.not_reported")
+                        if pd.isna(row[stage])
+                        else self.ctx.secondary_marker
+                        if hidden_stage[stage]
+                        else self._count(row[stage])
+                    )
+                rows.append(cells)
+            rows.append(
+                {self.ctx.group_header: self.t("tracks.all")}
+                | {self.t(f"key_figures.{s}"): total_text[s] for s in stages}
+            )
+            out.append(render.table(pd.DataFrame(rows)))
+            if merged:
+                out.append(
+                    render.paragraph(
+                        self.t(
+                            "disclosure.merged_why",
+                            groups=self._merged_label(merged, False),
+                            min_cell=self.ctx.min_cell,
+                        )
+                    )
+                )
+        counts = table.loc["all"] if "all" in table.index else None
+        if counts is not None and all(total[s].isdigit() for s in ("referred", "started")):
+            out.append(_show(figures.funnel_figure(counts, self.ctx.messages)))
         return out
 
-    def _safe_funnel(self, table: pd.DataFrame) -> pd.DataFrame:
-        """The funnel with tracks merged until no stage count, and no step between stages, is small.
+    def _merged_label(self, merged: list[str], name: bool = True) -> str:
+        """'Øvrige: beskæftigelse og selvhenvendt' (or, without `name`, the members alone)."""
+        labels = [self.ctx.group_label(g) for g in merged]
+        labels = [labels[0], *(x.lower() for x in labels[1:])]
+        members = (
+            labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} {self.t('key_figures.and')} {labels[-1]}"
+        )
+        return self.t("disclosure.merged_name", groups=members.lower()) if name else members
+
+    def _safe_funnel(self, table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+        """The funnel with groups merged until no stage count, and no difference between adjacent stages, is
+        small (1 to min_cell - 1); and the groups merged into 'other' (empty if none).
 
         Stages are nested (started is part of referred), so a small difference between two shown stages
-        discloses as much as a small count. Tracks failing that are merged into 'other'; if even the merged
-        group fails, only the total is shown. Every shown number then rests on at least min_cell people.
+        discloses as much as a small count. Groups failing that are merged into 'other'; if even the merged
+        group fails, only the total is shown.
         """
+        m = self.ctx.min_cell
+        stages = ["referred", "started", "active_course_end", "active_followup"]
 
         def safe(row: pd.Series) -> bool:
-            pairs = [
-                ("referred", None),
-                ("started", "referred"),
-                ("active_course_end", "eligible_course_end"),
-                ("active_followup", "eligible_followup"),
-            ]
-            return not any(
-                pd.notna(row[a])
-                and (
-                    suppress_share(row[a], row[b], self.ctx.min_cell, suppress_zeros=False)
-                    if b
-                    else row[a] < self.ctx.min_cell
-                )
-                for a, b in pairs
-            )
+            values = [row[s] for s in stages if pd.notna(row[s])]
+            steps = [a - b for a, b in zip(values, values[1:], strict=False)]
+            return not any(0 < v < m for v in [*values, *steps])
 
-        tracks = table.drop(index="all")
-        unsafe = [t for t in tracks.index if not safe(tracks.loc[t])]
-        if unsafe:
-            merged = tracks.loc[unsafe + (["other"] if "other" in tracks.index and "other" not in unsafe else [])]
-            tracks = tracks.drop(index=merged.index)
-            other = merged.sum(min_count=1)
-            if safe(other):
-                tracks.loc["other"] = other
-            else:
-                tracks = tracks.iloc[:0]
-        total = table.loc[["all"]]
-        if not safe(total.iloc[0]):
-            return total.iloc[:0]
-        return pd.concat([tracks, total])
+        groups = table.drop(index="all")
+        members = [t for t in groups.index if not safe(groups.loc[t])]
+        if not members:
+            return table, []
+        if "other" in groups.index and "other" not in members:
+            members.append("other")
+        rest = groups.drop(index=members)
+        while len(rest) and not safe(groups.loc[members].sum(min_count=1)):
+            smallest = rest["referred"].idxmin()  # merge the smallest shown group too
+            members.append(smallest)
+            rest = rest.drop(index=smallest)
+        if not len(rest):  # everything merged: the total says it all
+            return table.loc[["all"]], []
+        merged = [g for g in groups.index if g in members]  # in report order
+        rest.loc["other"] = groups.loc[merged].sum(min_count=1)
+        return pd.concat([rest, table.loc[["all"]]]), merged
 
     def retention(self) -> list:
         out = [render.heading(self.t("sections.retention"))]
