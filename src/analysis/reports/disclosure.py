@@ -560,6 +560,48 @@ def truncate_survival_curve(
     return ordered[~stopped.astype(bool)]
 
 
+def coarsen_survival_curve(
+    curve: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, *, time: str = "time", n_event: str = "n_event"
+) -> pd.DataFrame:
+    """One group's Kaplan–Meier rows reduced to steps that each rest on at least `min_cell` people.
+
+    A drawn step at time t shows how many of those at risk stopped at t; a step of 1 among 5 says that one
+    identifiable person stopped. Here the curve stops where fewer than `min_cell` are at risk (as
+    `truncate_survival_curve`), and between its start and there it keeps only the times at which at least
+    `min_cell` events have gathered since the last kept time: every visible drop is then the sum of at least
+    `min_cell` stops, and the curve holds its level in between. A last row at the last time drawable holds
+    the last kept level (as a step plot draws it). The rows keep their columns (survival, interval, n_risk);
+    a group with fewer than `min_cell` events before the stop gives an empty frame (nothing worth drawing).
+    """
+    _check_min_cell(min_cell)
+    ordered = truncate_survival_curve(curve, min_cell, time=time, group=None)
+    if ordered.empty:
+        return ordered
+    gathered = ordered[n_event].cumsum().to_numpy()
+    keep, since = [], 0.0
+    for k, events in enumerate(ordered[n_event].to_numpy()):
+        since += events
+        if since >= min_cell:
+            keep.append(k)
+            since = 0.0
+    if not keep:
+        return ordered.iloc[:0]
+    out = ordered.iloc[keep]
+    if keep[-1] != len(ordered) - 1 and gathered[-1] > gathered[keep[-1]]:
+        last = ordered.iloc[[-1]].copy()
+        for column in ("survival", "lower", "upper", "std_err"):
+            if column in last:
+                last[column] = out[column].iloc[-1]
+        out = pd.concat([out, last])
+    return out
+
+
+def coarsen_survival_curves(km: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """`coarsen_survival_curve` for every (scope, group) of a Kaplan–Meier table."""
+    parts = [coarsen_survival_curve(rows, min_cell) for _, rows in km.groupby(["scope", "group"], sort=False)]
+    return pd.concat(parts) if parts else km.iloc[:0]
+
+
 # ---------------------------------------------------------------------------------------------- auditors
 def is_recoverable(table: SuppressedTable) -> list[tuple]:
     """Hidden entries an attacker pins down by solving the published equations one unknown at a time.

@@ -20,7 +20,7 @@ from analysis.clean.pseudonym import load_key
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY, REFERRAL_TRACKS
 from analysis.project.loader import Project, load_project, site_raw_files
 from analysis.reports import figures, overview, render, site_tables
-from analysis.reports.disclosure import SECONDARY_MARKER, suppress_share, suppress_table
+from analysis.reports.disclosure import SECONDARY_MARKER, coarsen_survival_curves, suppress_share, suppress_table
 from analysis.reports.key_figures import key_figures_table, read_key_figures
 from analysis.reports.messages import Messages
 from analysis.reports.provenance import code_version, file_hashes, package_versions
@@ -316,15 +316,26 @@ class ReportSections:
             upper=number(row["upper"], 1),
         )
 
-    def _retention_table(self, scope: str) -> pd.DataFrame:
+    def _retention_table(self, scope: str, hidden_groups: set[str] = frozenset()) -> pd.DataFrame:
+        """Share still active 3, 6, 12 months after starting, per group. Hidden ('..') where fewer than
+        min_cell are followed then, where 1 to min_cell - 1 had stopped by then (a share of a known group
+        would tell how many), or for groups whose count the page hides (`hidden_groups`)."""
         at = self.ctx.models["retention_at"]
+        km = self.ctx.models["km"]
         rows = at[at["scope"] == scope]
         table = {}
         order = {g: i for i, g in enumerate(["all", *self.ctx.group_order(set(rows["group"]) - {"all"})])}
         for group, group_rows in sorted(rows.groupby("group", sort=False), key=lambda item: order.get(item[0], 99)):
+            curve = km[(km["scope"] == scope) & (km["group"] == group)]
             cells = {}
             for _, row in group_rows.iterrows():
-                ok = row["n_risk"] >= self.ctx.min_cell and pd.notna(row["survival"])
+                stopped = curve.loc[curve["time"] <= row["time"], "n_event"].sum()
+                ok = (
+                    row["n_risk"] >= self.ctx.min_cell
+                    and pd.notna(row["survival"])
+                    and not 0 < stopped < self.ctx.min_cell
+                    and group not in hidden_groups
+                )
                 cells[self.t("labels.months_after_start", months=int(row["time"]))] = (
                     self.ctx.messages.percent(row["survival"]) if ok else self.ctx.secondary_marker
                 )
@@ -568,14 +579,32 @@ class SiteReport(ReportSections):
         if not self.reports_status:
             return out + [render.paragraph(self.t("report.not_reported"))]
         km = self.ctx.models["km"]
-        groups = {g: self.ctx.group_label(g) for g in self.ctx.groups_of_site(self.site)}
+        hidden = self._hidden_groups()
+        groups = {g: self.ctx.group_label(g) for g in self.ctx.groups_of_site(self.site) if g not in hidden}
         out += [
             render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-            _show(figures.retention_figure(km, self.site, self.ctx.messages, self.ctx.min_cell, groups=groups)),
+            render.paragraph(self.t("disclosure.km_steps", min_cell=self.ctx.min_cell)),
+            _show(
+                figures.retention_figure(
+                    coarsen_survival_curves(km, self.ctx.min_cell),
+                    self.site,
+                    self.ctx.messages,
+                    self.ctx.min_cell,
+                    groups=groups,
+                )
+            ),
             render.paragraph(self.t("text.retention_at")),
-            render.table(self._retention_table(self.site)),
+            render.table(self._retention_table(self.site, hidden)),
         ]
         return out
+
+    def _hidden_groups(self) -> set[str]:
+        """The groups whose count the recruitment table of this page hides (when groups are tracks)."""
+        if self.ctx.compare_by != "referral_track":
+            return set()
+        tracks = site_tables.counts_by(self.people, "referral_track", ["health", "employment", "self", "other"])
+        table = suppress_table(tracks.to_frame("n"), self.ctx.min_cell, margins=True)
+        return {str(g) for g in table.hidden.index[table.hidden["n"]]}
 
     def reasons(self) -> list:
         out = [render.heading(self.t("sections.reasons"))]

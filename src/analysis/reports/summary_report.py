@@ -11,6 +11,7 @@ from analysis.core.outputs import write_text
 from analysis.core.vocabulary import ALL_SITES
 from analysis.project.loader import site_raw_files
 from analysis.reports import figures, overview, render
+from analysis.reports.disclosure import coarsen_survival_curves
 from analysis.reports.site_report import ReportContext, ReportSections, _show
 
 
@@ -46,7 +47,16 @@ class SummaryReport(ReportSections):
         return [
             render.heading(self.t("sections.retention")),
             render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-            _show(figures.retention_figure(km, ALL_SITES, self.ctx.messages, self.ctx.min_cell, groups=groups)),
+            render.paragraph(self.t("disclosure.km_steps", min_cell=self.ctx.min_cell)),
+            _show(
+                figures.retention_figure(
+                    coarsen_survival_curves(km, self.ctx.min_cell),
+                    ALL_SITES,
+                    self.ctx.messages,
+                    self.ctx.min_cell,
+                    groups=groups,
+                )
+            ),
             render.paragraph(self.t("text.retention_at")),
             render.table(self._retention_table(ALL_SITES)),
         ]
