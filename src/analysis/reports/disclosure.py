@@ -339,6 +339,95 @@ def _harden(grid: _Grid, hidden: np.ndarray, min_cell: int, suppress_zeros: bool
     return False
 
 
+def suppress_pooled(
+    pooled: pd.DataFrame, parts: list[SuppressedTable], min_cell: int = DEFAULT_MIN_CELL
+) -> SuppressedTable:
+    """`suppress_table` for a table that adds up `parts` published elsewhere (a summary's table over sites,
+    each site's own table already suppressed and published on its page).
+
+    Subtraction between pages is the risk: pooled minus the other sites' shown cells gives a site's hidden
+    cell. The pooled table is suppressed alone first; then, while a reader who holds every part and the
+    pooled table (all with their markers' bounds, the pooled entries equal to the sums of the parts' entries)
+    can pin a hidden entry anywhere, the pooled entry at that position is hidden (or, if it already is, the
+    cheapest pooled entry shown where some part hides its own), and the cycle rule is restored. Parts are aligned to the
+    pooled table's rows and columns (a row a part lacks counts as 0). Returns the pooled table's suppression.
+    """
+    _check_min_cell(min_cell)
+    frame = _as_frame(pooled)
+    grid = _Grid.build(_checked_values(frame), True)
+    hidden = _small(grid.values, min_cell, False)
+    part_grids = []
+    for part in parts:
+        cells = part.counts.reindex(index=frame.index, columns=frame.columns, fill_value=0)
+        mask = part.hidden.reindex(index=frame.index, columns=frame.columns, fill_value=False)
+        part_grid = _Grid.build(_checked_values(cells), True)
+        part_hidden = np.zeros(part_grid.values.shape, dtype=bool)
+        r, c = frame.shape
+        part_hidden[:r, :c] = mask.to_numpy(dtype=bool)
+        if part.row_totals_hidden is not None:
+            part_hidden[:r, c] = part.row_totals_hidden.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
+            part_hidden[r, :c] = part.col_totals_hidden.reindex(frame.columns, fill_value=False).to_numpy(dtype=bool)
+        part_hidden[r, c] = part.grand_total_hidden
+        part_grids.append((part_grid, part_hidden))
+    cost = _complement_costs(grid)
+    for _ in range(grid.values.size + 1):
+        _secondary(grid, hidden)
+        while _harden(grid, hidden, min_cell, False):
+            _secondary(grid, hidden)
+        found = _pinned_in_linked(grid, hidden, part_grids, min_cell)
+        # a pooled entry the parts pin is no secret (unless small): showing it changes nothing a reader can
+        # work out, so it is shown once nothing else is pinned
+        derivable = [e for t, e in found if t == 0 and not 0 < grid.values[e] < min_cell]
+        bad = [e for t, e in found if e not in derivable or t != 0]
+        if not bad:
+            for e in derivable:
+                hidden[e] = False
+            break
+        pinned = bad[0]
+        if not hidden[pinned]:
+            hidden[pinned] = True
+            continue
+        # pinned through the sums: hide the cheapest pooled entry shown where a part hides its entry
+        exposed = {e for _, part_hidden in part_grids for e in zip(*np.nonzero(part_hidden), strict=True)}
+        visible = [(int(i), int(j)) for i, j in exposed if not hidden[i, j] and grid.values[i, j] > 0]
+        if not visible:
+            break
+        hidden[min(visible, key=lambda e: (cost[e], e))] = True
+    return grid.to_table(frame, hidden, min_cell)
+
+
+def _pinned_in_linked(grid: _Grid, hidden: np.ndarray, parts: list, min_cell: int) -> list[tuple[int, Entry]]:
+    """(table, grid position) of every hidden entry pinned by the linked system (table 0: the pooled one)."""
+    tables = [(grid, hidden), *parts]
+    keys = [(t, e) for t, (g, h) in enumerate(tables) for e in zip(*np.nonzero(h), strict=True)]
+    keys = [(t, (int(e[0]), int(e[1]))) for t, e in keys]
+    if not keys:
+        return []
+    index = {k: n for n, k in enumerate(keys)}
+    values = np.array([tables[t][0].values[e] for t, e in keys])
+    lower, upper = marker_bounds(values, min_cell)
+    matrix, rhs = [], []
+
+    def add(terms: list[tuple[int, Entry, float]]) -> None:
+        row, constant = np.zeros(len(keys)), 0.0
+        for t, e, sign in terms:
+            if (t, e) in index:
+                row[index[(t, e)]] += sign
+            else:
+                constant -= sign * tables[t][0].values[e]
+        if row.any():
+            matrix.append(row)
+            rhs.append(constant)
+
+    for t, (g, _) in enumerate(tables):
+        for line in g.lines:
+            add([(t, e, -1.0 if e == line[-1] else 1.0) for e in line])
+    for e in np.ndindex(grid.values.shape):
+        add([(0, e, -1.0), *((t, e, 1.0) for t in range(1, len(tables)))])
+    low, high = implied_intervals(np.array(matrix).reshape(len(matrix), len(keys)), np.array(rhs), lower, upper)
+    return [key for n, key in enumerate(keys) if is_pinned(low[n], high[n])]
+
+
 def marker_bounds(values, min_cell: int, zeros_small: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """What the markers tell a reader about hidden counts with true `values`: [1, min_cell - 1] for "<5"
     ([0, min_cell - 1] when zeros are suppressed too), [min_cell, inf) for "..", and [0, inf) for a hidden 0

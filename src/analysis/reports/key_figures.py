@@ -15,10 +15,10 @@ number means one thing everywhere:
 * in_subsidy_model: whether the site's enrolments enter the model of the subsidy's end.
 
 Disclosure control is applied here, before the file is written, to the counts together with every
-difference between them (referred - started are people who never started, and so on): a count or difference
-with 1 to min_cell - 1 people is hidden, and further counts are hidden until a reader who solves the linear
-program of all published counts (row sums, the all-sites row, the markers' bounds) can pin no hidden count
-and can show no group of people to be small. Small counts print the primary marker ("<5"), the others the
+difference between them (referred - started are people who never started, and so on): a count with 1 to
+min_cell - 1 people is hidden, and further counts are hidden until a reader who solves the linear program of
+all published counts (row sums, the all-sites row, the markers' bounds) can pin neither a hidden count nor
+the exact size of a small group between two counts. Small counts print the primary marker ("<5"), the others the
 secondary one (".."); a retention share is hidden with its interval when the site's started count is hidden,
 fewer than min_cell are followed at 12 months, or fewer than min_cell stopped before then.
 """
@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import sys
 from datetime import date
-from itertools import product
 from pathlib import Path
 
 import numpy as np
@@ -207,15 +206,16 @@ def key_figure_attack(
     """What a reader works out from the published key figure counts, or None.
 
     Unknowns: the number of people of each site with each pattern of (started, active at course end, active
-    at follow-up). Known: every shown count (a sum of patterns), the all-sites row (sums over sites), each
+    at follow-up); the stages are nested (follow-up after course end), so the patterns form a chain. Known: every shown count (a sum of patterns), the all-sites row (sums over sites), each
     hidden count's marker ("<5": 1..min_cell-1, "..": at least min_cell, or 0 when its true value is 0).
-    Returns ("group", row, pattern) for a pattern whose count is shown to lie in 1..min_cell-1, ("pinned",
+    Returns ("group", row, pattern) for a pattern whose count is pinned to a value in 1..min_cell-1, ("pinned",
     row, column) for a hidden count fixed to one value, else None. `counts` rows are the sites then the
     all-sites row; NaN marks a count not reported (no equation)."""
     values = counts.to_numpy(dtype=float)
     true_values = values if true_values is None else true_values
     n_sites = len(values) - 1
-    patterns = [p for p in product([1, 0], repeat=3) if p[0] or not any(p[1:])]  # never started: never active
+    # nested stages: follow-up comes after course end, so active at follow-up means active at course end too
+    patterns = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (1, 1, 1)]
     membership = np.array([[1, *p] for p in patterns], dtype=float)  # pattern x COUNTS (referred: all)
     n_var = n_sites * len(patterns)
     equations, rhs, kinds = [], [], []
@@ -268,7 +268,7 @@ def key_figure_attack(
     for s in range(n_sites):
         for p, pattern in enumerate(patterns):
             i = s * len(patterns) + p
-            if low[i] >= 1 - 1e-6 and high[i] <= min_cell - 1 + 1e-6:
+            if is_pinned(low[i], high[i]) and 1 - 1e-6 <= low[i] <= min_cell - 1 + 1e-6:
                 return ("group", s, (1, *pattern))
     return None
 

@@ -20,7 +20,13 @@ from analysis.clean.pseudonym import load_key
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY, REFERRAL_TRACKS
 from analysis.project.loader import Project, load_project, site_raw_files
 from analysis.reports import figures, overview, render, site_tables
-from analysis.reports.disclosure import SECONDARY_MARKER, coarsen_survival_curves, suppress_share, suppress_table
+from analysis.reports.disclosure import (
+    SECONDARY_MARKER,
+    coarsen_survival_curves,
+    suppress_pooled,
+    suppress_share,
+    suppress_table,
+)
 from analysis.reports.key_figures import key_figures_table, read_key_figures
 from analysis.reports.messages import Messages
 from analysis.reports.provenance import code_version, file_hashes, package_versions
@@ -283,11 +289,18 @@ class ReportSections:
         sites that surveyed the wave."""
         out = []
         for wave in waves:
-            asked = self.people[self.people["site"].isin(self._sites_surveying(wave))]
-            table = site_tables.response_by_status(asked, self.answers, wave)
-            table = table.reindex(columns=[True, False], fill_value=0)
-            table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
-            shown = suppress_table(table, self.ctx.min_cell, margins=True).display(
+            sites = self._sites_surveying(wave)
+            asked = self.people[self.people["site"].isin(sites)]
+            table = self._response_table(asked, wave)
+            if len(sites) > 1:  # a pooled table: each site's own table is on its page
+                parts = [
+                    suppress_table(self._response_table(asked[asked["site"] == s], wave), self.ctx.min_cell)
+                    for s in sites
+                ]
+                suppressed = suppress_pooled(table, parts, self.ctx.min_cell)
+            else:
+                suppressed = suppress_table(table, self.ctx.min_cell, margins=True)
+            shown = suppressed.display(
                 marker=self.ctx.marker,
                 secondary_marker=self.ctx.secondary_marker,
                 number=self.ctx.messages.number,
@@ -298,6 +311,14 @@ class ReportSections:
             ]
             out.append(render.table(shown.rename_axis(self.t(f"waves.{wave}")).reset_index()))
         return out
+
+    def _response_table(self, people: pd.DataFrame, wave: str) -> pd.DataFrame:
+        """Answered / not answered by status (active, stopped, never started) among `people`."""
+        table = site_tables.response_by_status(people, self.answers, wave)
+        table = table.reindex(index=["active", "stopped", "never_started"], columns=[True, False], fill_value=0)
+        table = table[table.sum(axis=1) > 0]
+        table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
+        return table
 
     def _estimate(self, rows: pd.DataFrame, ci: bool = True) -> str:
         if rows.empty or rows.iloc[0]["n"] == 0:

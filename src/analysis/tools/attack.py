@@ -14,8 +14,8 @@ up one linear program:
   the site pages' tables — the same people counted twice, so subtraction between pages is part of the system.
 
 For each unknown it computes the smallest and largest value all of that allows (scipy's `linprog`). A
-hidden count pinned to one value, a group between two published counts shown to hold 1 to min_cell - 1
-people, a shown count 0 < n < min_cell and a share 'n (p %)' whose base or complement is below min_cell are
+hidden count pinned to one value, a group between two published counts pinned to 1 to min_cell - 1 people
+(that it is small is what "<5" says anyway; its exact size is not), a shown count 0 < n < min_cell and a share 'n (p %)' whose base or complement is below min_cell are
 findings. Pages that disagree with key_figures.csv are findings too.
 """
 
@@ -40,7 +40,7 @@ _PRIMARY = re.compile(r"^<\s*(\d+)$")
 _COUNT_SHARE = re.compile(r"^(\d[\d.,\u00a0 ]*) \((\d+)\s?%\)$")
 
 PINNED = "hidden count pinned to one value"
-SMALL_GROUP = "group between published counts below min_cell"
+SMALL_GROUP = "group between published counts pinned below min_cell"
 SMALL_COUNT = "shown count below min_cell"
 SMALL_BASE = "share resting on fewer than min_cell"
 DISAGREES = "page disagrees with key_figures.csv"
@@ -187,7 +187,7 @@ def _count_tables(tables: list[list[tuple[bool, list[str]]]]) -> list[tuple[list
             continue
         total_row = normalise_label(body[-1][0]) in TOTAL_LABELS
         total_col = normalise_label(head[-1][-1]) in TOTAL_LABELS
-        if total_row or total_col:
+        if (total_row and len(body) > 1) or (total_col and len(head[-1]) > 2):
             out.append((head[-1], body))
     return out
 
@@ -248,7 +248,7 @@ def attack_project(
                 result.findings.append((PINNED, name))
         else:
             result.groups += 1
-            if low[k] >= 1 - 1e-6 and high[k] <= min_cell - 1 + 1e-6:
+            if is_pinned(low[k], high[k]) and 1 - 1e-6 <= low[k] <= min_cell - 1 + 1e-6:
                 result.findings.append((SMALL_GROUP, name))
     return result
 
@@ -333,6 +333,8 @@ def _link_summary_to_sites(system: _System, by_header: dict) -> None:
                     match = [k for k, other in enumerate(site_body) if other[0] == row[0]]
                     if match:
                         parts.append(site_terms[match[0]][c] if c < len(site_terms[match[0]]) else None)
+                    else:  # a row the site's table does not have: nobody
+                        parts.append(("c", 0))
                 system.equate(parts, [terms[r][c]])
 
 
