@@ -206,8 +206,9 @@ def key_figure_attack(
     """What a reader works out from the published key figure counts, or None.
 
     Unknowns: the number of people of each site with each pattern of (started, active at course end, active
-    at follow-up); the stages are nested (follow-up after course end), so the patterns form a chain. Known: every shown count (a sum of patterns), the all-sites row (sums over sites), each
-    hidden count's marker ("<5": 1..min_cell-1, "..": at least min_cell, or 0 when its true value is 0).
+    at follow-up); the stages are nested (follow-up after course end), so the patterns form a chain. Known:
+    every shown count (a sum of patterns), the all-sites row (sums over sites), each hidden count's marker
+    ("<5": 1..min_cell-1, "..": at least min_cell, or 0 when its true value is 0).
     Returns ("group", row, pattern) for a pattern whose count is pinned to a value in 1..min_cell-1, ("pinned",
     row, column) for a hidden count fixed to one value, else None. `counts` rows are the sites then the
     all-sites row; NaN marks a count not reported (no equation)."""

@@ -15,8 +15,9 @@ up one linear program:
 
 For each unknown it computes the smallest and largest value all of that allows (scipy's `linprog`). A
 hidden count pinned to one value, a group between two published counts pinned to 1 to min_cell - 1 people
-(that it is small is what "<5" says anyway; its exact size is not), a shown count 0 < n < min_cell and a share 'n (p %)' whose base or complement is below min_cell are
-findings. Pages that disagree with key_figures.csv are findings too.
+(that it is small is what "<5" says anyway; its exact size is not), a shown count 0 < n < min_cell and a
+share 'n (p %)' whose base or complement is below min_cell are findings. Pages that disagree with
+key_figures.csv are findings too.
 """
 
 from __future__ import annotations
