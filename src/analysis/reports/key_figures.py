@@ -274,6 +274,16 @@ def key_figure_attack(
     return None
 
 
+def model_sites(models: dict[str, pd.DataFrame]) -> set[str]:
+    """The sites whose enrolments enter an identified estimate of the subsidy's end (none if the primary
+    model could not estimate it)."""
+    primary = models["primary"]
+    post = primary[primary["term"] == "post_subsidy"]
+    if post.empty or not bool(post["identified"].iloc[0]):
+        return set()
+    return set(models["site_effects"]["site"].astype(str))
+
+
 def key_figures_table(project, participants: pd.DataFrame, km: pd.DataFrame, model_sites: set[str]) -> pd.DataFrame:
     """The disclosure-controlled key figures of a loaded project."""
     raw = raw_key_figures(participants, project.config, project.sites, km, model_sites)
@@ -287,9 +297,10 @@ def write_key_figures(project_name: str, out_path: str | Path, root: str | Path 
     project = load_project(project_name, root)
     processed = project.processed_dir
     participants = pd.read_parquet(processed / "participants.parquet")
-    km = pd.read_parquet(processed / "models" / "km.parquet")
-    effects = pd.read_parquet(processed / "models" / "site_effects.parquet")
-    table = key_figures_table(project, participants, km, set(effects["site"].astype(str)))
+    models = {
+        name: pd.read_parquet(processed / "models" / f"{name}.parquet") for name in ("km", "site_effects", "primary")
+    }
+    table = key_figures_table(project, participants, models["km"], model_sites(models))
     return write_text(table.to_csv(index=False, lineterminator="\n"), out_path)
 
 

@@ -27,7 +27,7 @@ from analysis.reports.disclosure import (
     suppress_share,
     suppress_table,
 )
-from analysis.reports.key_figures import key_figures_table, read_key_figures
+from analysis.reports.key_figures import key_figures_table, model_sites, read_key_figures
 from analysis.reports.messages import Messages
 from analysis.reports.provenance import code_version, file_hashes, package_versions
 
@@ -61,8 +61,7 @@ class ReportContext:
         """The disclosure-controlled key figures every page quotes (reports/<project>/key_figures.csv)."""
         if self.figures is not None:
             return self.figures
-        effects = self.models["site_effects"]
-        table = key_figures_table(self.project, self.participants, self.models["km"], set(effects["site"].astype(str)))
+        table = key_figures_table(self.project, self.participants, self.models["km"], model_sites(self.models))
         return table.set_index("site")
 
     @property
