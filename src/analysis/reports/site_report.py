@@ -258,7 +258,7 @@ class ReportSections:
             change_row = dict(level_row)
             for wave in waves:
                 hit = means[(means["measure"] == measure) & (means["wave"] == wave)]
-                level_row[self.t(f"waves.{wave}")] = self._estimate(hit, ci=False)
+                level_row[self.t(f"waves.{wave}")] = self._estimate(hit, ci=not self._n_is_safe(measure, wave))
                 if wave != "baseline":
                     hit = changes[(changes["measure"] == measure) & (changes["wave"] == wave)]
                     change_row[self.t("labels.change_to", wave=self.t(f"waves.{wave}").lower())] = self._estimate(hit)
@@ -274,6 +274,18 @@ class ReportSections:
             render.paragraph(self.t("text.who_answered")),
             *self._who_answered(waves),
         ]
+
+    def _n_is_safe(self, measure: str, wave: str) -> bool:
+        """Whether the number answering may be shown beside a pooled mean: not if a site among these people
+        hides its own number (then pooled minus the other sites' numbers would give it back)."""
+        sites = sorted(set(self.people["site"]))
+        if len(sites) < 2:
+            return True
+        for site in sites:
+            mine = self.answers[(self.answers["site"] == site) & (self.answers["wave"] == wave)][measure]
+            if 0 < mine.notna().sum() < self.ctx.min_cell:
+                return False
+        return True
 
     def surveyed_waves(self) -> list[str]:
         """The config's waves that at least one of these sites surveyed (had an export of)."""
@@ -338,8 +350,9 @@ class ReportSections:
 
     def _retention_table(self, scope: str, hidden_groups: set[str] = frozenset()) -> pd.DataFrame:
         """Share still active 3, 6, 12 months after starting, per group. Hidden ('..') where fewer than
-        min_cell are followed then, where 1 to min_cell - 1 had stopped by then (a share of a known group
-        would tell how many), or for groups whose count the page hides (`hidden_groups`)."""
+        min_cell are followed then, where fewer than min_cell had stopped by then (a share of a known group
+        would tell how many; 100 % says nobody did), or for groups whose count the page hides
+        (`hidden_groups`)."""
         at = self.ctx.models["retention_at"]
         km = self.ctx.models["km"]
         rows = at[at["scope"] == scope]
@@ -353,7 +366,7 @@ class ReportSections:
                 ok = (
                     row["n_risk"] >= self.ctx.min_cell
                     and pd.notna(row["survival"])
-                    and not 0 < stopped < self.ctx.min_cell
+                    and stopped >= self.ctx.min_cell
                     and group not in hidden_groups
                 )
                 cells[self.t("labels.months_after_start", months=int(row["time"]))] = (
@@ -645,17 +658,7 @@ class SiteReport(ReportSections):
 
     def quality(self) -> list:
         quality = self.ctx.quality[self.site]
-        files = pd.DataFrame(
-            [
-                {
-                    self.t("labels.file"): Path(f["file"]).name,
-                    self.t("labels.read"): f["read"],
-                    self.t("labels.kept"): f["kept"],
-                    self.t("labels.rejected"): f["rejected"],
-                }
-                for f in quality["files"]
-            ]
-        )
+        files = self._file_counts(quality["files"])
         rates = pd.DataFrame(
             [
                 {
@@ -687,6 +690,24 @@ class SiteReport(ReportSections):
         if not reasons.empty:
             out += [render.paragraph(self.t("text.rejections")), render.table(reasons)]
         return out + ([render.table(rates)] if not rates.empty else [])
+
+    def _file_counts(self, files: list[dict]) -> pd.DataFrame:
+        """Rows read, kept and rejected per raw file. Rejected rows describe no one in the data (they are in
+        the table of reasons too) and are shown; kept survey rows are the people who answered, so a kept
+        count of 1 to min_cell - 1 is hidden, with the rows read (read - rejected would give it back)."""
+        rows = []
+        for f in files:
+            small = 0 < f["kept"] < self.ctx.min_cell
+            number = self.ctx.messages.number
+            rows.append(
+                {
+                    self.t("labels.file"): Path(f["file"]).name,
+                    self.t("labels.read"): self.ctx.secondary_marker if small else number(f["read"]),
+                    self.t("labels.kept"): self.ctx.marker if small else number(f["kept"]),
+                    self.t("labels.rejected"): number(f["rejected"]),
+                }
+            )
+        return pd.DataFrame(rows)
 
     def footer(self, parameters: dict) -> list:
         return self._footer(site_raw_files(self.ctx.project, self.site), parameters)
