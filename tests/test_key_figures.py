@@ -196,9 +196,12 @@ def test_no_page_prints_a_small_count_nor_lets_one_be_worked_out(rendered):
 
 def test_the_attack_finds_what_a_page_gives_away_when_a_marker_is_undone(rendered):
     name, context, pages, figures = rendered
-    page = pages[next(p for p in pages if p.startswith("sites/"))]
-    marked = re.search(r"<td>&lt;5</td>", page)
-    if marked is None:
-        pytest.skip(f"{name}: the first site page hides no small count")
-    attack = attack_project({"page.html": page.replace("<td>&lt;5</td>", "<td>3</td>", 1)}, None, 5, "da")
-    assert ("shown count below min_cell" in {k for k, _ in attack.findings}), attack.findings
+    site_pages = [p for p in pages if p.startswith("sites/") and "<td>&lt;5</td>" in pages[p]]
+    if not site_pages:
+        pytest.skip(f"{name}: no site page hides a small count")
+    page = pages[site_pages[0]]
+    found = set()
+    for match in re.finditer("<td>&lt;5</td>", page):
+        undone = page[: match.start()] + "<td>3</td>" + page[match.end() :]
+        found |= {kind for kind, _ in attack_project({"page.html": undone}, None, 5, "da").findings}
+    assert "shown count below min_cell" in found

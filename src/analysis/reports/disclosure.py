@@ -341,7 +341,7 @@ def _harden(grid: _Grid, hidden: np.ndarray, min_cell: int, suppress_zeros: bool
 
 def suppress_pooled(
     pooled: pd.DataFrame, parts: list[SuppressedTable], min_cell: int = DEFAULT_MIN_CELL
-) -> SuppressedTable:
+) -> SuppressedTable | None:
     """`suppress_table` for a table that adds up `parts` published elsewhere (a summary's table over sites,
     each site's own table already suppressed and published on its page).
 
@@ -349,8 +349,10 @@ def suppress_pooled(
     cell. The pooled table is suppressed alone first; then, while a reader who holds every part and the
     pooled table (all with their markers' bounds, the pooled entries equal to the sums of the parts' entries)
     can pin a hidden entry anywhere, the pooled entry at that position is hidden (or, if it already is, the
-    cheapest pooled entry shown where some part hides its own), and the cycle rule is restored. Parts are aligned to the
-    pooled table's rows and columns (a row a part lacks counts as 0). Returns the pooled table's suppression.
+    cheapest pooled entry shown where some part hides its own), and the cycle rule is restored. Parts are
+    aligned to the pooled table's rows and columns (a row a part lacks counts as 0). Returns the pooled
+    table's suppression, or None when no suppression of it keeps the parts safe (even with everything hidden,
+    "<5" on pooled cells can pin the parts' small counts): then the pooled table must not be published.
     """
     _check_min_cell(min_cell)
     frame = _as_frame(pooled)
@@ -370,7 +372,7 @@ def suppress_pooled(
         part_hidden[r, c] = part.grand_total_hidden
         part_grids.append((part_grid, part_hidden))
     cost = _complement_costs(grid)
-    for _ in range(grid.values.size + 1):
+    for _ in range(2 * grid.values.size + 2):
         _secondary(grid, hidden)
         while _harden(grid, hidden, min_cell, False):
             _secondary(grid, hidden)
@@ -391,8 +393,10 @@ def suppress_pooled(
         exposed = {e for _, part_hidden in part_grids for e in zip(*np.nonzero(part_hidden), strict=True)}
         visible = [(int(i), int(j)) for i, j in exposed if not hidden[i, j] and grid.values[i, j] > 0]
         if not visible:
-            break
+            return None
         hidden[min(visible, key=lambda e: (cost[e], e))] = True
+    else:
+        return None
     return grid.to_table(frame, hidden, min_cell)
 
 

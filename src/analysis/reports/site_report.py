@@ -309,6 +309,9 @@ class ReportSections:
                     for s in sites
                 ]
                 suppressed = suppress_pooled(table, parts, self.ctx.min_cell)
+                if suppressed is None:
+                    out.append(render.paragraph(self.t("disclosure.pooled_withheld", wave=self.t(f"waves.{wave}"))))
+                    continue
             else:
                 suppressed = suppress_table(table, self.ctx.min_cell, margins=True)
             shown = suppressed.display(
