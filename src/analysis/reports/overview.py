@@ -16,7 +16,7 @@ from analysis.reports.disclosure import SECONDARY_MARKER
 from analysis.reports.key_figures import COUNTS, NOT_REPORTED
 from analysis.reports.messages import Messages
 
-FIELDS = [*COUNTS, "retention_12m", "subsidy_months", "in_subsidy_model"]
+FIELDS = [*COUNTS, "retention_12m", "retention_12m_n", "subsidy_months", "in_subsidy_model"]
 
 
 def cell_text(row: pd.Series, field: str, messages: Messages) -> str:
@@ -32,17 +32,20 @@ def cell_text(row: pd.Series, field: str, messages: Messages) -> str:
             return SECONDARY_MARKER
         return t(
             "key_figures.retention_value",
-            share=messages.percent(float(value)),
-            lower=messages.percent(float(row["retention_12m_lower"])),
-            upper=messages.percent(float(row["retention_12m_upper"])),
-            n=messages.number(int(row["retention_12m_n"])),
+            share=messages.percent(float(value)).replace(" ", "\u00a0"),
+            lower=messages.number(100 * float(row["retention_12m_lower"])),
+            upper=messages.number(100 * float(row["retention_12m_upper"])),
         )
+    if field == "retention_12m_n":
+        return value if not value.isdigit() else messages.number(int(value))
     if field == "subsidy_months":
         months = [int(m) for m in value.split(";") if m != ""]
         if not months:
             return ""
         texts = [t("key_figures.subsidy_none") if m == 0 else t("key_figures.subsidy_value", months=m) for m in months]
         return texts[0] if len(texts) == 1 else t("key_figures.subsidy_then", first=texts[0], then=", ".join(texts[1:]))
+    if field == "in_subsidy_model" and row.name == ALL_SITES:
+        return ""
     if field == "in_subsidy_model":
         return t("key_figures.yes") if value == "true" else t("key_figures.no")
     raise KeyError(field)

@@ -500,7 +500,8 @@ class SiteReport(ReportSections):
             notes.append(self.t("key_figures.no_subsidy", site=site))
         if row["in_subsidy_model"] != "true":
             notes.append(self.t("key_figures.not_in_model", site=site))
-        out += [render.paragraph(note) for note in notes]
+        if notes:
+            out.append(render.paragraph(" ".join(notes)))
         return out + [overview.site_table(self.ctx.key_figures, self.site, self.ctx.messages), self._definitions()]
 
     def recruitment(self) -> list:

@@ -112,8 +112,9 @@ def index_page(context: ReportContext) -> str:
         f'<!DOCTYPE html>\n<html lang="{context.messages.language}">\n<head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
-        '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:60em;margin:2em auto;padding:0 1em}'
-        ".key-figures{overflow-x:auto}table{border-collapse:collapse}th,td{padding:0.3em 0.6em;"
+        '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:75em;margin:2em auto;padding:0 1em}'
+        ".key-figures{overflow-x:auto}.key-figures td{white-space:nowrap}table{border-collapse:collapse}"
+        "th,td{padding:0.3em 0.6em;"
         "border-bottom:1px solid #ddd;text-align:left}</style></head>\n<body>\n"
         f"<h1>{html.escape(title)}</h1>\n"
         f'<p><a href="summary.html">{html.escape(summary)}</a></p>\n'
