@@ -114,7 +114,7 @@ def rendered(request, tmp_path_factory):
 
 def _key_figure_blocks(page: str) -> list[tuple[str, list[list[str]]]]:
     blocks = []
-    for site, body in re.findall(r'<div class="key-figures" data-site="([^"]*)">(.*?)</div>', page, re.DOTALL):
+    for site, body in re.findall(r'<div class="key-figures" data-site="([^"]*)"[^>]*>(.*?)</div>', page, re.DOTALL):
         rows = []
         for row in re.findall(r"<tr[^>]*>(.*?)</tr>", body, re.DOTALL):
             cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.DOTALL)

@@ -364,7 +364,7 @@ def _check_key_figure_tables(name: str, page: str, figures: pd.DataFrame, messag
 
     findings = []
     labels = {messages.t(f"key_figures.{f}"): f for f in FIELDS}
-    for block in re.findall(r'<div class="key-figures" data-site="([^"]*)">(.*?)</div>', page, re.DOTALL):
+    for block in re.findall(r'<div class="key-figures" data-site="([^"]*)"[^>]*>(.*?)</div>', page, re.DOTALL):
         site, table_html = block[0].replace("&amp;", "&"), block[1]
         for rows in report_tables(table_html):
             head = [cells for in_head, cells in rows if in_head][-1]
