@@ -496,7 +496,11 @@ def main(
     if result.attack is not None:
         attack = result.attack
         narrowest = attack.narrowest
-        widest = f"; narrowest interval of a hidden count: {narrowest[2] - narrowest[1]:g} wide" if narrowest else ""
+        widest = (
+            f"; narrowest implied interval of a hidden count: [{narrowest[1]:g}, {narrowest[2]:g}] ({narrowest[0]})"
+            if narrowest
+            else ""
+        )
         print(
             f"audit: read {attack.tables} count tables of all pages together with key_figures.csv: "
             f"{attack.hidden} hidden counts, {attack.groups} groups between published counts{widest}",
