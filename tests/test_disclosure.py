@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 
 from analysis.reports.disclosure import (
     SuppressedTable,
+    coarsen_survival_curve,
     hidden_intervals,
     is_recoverable,
     linearly_determined,
     shown_share,
     suppress_estimate,
+    suppress_pooled,
     suppress_share,
     suppress_table,
     survival_curve_cutoff,
@@ -388,3 +390,45 @@ def test_truncate_survival_curve_per_group_on_real_kaplan_meier_output():
     assert (shown["n_risk"] >= 5).all()
     assert shown.loc[shown["group"] == "a", "time"].tolist() == [1, 2, 3, 4]
     assert shown.loc[shown["group"] == "b"].empty
+
+
+# ------------------------------------------------------------------------------------ linked and curves
+def test_a_pooled_table_does_not_give_back_a_site_cell_by_subtraction():
+    # Site A hides its 3; B and C show everything. Pooled "active/answered" = 3 + 10 + 12 would give it back.
+    sites = [
+        pd.DataFrame({"yes": [3, 40], "no": [9, 30]}, index=["active", "stopped"]),
+        pd.DataFrame({"yes": [10, 76], "no": [6, 31]}, index=["active", "stopped"]),
+        pd.DataFrame({"yes": [12, 70], "no": [7, 30]}, index=["active", "stopped"]),
+    ]
+    parts = [suppress_table(s) for s in sites]
+    assert parts[0].hidden.loc["active", "yes"] and not parts[1].hidden.any().any()
+    pooled = suppress_pooled(sites[0] + sites[1] + sites[2], parts)
+    assert pooled is not None and pooled.hidden.loc["active", "yes"]
+    alone = suppress_table(sites[0] + sites[1] + sites[2])
+    assert not alone.hidden.any().any()  # on its own the pooled table hides nothing
+
+
+def test_a_pooled_table_that_cannot_protect_its_parts_is_withheld():
+    # Four sites each with 1 ("<5": at least 1) and a pooled 4 ("<5": at most 4): the markers pin all four.
+    sites = [pd.DataFrame({"yes": [1, 40], "no": [30, 9]}, index=["a", "b"]) for _ in range(4)]
+    parts = [suppress_table(s) for s in sites]
+    assert suppress_pooled(sites[0] + sites[1] + sites[2] + sites[3], parts) is None
+
+
+def test_curve_steps_gather_at_least_min_cell_stops():
+    curve = pd.DataFrame(
+        {
+            "time": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            "n_risk": [40, 38, 35, 33, 30, 8, 4],
+            "n_event": [2, 3, 2, 1, 2, 1, 1],
+            "survival": [0.95, 0.875, 0.825, 0.8, 0.747, 0.653, 0.49],
+            "lower": [0.9] * 7,
+            "upper": [1.0] * 7,
+        }
+    )
+    shown = coarsen_survival_curve(curve, 5)
+    # 2+3 stops by time 2, 2+1+2 by time 5; then 1 more before fewer than 5 are at risk: held level
+    assert shown["time"].tolist() == [2.0, 5.0, 6.0]
+    assert shown["survival"].tolist() == [0.875, 0.747, 0.747]
+    assert (shown["n_risk"] >= 5).all()
+    assert coarsen_survival_curve(curve.assign(n_event=1), 10).empty  # never 10 stops before the stop: nothing
