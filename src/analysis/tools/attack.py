@@ -359,11 +359,16 @@ def _small_shares(page: str, min_cell: int, report_tables) -> int:
 
 def _check_key_figure_tables(name: str, page: str, figures: pd.DataFrame, messages: Messages) -> list:
     """Each key-figures table on a page must print exactly what key_figures.csv holds."""
-    from analysis.reports.overview import FIELDS, cell_text
+    from analysis.reports.overview import FIELDS
+    from analysis.reports.overview import cell_text as printed
     from analysis.tools.audit import report_tables
 
     findings = []
     labels = {messages.t(f"key_figures.{f}"): f for f in FIELDS}
+
+    def cell_text(row: pd.Series, field_: str, messages: Messages) -> str:  # as the table parser reads it
+        return re.sub(r"\s+", " ", printed(row, field_, messages)).strip()
+
     for block in re.findall(r'<div class="key-figures" data-site="([^"]*)"[^>]*>(.*?)</div>', page, re.DOTALL):
         site, table_html = block[0].replace("&amp;", "&"), block[1]
         for rows in report_tables(table_html):
