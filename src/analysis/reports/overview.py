@@ -77,7 +77,9 @@ def overview_table(figures: pd.DataFrame, names: dict[str, str], unit: str, mess
         label = html.escape(name)
         if links and site != ALL_SITES:
             label = f'<a href="sites/{html.escape(site)}.html">{label}</a>'
-        cells = "".join(f"<td>{html.escape(cell_text(row, f, messages))}</td>" for f in FIELDS)
+        cells = "".join(
+            f'<td style="white-space:nowrap">{html.escape(cell_text(row, f, messages))}</td>' for f in FIELDS
+        )
         rows.append(f'<tr data-site="{html.escape(site)}"><th scope="row">{label}</th>{cells}</tr>')
     header = "".join(f'<th scope="col">{html.escape(h)}</th>' for h in head)
     table = f'<table class="report-table"><thead><tr>{header}</tr></thead><tbody>{"".join(rows)}</tbody></table>'

@@ -202,13 +202,14 @@ def attack_project(
     min_cell: int,
     language: str,
     sites: list[str] | None = None,
+    overrides: dict[str, str] | None = None,
 ) -> Attack:
     """Attack every page (name -> HTML; names 'sites/<site>.html', 'summary.html', 'index.html') and the key
     figures (key_figures.csv read by `read_key_figures`, or None) together. The summary's tables are added up
     from the site pages' only when every one of `sites` (the project's) has its page."""
     from analysis.tools.audit import report_tables
 
-    messages = Messages(language)
+    messages = Messages(language, overrides or {})
     _NO_VALUE.clear()
     _NO_VALUE.update({messages.t("report.not_reported"), messages.t("report.not_surveyed"), NOT_REPORTED, ""})
     system = _System(min_cell)
@@ -397,8 +398,14 @@ def project_pages(reports: Path) -> dict[str, str]:
     return pages
 
 
-def attack_reports(reports: Path, min_cell: int, language: str, sites: list[str] | None = None) -> Attack:
-    """`attack_project` on the files of reports/<project>/."""
+def attack_reports(
+    reports: Path,
+    min_cell: int,
+    language: str,
+    sites: list[str] | None = None,
+    overrides: dict[str, str] | None = None,
+) -> Attack:
+    """`attack_project` on the files of reports/<project>/ (`overrides`: the project's own wording)."""
     figures_file = reports / "key_figures.csv"
     figures = read_key_figures(figures_file) if figures_file.is_file() else None
-    return attack_project(project_pages(reports), figures, min_cell, language, sites)
+    return attack_project(project_pages(reports), figures, min_cell, language, sites, overrides)

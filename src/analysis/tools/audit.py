@@ -454,7 +454,9 @@ def audit(project: Project) -> AuditResult:
     if reports.is_dir():
         from analysis.tools.attack import PINNED, attack_reports
 
-        attack = attack_reports(reports, min_cell, project.config.get("language", "da"), project.site_ids)
+        language = project.config.get("language", "da")
+        overrides = project.config.get("messages", {}).get(language, {})
+        attack = attack_reports(reports, min_cell, language, project.site_ids, overrides)
         by_page = Counter(
             (
                 _relative(reports, project.root) + "/" + where.split(":")[0].split(" / ")[0],
