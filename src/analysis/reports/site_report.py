@@ -398,14 +398,22 @@ class ReportSections:
             ("active_followup", "eligible_followup"),
         ]
         rows = []
+        figures_ = self.ctx.key_figures
+        hidden = (self.ctx.marker, self.ctx.secondary_marker)
         for group, row in table.iterrows():
             cells = {self.ctx.group_header: self.ctx.group_label(group)}
+            members = [s for s in self.ctx.project.site_ids if self.ctx.groups_of_site(s) == [group]]
             if self.ctx.groups_are_sites and group != "all":
-                cells[self.t("labels.sites")] = ", ".join(
-                    self.ctx.site_name(s) for s in self.ctx.project.site_ids if self.ctx.groups_of_site(s) == [group]
-                )
+                cells[self.t("labels.sites")] = ", ".join(self.ctx.site_name(s) for s in members)
             for stage, base in pairs:
-                cells[self.t(f"labels.{stage}")] = self._count_share(row[stage], row[base] if base else None)
+                text = self._count_share(row[stage], row[base] if base else None)
+                # groups made of whole sites add up key figures: what a site hides, its group hides too
+                if self.ctx.groups_are_sites and group == "all" and figures_.loc[ALL_SITES, stage] in hidden:
+                    text = figures_.loc[ALL_SITES, stage]
+                elif self.ctx.groups_are_sites and any(figures_.loc[s, stage] in hidden for s in members):
+                    one = len(members) == 1
+                    text = figures_.loc[members[0], stage] if one else self.ctx.secondary_marker
+                cells[self.t(f"labels.{stage}")] = text
             rows.append(cells)
         out = [
             render.heading(self.t("sections.groups", group=self.ctx.group_header.lower())),
