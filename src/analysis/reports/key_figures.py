@@ -183,11 +183,14 @@ def _fix(values: np.ndarray, hidden: np.ndarray, finding: tuple, min_cell: int) 
     kind, r, what = finding
     sites = range(len(values) - 1)
     if kind == "group":  # `what`: the counts (columns) the group is counted in, as a 0/1 pattern
-        candidates = [c for c in range(1, len(COUNTS)) if not hidden[r, c] and not np.isnan(values[r, c])]
-        inside = [c for c in candidates if what[c]]
-        pick = max(inside) if inside else min(candidates, default=None)
-        if pick is not None:
-            return r, pick
+        # the group is count[k] - count[k + 1] (k: its last stage): hide the later count, keeping referred
+        # and started where possible; the last group (active at follow-up) is that count itself
+        last = max(c for c in range(len(COUNTS)) if what[c])
+        order = [last + 1, last] if last + 1 < len(COUNTS) else [last]
+        order += list(range(len(COUNTS) - 1, 0, -1))
+        for c in order:
+            if c > 0 and not hidden[r, c] and not np.isnan(values[r, c]):
+                return r, c
         c = 0
     else:
         c = what
@@ -205,72 +208,69 @@ def key_figure_attack(
 ) -> tuple | None:
     """What a reader works out from the published key figure counts, or None.
 
-    Unknowns: the number of people of each site with each pattern of (started, active at course end, active
-    at follow-up); the stages are nested (follow-up after course end), so the patterns form a chain. Known:
+    Unknowns: the number of people of each site whose last stage is referred, started, active at course end
+    or active at follow-up (the stages are nested: follow-up comes after course end). Known:
     every shown count (a sum of patterns), the all-sites row (sums over sites), each hidden count's marker
     ("<5": 1..min_cell-1, "..": at least min_cell, or 0 when its true value is 0).
-    Returns ("group", row, pattern) for a pattern whose count is pinned to a value in 1..min_cell-1, ("pinned",
+    Groups: every run of consecutive last stages, i.e. every difference of two counts of a row (started but
+    not active at follow-up, ...). Returns ("group", row, stages) for a group pinned to 1..min_cell-1 (stages:
+    0/1 per count, 1 up to the group's last stage), ("pinned",
     row, column) for a hidden count fixed to one value, else None. `counts` rows are the sites then the
     all-sites row; NaN marks a count not reported (no equation)."""
     values = counts.to_numpy(dtype=float)
     true_values = values if true_values is None else true_values
-    n_sites = len(values) - 1
-    # nested stages: follow-up comes after course end, so active at follow-up means active at course end too
-    patterns = [(0, 0, 0), (1, 0, 0), (1, 1, 0), (1, 1, 1)]
-    membership = np.array([[1, *p] for p in patterns], dtype=float)  # pattern x COUNTS (referred: all)
-    n_var = n_sites * len(patterns)
-    equations, rhs, kinds = [], [], []
-    hidden_keys, hidden_rows, hidden_bounds = [], [], []
+    n_sites, n_stages = len(values) - 1, len(COUNTS)
+    # nested stages (follow-up after course end): pattern k holds the people whose last stage is k
+    n_pat = n_stages
+    ranges = [(lo, hi) for lo in range(n_pat) for hi in range(lo, n_pat) if (lo, hi) != (0, n_pat - 1)]
+    hidden_keys = [(r, c) for r in range(len(values)) for c in range(n_stages) if hidden[r, c]]
+    n_people, n_hidden = n_sites * n_pat, len(hidden_keys)
+    n_var = n_people + n_hidden + n_sites * len(ranges)
+    lower, upper = np.zeros(n_var), np.full(n_var, np.inf)
+    equations, rhs = [], []
 
-    def coefficients(r: int, c: int) -> np.ndarray:
-        row = np.zeros(n_var + len(hidden_keys_all))
-        sites = range(n_sites) if r == n_sites else [r]
-        for s in sites:
-            if np.isnan(values[s, c]):
-                continue
-            row[s * len(patterns) : (s + 1) * len(patterns)] = membership[:, c]
-        return row
+    def person(site: int, k: int) -> int:
+        return site * n_pat + k
 
-    hidden_keys_all = [(r, c) for r in range(len(values)) for c in range(len(COUNTS)) if hidden[r, c]]
-    for k, (r, c) in enumerate(hidden_keys_all):
-        v = true_values[r, c]
-        lo, hi = (
-            (1.0, min_cell - 1.0) if 0 < v < min_cell else ((float(min_cell), np.inf) if v >= min_cell else (0, np.inf))
-        )
-        hidden_keys.append((r, c))
-        hidden_bounds.append((lo, hi))
-        hidden_rows.append(n_var + k)
+    for s in range(n_sites):
+        if np.isnan(values[s, 2]):  # no end status: nobody known to be active
+            upper[[person(s, k) for k in range(2, n_pat)]] = 0.0
     for r in range(len(values)):
-        for c in range(len(COUNTS)):
+        for c in range(n_stages):
             if np.isnan(values[r, c]):
                 continue
-            row = coefficients(r, c)
+            row = np.zeros(n_var)
+            for s in range(n_sites) if r == n_sites else [r]:
+                if not np.isnan(values[s, c]):
+                    row[[person(s, k) for k in range(c, n_pat)]] = 1.0
             if hidden[r, c]:
-                row[n_var + hidden_keys.index((r, c))] = -1.0
-                equations.append(row)
+                k = n_people + hidden_keys.index((r, c))
+                row[k] = -1.0
+                v = true_values[r, c]
+                small = 0 < v < min_cell
+                lower[k], upper[k] = (
+                    (1.0, min_cell - 1.0) if small else (float(min_cell if v >= min_cell else 0), np.inf)
+                )
                 rhs.append(0.0)
             else:
-                equations.append(row)
                 rhs.append(values[r, c])
-            kinds.append((r, c))
-    # sites that do not report end status: their patterns with activity are impossible (fixed to 0)
-    upper = np.full(n_var + len(hidden_keys), np.inf)
-    lower = np.zeros(n_var + len(hidden_keys))
-    for s in range(n_sites):
-        for p, pattern in enumerate(patterns):
-            if np.isnan(values[s, 2]) and any(pattern[1:]):
-                upper[s * len(patterns) + p] = 0.0
-    for k, (lo, hi) in enumerate(hidden_bounds):
-        lower[n_var + k], upper[n_var + k] = lo, hi
+            equations.append(row)
+    for s in range(n_sites):  # every run of consecutive patterns: count[lo] - count[hi + 1]
+        for g, (lo, hi) in enumerate(ranges):
+            row = np.zeros(n_var)
+            row[[person(s, k) for k in range(lo, hi + 1)]] = 1.0
+            row[n_people + n_hidden + s * len(ranges) + g] = -1.0
+            equations.append(row)
+            rhs.append(0.0)
     low, high = implied_intervals(np.array(equations), np.array(rhs), lower, upper)
     for k, (r, c) in enumerate(hidden_keys):
-        if is_pinned(low[n_var + k], high[n_var + k]):
+        if is_pinned(low[n_people + k], high[n_people + k]):
             return ("pinned", r, c)
     for s in range(n_sites):
-        for p, pattern in enumerate(patterns):
-            i = s * len(patterns) + p
+        for g, (_, hi) in enumerate(ranges):
+            i = n_people + n_hidden + s * len(ranges) + g
             if is_pinned(low[i], high[i]) and 1 - 1e-6 <= low[i] <= min_cell - 1 + 1e-6:
-                return ("group", s, (1, *pattern))
+                return ("group", s, tuple(1 if c <= hi else 0 for c in range(n_stages)))
     return None
 
 

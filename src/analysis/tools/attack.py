@@ -5,7 +5,8 @@ up one linear program:
 
 * unknowns: every hidden count (a marker in a count table or in the key figures) and, for every chain of
   nested counts (referred >= started >= active at course end >= active at follow-up, in the key figures and
-  in each funnel row), the groups between two links of the chain (people who never started, and so on);
+  in each funnel row), the group between any two counts of the chain (people who never started, people who
+  started but were not active at follow-up, and so on);
 * bounds: what the markers give away ("<5": 1 to min_cell - 1; "..": at least min_cell, or, if that
   contradicts what is shown, at least 0);
 * equations: every total of a count table (rows and columns add up to the cells labelled Alle/All/I alt),
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from itertools import combinations
 from pathlib import Path
 
 import numpy as np
@@ -285,7 +287,7 @@ def _chain_groups(system: _System, where: str, body, terms, stages, result: Atta
     """Funnel rows: each group between two nested stages is an unknown >= 0 (referred - started, ...)."""
     columns = [c for c, s in enumerate(stages) if s]
     for r, row in enumerate(body):
-        for a, b in zip(columns, columns[1:], strict=False):
+        for a, b in combinations(columns, 2):  # every difference of two stages is a group of people
             if terms[r][a] is None or terms[r][b] is None:
                 continue
             gap = system.unknown(f"{where} / {row[0]} / {stages[a]} - {stages[b]}", "group", 0.0)
@@ -310,8 +312,8 @@ def _key_figure_terms(system: _System, figures: pd.DataFrame, result: Attack) ->
             system.equate(parts, [terms[(ALL_SITES, stage)]])
     for site in figures.index:
         chain = [terms[(site, s)] for s in COUNTS if terms[(site, s)] is not None]
-        for k, (a, b) in enumerate(zip(chain, chain[1:], strict=False)):
-            gap = system.unknown(f"key_figures.csv / {site} / {COUNTS[k]} - {COUNTS[k + 1]}", "group", 0.0)
+        for (i, a), (j, b) in combinations(enumerate(chain), 2):  # every difference of two counts
+            gap = system.unknown(f"key_figures.csv / {site} / {COUNTS[i]} - {COUNTS[j]}", "group", 0.0)
             system.equate([a], [b, ("x", gap)])
         if site != ALL_SITES and chain:
             last = system.unknown(f"key_figures.csv / {site} / {COUNTS[len(chain) - 1]}", "group", 0.0)
