@@ -12,11 +12,13 @@ from hypothesis import strategies as st
 
 from analysis.reports.disclosure import (
     SuppressedTable,
+    coarsen_survival_curve,
     hidden_intervals,
     is_recoverable,
     linearly_determined,
     shown_share,
     suppress_estimate,
+    suppress_pooled,
     suppress_share,
     suppress_table,
     survival_curve_cutoff,
@@ -105,8 +107,29 @@ def test_one_way_table_hides_the_smallest_positive_complement_and_keeps_the_tota
     table = suppress_table(counts)
     assert table.row_totals is None and table.col_totals is None and table.grand_total == 65
     assert hidden_cells(table) == {("a", "n"), ("b", "n")} and not table.grand_total_hidden
-    assert table.display()["n"].tolist() == ["<5", "<5", "12", "0", "40", "65"]
+    assert table.display()["n"].tolist() == ["<5", "..", "12", "0", "40", "65"]  # 10 is no "<5"
     assert is_recoverable(table) == []
+
+
+def test_two_small_counts_the_total_pins_get_a_third_cell_hidden():
+    # Fredensborg's reasons: 83 in all, 75 shown, two "<5" cells hold the other 8. With "<5" meaning 1 to 4
+    # both are exactly 4; one more cell must be hidden (as "..", since it is not below 5).
+    counts = pd.Series([4, 4, 30, 45], index=list("abcd"), name="n")
+    table = suppress_table(counts)
+    assert table.display()["n"].tolist() == ["<5", "<5", "..", "45", "83"]
+    intervals = hidden_intervals(table, markers=True)
+    assert (intervals["upper"] - intervals["lower"] >= 1).all()
+    no_total = hidden_intervals(suppress_table(counts, margins=False), markers=True)
+    assert no_total[["lower", "upper"]].to_numpy().tolist() == [[1, 4], [1, 4]]  # only what "<5" says
+
+
+def test_markers_pin_what_the_equations_alone_do_not():
+    # 3 + 6 + 11 = 20 over two rows: without the markers' bounds every hidden entry could move.
+    table = primary_only([[3, 6, 11], [2, 9, 14]], [("r0", "c0"), ("r1", "c0"), ("r0", "c1"), ("r1", "c1")])
+    assert (hidden_intervals(table)["upper"] - hidden_intervals(table)["lower"] >= 1).all()
+    marked = hidden_intervals(table, markers=True).set_index(["row", "col"])
+    assert marked.loc[("r1", "c0"), ["lower", "upper"]].tolist() == [1, 4]
+    assert marked.loc[("r0", "c1"), ["lower", "upper"]].tolist() == [5, 8]
 
 
 def test_one_way_table_with_one_positive_cell_hides_the_total():
@@ -116,7 +139,7 @@ def test_one_way_table_with_one_positive_cell_hides_the_total():
 
 def test_single_row_table_gets_a_total_column():
     table = suppress_table(pd.DataFrame([[3, 10, 12]], index=["all"], columns=list("xyz")))
-    assert table.display().loc["all"].tolist() == ["<5", "<5", "12", "25"]
+    assert table.display().loc["all"].tolist() == ["<5", "..", "12", "25"]
     assert is_recoverable(table) == []
 
 
@@ -159,7 +182,7 @@ def test_display_marker_labels_number_format_and_total_label():
     shown = table.display(
         {"health": "Sundhed"}, marker="x", number=lambda v: f"{v:,}".replace(",", "."), total_label="I alt"
     )
-    assert shown["n"].to_dict() == {"Sundhed": "x", "self": "x", "other": "1.200", "I alt": "1.213"}
+    assert shown["n"].to_dict() == {"Sundhed": "x", "self": "..", "other": "1.200", "I alt": "1.213"}
     assert suppress_table(pd.DataFrame({"n": [3, 20, 30]})).display()["n"].iloc[0] == "<5"
     assert suppress_table(pd.DataFrame({"n": [3, 20, 30]}), min_cell=10).display()["n"].iloc[0] == "<10"
 
@@ -252,7 +275,7 @@ def check_protected(table: SuppressedTable, min_cell: int, suppress_zeros: bool)
     assert all(n != 1 for n in hidden_per_line(table))
     assert is_recoverable(table) == []
     assert linearly_determined(table) == []
-    shown = table.display(marker="#")
+    shown = table.display(marker="#", secondary_marker="#")
     assert (
         shown.loc[table.counts.index, table.counts.columns] == "#"
     ).to_numpy().tolist() == table.hidden.to_numpy().tolist()
@@ -274,6 +297,13 @@ def test_one_way_tables_hide_small_counts_and_nothing_hidden_can_be_recovered(co
 @given(count_tables(rows=(2, 4), cols=(1, 4)), st.booleans())
 def test_every_hidden_value_could_be_one_more_or_less(counts, suppress_zeros):
     intervals = hidden_intervals(suppress_table(counts, suppress_zeros=suppress_zeros))
+    assert (intervals["upper"] - intervals["lower"] >= 1 - 1e-9).all()
+
+
+@settings(max_examples=25, deadline=None)
+@given(count_tables(rows=(1, 4), cols=(1, 4)))
+def test_a_reader_who_reads_the_markers_pins_no_hidden_value(counts):
+    intervals = hidden_intervals(suppress_table(counts), markers=True)
     assert (intervals["upper"] - intervals["lower"] >= 1 - 1e-9).all()
 
 
@@ -360,3 +390,45 @@ def test_truncate_survival_curve_per_group_on_real_kaplan_meier_output():
     assert (shown["n_risk"] >= 5).all()
     assert shown.loc[shown["group"] == "a", "time"].tolist() == [1, 2, 3, 4]
     assert shown.loc[shown["group"] == "b"].empty
+
+
+# ------------------------------------------------------------------------------------ linked and curves
+def test_a_pooled_table_does_not_give_back_a_site_cell_by_subtraction():
+    # Site A hides its 3; B and C show everything. Pooled "active/answered" = 3 + 10 + 12 would give it back.
+    sites = [
+        pd.DataFrame({"yes": [3, 40], "no": [9, 30]}, index=["active", "stopped"]),
+        pd.DataFrame({"yes": [10, 76], "no": [6, 31]}, index=["active", "stopped"]),
+        pd.DataFrame({"yes": [12, 70], "no": [7, 30]}, index=["active", "stopped"]),
+    ]
+    parts = [suppress_table(s) for s in sites]
+    assert parts[0].hidden.loc["active", "yes"] and not parts[1].hidden.any().any()
+    pooled = suppress_pooled(sites[0] + sites[1] + sites[2], parts)
+    assert pooled is not None and pooled.hidden.loc["active", "yes"]
+    alone = suppress_table(sites[0] + sites[1] + sites[2])
+    assert not alone.hidden.any().any()  # on its own the pooled table hides nothing
+
+
+def test_a_pooled_table_that_cannot_protect_its_parts_is_withheld():
+    # Four sites each with 1 ("<5": at least 1) and a pooled 4 ("<5": at most 4): the markers pin all four.
+    sites = [pd.DataFrame({"yes": [1, 40], "no": [30, 9]}, index=["a", "b"]) for _ in range(4)]
+    parts = [suppress_table(s) for s in sites]
+    assert suppress_pooled(sites[0] + sites[1] + sites[2] + sites[3], parts) is None
+
+
+def test_curve_steps_gather_at_least_min_cell_stops():
+    curve = pd.DataFrame(
+        {
+            "time": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0],
+            "n_risk": [40, 38, 35, 33, 30, 8, 4],
+            "n_event": [2, 3, 2, 1, 2, 1, 1],
+            "survival": [0.95, 0.875, 0.825, 0.8, 0.747, 0.653, 0.49],
+            "lower": [0.9] * 7,
+            "upper": [1.0] * 7,
+        }
+    )
+    shown = coarsen_survival_curve(curve, 5)
+    # 2+3 stops by time 2, 2+1+2 by time 5; then 1 more before fewer than 5 are at risk: held level
+    assert shown["time"].tolist() == [2.0, 5.0, 6.0]
+    assert shown["survival"].tolist() == [0.875, 0.747, 0.747]
+    assert (shown["n_risk"] >= 5).all()
+    assert coarsen_survival_curve(curve.assign(n_event=1), 10).empty  # never 10 stops before the stop: nothing

@@ -1,4 +1,31 @@
-# Per-site reports (notebook 30, in batches of sites: common.smk), the summary (notebook 40) and the index.
+# Per-site reports (notebook 30, in batches of sites: common.smk), the summary (notebook 40) and the index,
+# all quoting their headline numbers from one disclosure-controlled table, key_figures.csv.
+
+
+rule key_figures:
+    input:
+        models="data/processed/{project}/models/summary.json",
+        participants="data/processed/{project}/participants.parquet",
+        config=project_config_files,
+        code=code_inputs(None, "analysis.reports.key_figures"),
+    output:
+        "reports/{project}/key_figures.csv",
+    log:
+        "logs/{project}/key_figures.log",
+    benchmark:
+        "logs/{project}/benchmarks/key_figures.tsv"
+    localrule: True
+    conda:
+        "../envs/brobygning.yaml"
+    threads: 1
+    resources:
+        mem_mb=500,
+        runtime=5,
+    params:
+        python=PYTHON,
+        source=SOURCE_DIR,
+    shell:
+        "PYTHONPATH={params.source} {params.python} -m analysis.reports.key_figures {wildcards.project} {output} > {log} 2>&1"
 
 
 for number, batch in enumerate(REPORT_BATCHES, start=1):
@@ -11,6 +38,7 @@ for number, batch in enumerate(REPORT_BATCHES, start=1):
             participants="data/processed/{project}/participants.parquet",
             responses="data/processed/{project}/responses.parquet",
             quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
+            key_figures="reports/{project}/key_figures.csv",
             config=project_config_files,
             code=code_inputs(NOTEBOOK_DIR / "30_site_report.ipynb", "analysis.reports.html"),
             notebook=NOTEBOOK_DIR / "30_site_report.ipynb",
@@ -47,6 +75,7 @@ rule summary_report:
         participants="data/processed/{project}/participants.parquet",
         responses="data/processed/{project}/responses.parquet",
         quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
+        key_figures="reports/{project}/key_figures.csv",
         config=project_config_files,
         code=code_inputs(NOTEBOOK_DIR / "40_summary.ipynb", "analysis.reports.html"),
         notebook=NOTEBOOK_DIR / "40_summary.ipynb",
@@ -76,6 +105,7 @@ rule index:
     input:
         sites=expand("reports/{{project}}/sites/{site}.html", site=SITES),
         summary="reports/{project}/summary.html",
+        key_figures="reports/{project}/key_figures.csv",
         code=code_inputs(None, "analysis.reports.summary_report"),
     output:
         "reports/{project}/index.html",

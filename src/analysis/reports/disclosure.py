@@ -47,6 +47,7 @@ import pandas as pd
 
 DEFAULT_MIN_CELL = 5
 TOTAL_LABEL = "total"
+SECONDARY_MARKER = ".."  # a complementary suppression: hidden so that a small number cannot be worked out
 
 Entry = tuple[int, int]
 
@@ -73,6 +74,7 @@ class SuppressedTable:
     col_totals_hidden: pd.Series | None = None
     grand_total: int | None = None
     grand_total_hidden: bool = False
+    zeros_small: bool = False  # suppress_zeros: a hidden 0 is a primary suppression too
 
     @property
     def n_hidden(self) -> int:
@@ -86,24 +88,30 @@ class SuppressedTable:
         labels: Mapping[Hashable, str] | None = None,
         *,
         marker: str | None = None,
+        secondary_marker: str | None = None,
         number: Callable[[int], str] = str,
         total_label: str = TOTAL_LABEL,
     ) -> pd.DataFrame:
-        """The publishable table: strings, hidden entries replaced by `marker`, totals appended.
+        """The publishable table: strings, hidden entries replaced by a marker, totals appended.
 
-        `marker` defaults to f"<{min_cell}". The same marker is used for every hidden entry, small or
-        complementary, so the reader cannot tell which is which; a complement may be >= min_cell, so the report's
-        footnote should say "fewer than {min_cell}, or hidden so that such a number cannot be worked out".
-        `labels` renames row and column categories (e.g. codes to Danish words); `number` formats a shown
-        count; the total row and/or column is labelled `total_label`.
+        Small counts (primary suppressions, 1 to min_cell - 1) show `marker` (default f"<{min_cell}");
+        every other hidden entry (complementary suppressions, which may be any number, also >= min_cell) shows
+        `secondary_marker` (default: `SECONDARY_MARKER`, ".." as in Statistics Denmark's StatBank for
+        confidential figures). The two differ so that "<5" is never printed on a number that may be 5 or
+        more; the attacker's bounds this gives away ([1, min_cell - 1] for the first) are taken into account
+        by `suppress_table`. `labels` renames row and column categories (e.g. codes to Danish words); `number`
+        formats a shown count; the total row and/or column is labelled `total_label`.
         """
         marker = f"<{self.min_cell}" if marker is None else marker
+        secondary_marker = SECONDARY_MARKER if secondary_marker is None else secondary_marker
         if total_label in self.counts.index or total_label in self.counts.columns:
             raise ValueError(f"total_label {total_label!r} is also a category of the table; pass another")
 
         def text(values, hidden) -> np.ndarray:
-            shown = np.array([number(int(v)) for v in np.ravel(values)], dtype=object).reshape(np.shape(values))
-            out = np.where(hidden, marker, shown)
+            flat = np.ravel(values).astype(np.int64)
+            shown = np.array([number(int(v)) for v in flat], dtype=object).reshape(np.shape(values))
+            small = (((flat > 0) | self.zeros_small) & (flat < self.min_cell)).reshape(np.shape(values))
+            out = np.where(hidden, np.where(small, marker, secondary_marker), shown)
             return out.item() if out.ndim == 0 else out
 
         body = text(self.counts.to_numpy(), self.hidden.to_numpy())
@@ -178,7 +186,9 @@ def suppress_table(
     hidden = _small(grid.values, min_cell, suppress_zeros)
     if grid.lines:
         _secondary(grid, hidden)
-    return grid.to_table(frame, hidden, min_cell)
+        while _harden(grid, hidden, min_cell, suppress_zeros):
+            _secondary(grid, hidden)
+    return grid.to_table(frame, hidden, min_cell, suppress_zeros)
 
 
 def _check_min_cell(min_cell: int) -> None:
@@ -246,7 +256,9 @@ class _Grid:
     def is_margin(self, i: int, j: int) -> bool:
         return (self.total_row and i == self.shape[0]) or (self.total_col and j == self.shape[1])
 
-    def to_table(self, frame: pd.DataFrame, hidden: np.ndarray, min_cell: int) -> SuppressedTable:
+    def to_table(
+        self, frame: pd.DataFrame, hidden: np.ndarray, min_cell: int, zeros_small: bool = False
+    ) -> SuppressedTable:
         r, c = self.shape
         parts: dict = {}
         if self.two_way:
@@ -260,7 +272,7 @@ class _Grid:
             corner = (r if self.total_row else 0, c if self.total_col else 0)
             parts.update(grand_total=int(self.values[corner]), grand_total_hidden=bool(hidden[corner]))
         cells = pd.DataFrame(hidden[:r, :c], index=frame.index, columns=frame.columns)
-        return SuppressedTable(counts=frame.copy(), hidden=cells, min_cell=min_cell, **parts)
+        return SuppressedTable(counts=frame.copy(), hidden=cells, min_cell=min_cell, zeros_small=zeros_small, **parts)
 
 
 def _secondary(grid: _Grid, hidden: np.ndarray) -> None:
@@ -281,6 +293,181 @@ def _complement_costs(grid: _Grid) -> np.ndarray:
         cost[i, j] += margin_penalty if grid.is_margin(i, j) else 0
         cost[i, j] += zero_penalty if values[i, j] == 0 else 0
     return cost
+
+
+def _harden(grid: _Grid, hidden: np.ndarray, min_cell: int, suppress_zeros: bool) -> bool:
+    """Hide one more entry if the published equations *and the markers* pin a hidden entry to one number.
+
+    The cycle rule of `_secondary` lets every hidden entry move by 1 when hidden entries may take any
+    non-negative value. The markers say more: "<5" is 1..min_cell-1, ".." is 0 or at least min_cell (taken as
+    at least min_cell unless the entry is 0, the strongest reading). With those bounds an entry can still be
+    pinned (83 = 75 + two "<5" makes both 4). Then the cheapest visible entry of one of its equations is
+    hidden as well; True if anything was hidden.
+    """
+    positions = [tuple(int(x) for x in e) for e in zip(*np.nonzero(hidden), strict=True)]
+    if not positions:
+        return False
+    lower, upper = marker_bounds(grid.values[hidden], min_cell, suppress_zeros)
+    index = {e: k for k, e in enumerate(positions)}
+    matrix, rhs = [], []
+    for line in grid.lines:
+        row, constant = np.zeros(len(positions)), 0.0
+        for e in line:
+            sign = -1.0 if e == line[-1] else 1.0
+            if e in index:
+                row[index[e]] += sign
+            else:
+                constant -= sign * grid.values[e]
+        if row.any():
+            matrix.append(row)
+            rhs.append(constant)
+    low, high = implied_intervals(np.array(matrix).reshape(len(matrix), len(positions)), np.array(rhs), lower, upper)
+    cost = _complement_costs(grid)
+    for k in sorted(range(len(positions)), key=lambda k: (grid.values[positions[k]], positions[k])):
+        if not is_pinned(low[k], high[k]):
+            continue
+        visible = [
+            e
+            for line in grid.lines
+            if positions[k] in line
+            for e in line
+            if not hidden[e] and (suppress_zeros or grid.values[e] > 0)
+        ]
+        if visible:
+            hidden[min(visible, key=lambda e: (cost[e], e))] = True
+            return True
+    return False
+
+
+def suppress_pooled(
+    pooled: pd.DataFrame, parts: list[SuppressedTable], min_cell: int = DEFAULT_MIN_CELL
+) -> SuppressedTable | None:
+    """`suppress_table` for a table that adds up `parts` published elsewhere (a summary's table over sites,
+    each site's own table already suppressed and published on its page).
+
+    Subtraction between pages is the risk: pooled minus the other sites' shown cells gives a site's hidden
+    cell. The pooled table is suppressed alone first; then, while a reader who holds every part and the
+    pooled table (all with their markers' bounds, the pooled entries equal to the sums of the parts' entries)
+    can pin a hidden entry anywhere, the pooled entry at that position is hidden (or, if it already is, the
+    cheapest pooled entry shown where some part hides its own), and the cycle rule is restored. Parts are
+    aligned to the pooled table's rows and columns (a row a part lacks counts as 0). Returns the pooled
+    table's suppression, or None when no suppression of it keeps the parts safe (even with everything hidden,
+    "<5" on pooled cells can pin the parts' small counts): then the pooled table must not be published.
+    """
+    _check_min_cell(min_cell)
+    frame = _as_frame(pooled)
+    grid = _Grid.build(_checked_values(frame), True)
+    hidden = _small(grid.values, min_cell, False)
+    part_grids = []
+    for part in parts:
+        cells = part.counts.reindex(index=frame.index, columns=frame.columns, fill_value=0)
+        mask = part.hidden.reindex(index=frame.index, columns=frame.columns, fill_value=False)
+        part_grid = _Grid.build(_checked_values(cells), True)
+        part_hidden = np.zeros(part_grid.values.shape, dtype=bool)
+        r, c = frame.shape
+        part_hidden[:r, :c] = mask.to_numpy(dtype=bool)
+        if part.row_totals_hidden is not None:
+            part_hidden[:r, c] = part.row_totals_hidden.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
+            part_hidden[r, :c] = part.col_totals_hidden.reindex(frame.columns, fill_value=False).to_numpy(dtype=bool)
+        part_hidden[r, c] = part.grand_total_hidden
+        part_grids.append((part_grid, part_hidden))
+    cost = _complement_costs(grid)
+    for _ in range(2 * grid.values.size + 2):
+        _secondary(grid, hidden)
+        while _harden(grid, hidden, min_cell, False):
+            _secondary(grid, hidden)
+        found = _pinned_in_linked(grid, hidden, part_grids, min_cell)
+        # a pooled entry the parts pin is no secret (unless small): showing it changes nothing a reader can
+        # work out, so it is shown once nothing else is pinned
+        derivable = [e for t, e in found if t == 0 and not 0 < grid.values[e] < min_cell]
+        bad = [e for t, e in found if e not in derivable or t != 0]
+        if not bad:
+            for e in derivable:
+                hidden[e] = False
+            break
+        pinned = bad[0]
+        if not hidden[pinned]:
+            hidden[pinned] = True
+            continue
+        # pinned through the sums: hide the cheapest pooled entry shown where a part hides its entry
+        exposed = {e for _, part_hidden in part_grids for e in zip(*np.nonzero(part_hidden), strict=True)}
+        visible = [(int(i), int(j)) for i, j in exposed if not hidden[i, j] and grid.values[i, j] > 0]
+        if not visible:
+            return None
+        hidden[min(visible, key=lambda e: (cost[e], e))] = True
+    else:
+        return None
+    return grid.to_table(frame, hidden, min_cell)
+
+
+def _pinned_in_linked(grid: _Grid, hidden: np.ndarray, parts: list, min_cell: int) -> list[tuple[int, Entry]]:
+    """(table, grid position) of every hidden entry pinned by the linked system (table 0: the pooled one)."""
+    tables = [(grid, hidden), *parts]
+    keys = [(t, e) for t, (g, h) in enumerate(tables) for e in zip(*np.nonzero(h), strict=True)]
+    keys = [(t, (int(e[0]), int(e[1]))) for t, e in keys]
+    if not keys:
+        return []
+    index = {k: n for n, k in enumerate(keys)}
+    values = np.array([tables[t][0].values[e] for t, e in keys])
+    lower, upper = marker_bounds(values, min_cell)
+    matrix, rhs = [], []
+
+    def add(terms: list[tuple[int, Entry, float]]) -> None:
+        row, constant = np.zeros(len(keys)), 0.0
+        for t, e, sign in terms:
+            if (t, e) in index:
+                row[index[(t, e)]] += sign
+            else:
+                constant -= sign * tables[t][0].values[e]
+        if row.any():
+            matrix.append(row)
+            rhs.append(constant)
+
+    for t, (g, _) in enumerate(tables):
+        for line in g.lines:
+            add([(t, e, -1.0 if e == line[-1] else 1.0) for e in line])
+    for e in np.ndindex(grid.values.shape):
+        add([(0, e, -1.0), *((t, e, 1.0) for t in range(1, len(tables)))])
+    low, high = implied_intervals(np.array(matrix).reshape(len(matrix), len(keys)), np.array(rhs), lower, upper)
+    return [key for n, key in enumerate(keys) if is_pinned(low[n], high[n])]
+
+
+def marker_bounds(values, min_cell: int, zeros_small: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """What the markers tell a reader about hidden counts with true `values`: [1, min_cell - 1] for "<5"
+    ([0, min_cell - 1] when zeros are suppressed too), [min_cell, inf) for "..", and [0, inf) for a hidden 0
+    under "..", which a reader cannot tell from the others (see `_harden`)."""
+    values = np.asarray(values, dtype=float)
+    small = ((values > 0) | zeros_small) & (values < min_cell)
+    lower = np.where(small, 0.0 if zeros_small else 1.0, np.where(values >= min_cell, float(min_cell), 0.0))
+    upper = np.where(small, float(min_cell - 1), np.inf)
+    return lower, upper
+
+
+def implied_intervals(matrix: np.ndarray, rhs: np.ndarray, lower, upper) -> tuple[np.ndarray, np.ndarray]:
+    """The smallest and largest value each unknown can take with matrix @ x == rhs and lower <= x <= upper
+    (two linear programs per unknown, scipy's HiGHS). Infeasible systems give (-inf, inf) everywhere: they
+    mean the published figures are not what the model assumed, and nothing is claimed about them."""
+    from scipy.optimize import linprog
+
+    n = len(np.atleast_1d(lower))
+    bounds = list(zip(np.atleast_1d(lower), [None if np.isinf(u) else u for u in np.atleast_1d(upper)], strict=True))
+    low, high = np.full(n, -np.inf), np.full(n, np.inf)
+    equations = dict(A_eq=matrix, b_eq=rhs) if len(matrix) else {}
+    for k in range(n):
+        objective = np.zeros(n)
+        objective[k] = 1.0
+        least = linprog(objective, bounds=bounds, method="highs", **equations)
+        if least.status == 2:  # infeasible
+            return np.full(n, -np.inf), np.full(n, np.inf)
+        most = linprog(-objective, bounds=bounds, method="highs", **equations)
+        low[k] = least.fun if least.status == 0 else -np.inf
+        high[k] = -most.fun if most.status == 0 else np.inf
+    return low, high
+
+
+def is_pinned(low: float, high: float) -> bool:
+    """True if exactly one integer lies in [low, high] (a hidden count a reader can work out)."""
+    return bool(np.isfinite(low) and np.isfinite(high) and np.ceil(low - 1e-6) >= np.floor(high + 1e-6))
 
 
 def _protect_lines(grid: _Grid, hidden: np.ndarray, cost: np.ndarray) -> bool:
@@ -466,6 +653,48 @@ def truncate_survival_curve(
     return ordered[~stopped.astype(bool)]
 
 
+def coarsen_survival_curve(
+    curve: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL, *, time: str = "time", n_event: str = "n_event"
+) -> pd.DataFrame:
+    """One group's Kaplan–Meier rows reduced to steps that each rest on at least `min_cell` people.
+
+    A drawn step at time t shows how many of those at risk stopped at t; a step of 1 among 5 says that one
+    identifiable person stopped. Here the curve stops where fewer than `min_cell` are at risk (as
+    `truncate_survival_curve`), and between its start and there it keeps only the times at which at least
+    `min_cell` events have gathered since the last kept time: every visible drop is then the sum of at least
+    `min_cell` stops, and the curve holds its level in between. A last row at the last time drawable holds
+    the last kept level (as a step plot draws it). The rows keep their columns (survival, interval, n_risk);
+    a group with fewer than `min_cell` events before the stop gives an empty frame (nothing worth drawing).
+    """
+    _check_min_cell(min_cell)
+    ordered = truncate_survival_curve(curve, min_cell, time=time, group=None)
+    if ordered.empty:
+        return ordered
+    gathered = ordered[n_event].cumsum().to_numpy()
+    keep, since = [], 0.0
+    for k, events in enumerate(ordered[n_event].to_numpy()):
+        since += events
+        if since >= min_cell:
+            keep.append(k)
+            since = 0.0
+    if not keep:
+        return ordered.iloc[:0]
+    out = ordered.iloc[keep]
+    if keep[-1] != len(ordered) - 1 and gathered[-1] > gathered[keep[-1]]:
+        last = ordered.iloc[[-1]].copy()
+        for column in ("survival", "lower", "upper", "std_err"):
+            if column in last:
+                last[column] = out[column].iloc[-1]
+        out = pd.concat([out, last])
+    return out
+
+
+def coarsen_survival_curves(km: pd.DataFrame, min_cell: int = DEFAULT_MIN_CELL) -> pd.DataFrame:
+    """`coarsen_survival_curve` for every (scope, group) of a Kaplan–Meier table."""
+    parts = [coarsen_survival_curve(rows, min_cell) for _, rows in km.groupby(["scope", "group"], sort=False)]
+    return pd.concat(parts) if parts else km.iloc[:0]
+
+
 # ---------------------------------------------------------------------------------------------- auditors
 def is_recoverable(table: SuppressedTable) -> list[tuple]:
     """Hidden entries an attacker pins down by solving the published equations one unknown at a time.
@@ -507,14 +736,24 @@ def linearly_determined(table: SuppressedTable) -> list[tuple]:
     return [(*key, int(round(solution[k]))) for k, key in enumerate(keys) if free[k] < 1e-9]
 
 
-def hidden_intervals(table: SuppressedTable) -> pd.DataFrame:
+def hidden_intervals(table: SuppressedTable, markers: bool = False) -> pd.DataFrame:
     """The range [lower, upper] an attacker can derive for each hidden entry from the published equations and
     non-negativity (linear programming). The equations of a table with margins have a totally unimodular
     matrix, so the bounds are attained by integer tables and are exact. Columns kind, row, col, lower, upper.
+
+    With `markers`, the attacker also reads the two markers of `SuppressedTable.display` ("<5": 1 to
+    min_cell - 1; "..": at least min_cell), see `marker_bounds`.
     """
     from scipy.optimize import linprog
 
     keys, matrix, rhs = _hidden_system(table)
+    if markers:
+        entries = _entries(table)
+        lower, upper = marker_bounds([entries[k][0] for k in keys], table.min_cell, table.zeros_small)
+        low, high = implied_intervals(matrix, rhs, lower, upper)
+        return pd.DataFrame(
+            [(*key, low[k], high[k]) for k, key in enumerate(keys)], columns=["kind", "row", "col", "lower", "upper"]
+        )
     rows = []
     for k, key in enumerate(keys):
         objective = np.eye(len(keys))[k]

@@ -14,12 +14,20 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 import pandas as pd
+from IPython.display import HTML
 
 from analysis.clean.pseudonym import load_key
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY, REFERRAL_TRACKS
 from analysis.project.loader import Project, load_project, site_raw_files
-from analysis.reports import figures, render, site_tables
-from analysis.reports.disclosure import suppress_share, suppress_table
+from analysis.reports import figures, overview, render, site_tables
+from analysis.reports.disclosure import (
+    SECONDARY_MARKER,
+    coarsen_survival_curves,
+    suppress_pooled,
+    suppress_share,
+    suppress_table,
+)
+from analysis.reports.key_figures import key_figures_table, model_sites, read_key_figures
 from analysis.reports.messages import Messages
 from analysis.reports.provenance import code_version, file_hashes, package_versions
 
@@ -38,10 +46,29 @@ class ReportContext:
     models: dict[str, pd.DataFrame]
     model_summary: dict
     quality: dict[str, dict]
+    figures: pd.DataFrame | None = None  # key_figures.csv (strings, by site); computed if not given
 
     @property
     def marker(self) -> str:
         return f"<{self.min_cell}"
+
+    @property
+    def secondary_marker(self) -> str:
+        return SECONDARY_MARKER
+
+    @functools.cached_property
+    def key_figures(self) -> pd.DataFrame:
+        """The disclosure-controlled key figures every page quotes (reports/<project>/key_figures.csv)."""
+        if self.figures is not None:
+            return self.figures
+        table = key_figures_table(self.project, self.participants, self.models["km"], model_sites(self.models))
+        return table.set_index("site")
+
+    @property
+    def units(self) -> str:
+        """The plural of the unit label, lower case (config `unit_label_plural`, else the catalogue's word)."""
+        plural = self.project.config.get("unit_label_plural", {}).get(self.messages.language)
+        return (plural or self.messages.t("labels.sites")).lower()
 
     def site_name(self, site: str) -> str:
         return self.project.site(site)["name"]
@@ -126,6 +153,7 @@ def load_context(project: str, root: str | Path | None = None) -> ReportContext:
         for site in spec.site_ids
     }
     language = spec.config["language"]
+    figures_file = spec.root / "reports" / spec.name / "key_figures.csv"
     return ReportContext(
         project=spec,
         messages=Messages(language, spec.config.get("messages", {}).get(language, {})),
@@ -135,6 +163,7 @@ def load_context(project: str, root: str | Path | None = None) -> ReportContext:
         models=models,
         model_summary=json.loads((processed / "models" / "summary.json").read_text(encoding="utf-8")),
         quality=quality,
+        figures=read_key_figures(figures_file) if figures_file.exists() else None,
     )
 
 
@@ -155,23 +184,32 @@ class ReportSections:
             if reference is not None
             else 0 < value < self.ctx.min_cell
         )
-        return self.ctx.marker if hidden else self.ctx.messages.number(value)
+        if not hidden:
+            return self.ctx.messages.number(value)
+        return self.ctx.marker if 0 < value < self.ctx.min_cell else self.ctx.secondary_marker
 
     def _response_rate(self, wave: dict) -> str:
         """A wave's response rate from quality.json, hidden when answered, not answered or eligible is small."""
         hidden = wave["rate"] is None or suppress_share(wave["answered"], wave["eligible"], self.ctx.min_cell)
-        return self.ctx.marker if hidden else self.ctx.messages.percent(wave["rate"])
+        return self.ctx.secondary_marker if hidden else self.ctx.messages.percent(wave["rate"])
 
     def _counts(self, counts: pd.Series, label_key: str | None, header: str) -> pd.DataFrame:
         """A one-way table of counts with a total row, small cells and their complements hidden."""
         frame = counts.to_frame(self.t("labels.count"))
         shown = suppress_table(frame, self.ctx.min_cell, margins=True).display(
-            marker=self.ctx.marker, number=self.ctx.messages.number, total_label="total"
+            marker=self.ctx.marker,
+            secondary_marker=self.ctx.secondary_marker,
+            number=self.ctx.messages.number,
+            total_label="total",
         )
         labels = [
-            self.t(f"{label_key}.{i}")
-            if label_key and i != "total"
-            else (self.t("tracks.all") if i == "total" else self.t("labels.not_recorded") if i == "unknown" else str(i))
+            self.t("tracks.all")
+            if i == "total"
+            else self.t("labels.not_recorded")
+            if i == "unknown"
+            else self.t(f"{label_key}.{i}")
+            if label_key
+            else str(i)
             for i in shown.index
         ]
         return shown.set_axis(labels).rename_axis(header).reset_index()
@@ -235,7 +273,7 @@ class ReportSections:
             change_row = dict(level_row)
             for wave in waves:
                 hit = means[(means["measure"] == measure) & (means["wave"] == wave)]
-                level_row[self.t(f"waves.{wave}")] = self._estimate(hit, ci=False)
+                level_row[self.t(f"waves.{wave}")] = self._estimate(hit, ci=not self._n_is_safe(measure, wave))
                 if wave != "baseline":
                     hit = changes[(changes["measure"] == measure) & (changes["wave"] == wave)]
                     change_row[self.t("labels.change_to", wave=self.t(f"waves.{wave}").lower())] = self._estimate(hit)
@@ -252,6 +290,18 @@ class ReportSections:
             *self._who_answered(waves),
         ]
 
+    def _n_is_safe(self, measure: str, wave: str) -> bool:
+        """Whether the number answering may be shown beside a pooled mean: not if a site among these people
+        hides its own number (then pooled minus the other sites' numbers would give it back)."""
+        sites = sorted(set(self.people["site"]))
+        if len(sites) < 2:
+            return True
+        for site in sites:
+            mine = self.answers[(self.answers["site"] == site) & (self.answers["wave"] == wave)][measure]
+            if 0 < mine.notna().sum() < self.ctx.min_cell:
+                return False
+        return True
+
     def surveyed_waves(self) -> list[str]:
         """The config's waves that at least one of these sites surveyed (had an export of)."""
         return [w for w in self.ctx.project.config["waves"] if self._sites_surveying(w)]
@@ -265,12 +315,25 @@ class ReportSections:
         sites that surveyed the wave."""
         out = []
         for wave in waves:
-            asked = self.people[self.people["site"].isin(self._sites_surveying(wave))]
-            table = site_tables.response_by_status(asked, self.answers, wave)
-            table = table.reindex(columns=[True, False], fill_value=0)
-            table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
-            shown = suppress_table(table, self.ctx.min_cell, margins=True).display(
-                marker=self.ctx.marker, number=self.ctx.messages.number, total_label=self.t("tracks.all")
+            sites = self._sites_surveying(wave)
+            asked = self.people[self.people["site"].isin(sites)]
+            table = self._response_table(asked, wave)
+            if len(sites) > 1:  # a pooled table: each site's own table is on its page
+                parts = [
+                    suppress_table(self._response_table(asked[asked["site"] == s], wave), self.ctx.min_cell)
+                    for s in sites
+                ]
+                suppressed = suppress_pooled(table, parts, self.ctx.min_cell)
+                if suppressed is None:
+                    out.append(render.paragraph(self.t("disclosure.pooled_withheld", wave=self.t(f"waves.{wave}"))))
+                    continue
+            else:
+                suppressed = suppress_table(table, self.ctx.min_cell, margins=True)
+            shown = suppressed.display(
+                marker=self.ctx.marker,
+                secondary_marker=self.ctx.secondary_marker,
+                number=self.ctx.messages.number,
+                total_label=self.t("tracks.all"),
             )
             shown.index = [
                 self.t(f"status.{i}") if i in ("active", "stopped", "never_started") else i for i in shown.index
@@ -278,12 +341,20 @@ class ReportSections:
             out.append(render.table(shown.rename_axis(self.t(f"waves.{wave}")).reset_index()))
         return out
 
+    def _response_table(self, people: pd.DataFrame, wave: str) -> pd.DataFrame:
+        """Answered / not answered by status (active, stopped, never started) among `people`."""
+        table = site_tables.response_by_status(people, self.answers, wave)
+        table = table.reindex(index=["active", "stopped", "never_started"], columns=[True, False], fill_value=0)
+        table = table[table.sum(axis=1) > 0]
+        table.columns = [self.t("labels.answered"), self.t("labels.not_answered")]
+        return table
+
     def _estimate(self, rows: pd.DataFrame, ci: bool = True) -> str:
         if rows.empty or rows.iloc[0]["n"] == 0:
             return ""
         row, number = rows.iloc[0], self.ctx.messages.number
         if row["n"] < self.ctx.min_cell or pd.isna(row["mean"]):
-            return self.ctx.marker
+            return self.ctx.secondary_marker
         if not ci:
             return self.t("labels.mean_n", mean=number(row["mean"], 1), n=number(row["n"]))
         if pd.isna(row["lower"]):
@@ -295,17 +366,29 @@ class ReportSections:
             upper=number(row["upper"], 1),
         )
 
-    def _retention_table(self, scope: str) -> pd.DataFrame:
+    def _retention_table(self, scope: str, hidden_groups: set[str] = frozenset()) -> pd.DataFrame:
+        """Share still active 3, 6, 12 months after starting, per group. Hidden ('..') where fewer than
+        min_cell are followed then, where fewer than min_cell had stopped by then (a share of a known group
+        would tell how many; 100 % says nobody did), or for groups whose count the page hides
+        (`hidden_groups`)."""
         at = self.ctx.models["retention_at"]
+        km = self.ctx.models["km"]
         rows = at[at["scope"] == scope]
         table = {}
         order = {g: i for i, g in enumerate(["all", *self.ctx.group_order(set(rows["group"]) - {"all"})])}
         for group, group_rows in sorted(rows.groupby("group", sort=False), key=lambda item: order.get(item[0], 99)):
+            curve = km[(km["scope"] == scope) & (km["group"] == group)]
             cells = {}
             for _, row in group_rows.iterrows():
-                ok = row["n_risk"] >= self.ctx.min_cell and pd.notna(row["survival"])
+                stopped = curve.loc[curve["time"] <= row["time"], "n_event"].sum()
+                ok = (
+                    row["n_risk"] >= self.ctx.min_cell
+                    and pd.notna(row["survival"])
+                    and stopped >= self.ctx.min_cell
+                    and group not in hidden_groups
+                )
                 cells[self.t("labels.months_after_start", months=int(row["time"]))] = (
-                    self.ctx.messages.percent(row["survival"]) if ok else self.ctx.marker
+                    self.ctx.messages.percent(row["survival"]) if ok else self.ctx.secondary_marker
                 )
             table[self.ctx.group_label(group)] = cells
         frame = pd.DataFrame(table).T
@@ -330,14 +413,22 @@ class ReportSections:
             ("active_followup", "eligible_followup"),
         ]
         rows = []
+        figures_ = self.ctx.key_figures
+        hidden = (self.ctx.marker, self.ctx.secondary_marker)
         for group, row in table.iterrows():
             cells = {self.ctx.group_header: self.ctx.group_label(group)}
+            members = [s for s in self.ctx.project.site_ids if self.ctx.groups_of_site(s) == [group]]
             if self.ctx.groups_are_sites and group != "all":
-                cells[self.t("labels.sites")] = ", ".join(
-                    self.ctx.site_name(s) for s in self.ctx.project.site_ids if self.ctx.groups_of_site(s) == [group]
-                )
+                cells[self.t("labels.sites")] = ", ".join(self.ctx.site_name(s) for s in members)
             for stage, base in pairs:
-                cells[self.t(f"labels.{stage}")] = self._count_share(row[stage], row[base] if base else None)
+                text = self._count_share(row[stage], row[base] if base else None)
+                # groups made of whole sites add up key figures: what a site hides, its group hides too
+                if self.ctx.groups_are_sites and group == "all" and figures_.loc[ALL_SITES, stage] in hidden:
+                    text = figures_.loc[ALL_SITES, stage]
+                elif self.ctx.groups_are_sites and any(figures_.loc[s, stage] in hidden for s in members):
+                    one = len(members) == 1
+                    text = figures_.loc[members[0], stage] if one else self.ctx.secondary_marker
+                cells[self.t(f"labels.{stage}")] = text
             rows.append(cells)
         out = [
             render.heading(self.t("sections.groups", group=self.ctx.group_header.lower())),
@@ -352,7 +443,7 @@ class ReportSections:
         """'12 (34 %)': a count and its share of `base`, the share hidden with the count or when it tells
         about a small complement."""
         shown = self._count(count, base)
-        if base is None or pd.isna(count) or shown == self.ctx.marker or not base:
+        if base is None or pd.isna(count) or shown in (self.ctx.marker, self.ctx.secondary_marker) or not base:
             return shown
         if suppress_share(count, base, self.ctx.min_cell, suppress_zeros=False):
             return shown
@@ -381,10 +472,20 @@ class ReportSections:
         out = [render.heading(title, 1), render.paragraph(self.t("report.extraction", date=cfg["extraction_date"]))]
         if load_key(self.ctx.project).is_demo:
             out.append(render.notice(self.t("report.demo_key_warning")))
-        out.append(
-            render.paragraph(self.t("report.suppressed_note", min_cell=self.ctx.min_cell, marker=self.ctx.marker))
-        )
+        out.append(render.paragraph(overview.disclosure_note(self.ctx.messages, self.ctx.min_cell)))
         return out
+
+    def _definitions(self) -> HTML:
+        """What 'active' means, once per page under the key figures."""
+        config = self.ctx.project.config
+        return render.paragraph(
+            self.t(
+                "key_figures.definitions",
+                weeks=config["course_weeks"],
+                months=config["followup_months"],
+                units=self.ctx.units,
+            )
+        )
 
 
 class SiteReport(ReportSections):
@@ -411,16 +512,20 @@ class SiteReport(ReportSections):
         )
 
     def key_figures(self) -> list:
-        figures_ = site_tables.key_figures(self.people, self.ctx.project.config)
-        referred, started = figures_["referred"], figures_["started"]
-        values = {"referred": self._count(referred), "started": self._count(started, referred)}
-        if self.reports_status:
-            values["active_end"] = self._count(figures_["active_course_end"], figures_["eligible_course_end"])
-            values["active_followup"] = self._count(figures_["active_followup"], figures_["eligible_followup"])
-            text = self.t("text.key_figures", **values)
-        else:
-            text = self.t("text.key_figures_no_status", **values)
-        return [render.heading(self.t("sections.key_figures")), render.paragraph(text)]
+        """The site's row of key_figures.csv, with a sentence for what the site did not do or have."""
+        row = self.ctx.key_figures.loc[self.site]
+        site = self.ctx.site_name(self.site)
+        out = [render.heading(self.t("sections.key_figures"))]
+        notes = []
+        if row["reports_end_status"] != "true":
+            notes.append(self.t("key_figures.no_status_site", site=site))
+        if row["subsidy_months"] in ("0", ""):
+            notes.append(self.t("key_figures.no_subsidy", site=site))
+        if row["in_subsidy_model"] != "true":
+            notes.append(self.t("key_figures.not_in_model", site=site))
+        if notes:
+            out.append(render.paragraph(" ".join(notes)))
+        return out + [overview.site_table(self.ctx.key_figures, self.site, self.ctx.messages), self._definitions()]
 
     def recruitment(self) -> list:
         tracks = site_tables.counts_by(self.people, "referral_track", ["health", "employment", "self", "other"])
@@ -432,85 +537,134 @@ class SiteReport(ReportSections):
                 self._counts(site_tables.counts_by(self.people, "association"), None, self.t("labels.association"))
             ),
             render.table(self._counts(site_tables.counts_by(self.people, "activity"), None, self.t("labels.activity"))),
-            render.table(
-                self._counts(
-                    teams.rename(index={"unknown": "existing"}).groupby(level=0).sum(),
-                    "team_types",
-                    self.t("labels.team_type"),
-                )
-            ),
+            render.table(self._counts(teams, "team_types", self.t("labels.team_type"))),
         ]
 
     def funnel(self) -> list:
-        table = self._safe_funnel(site_tables.funnel(self.people, self.ctx.project.config, by=self.ctx.compare_by))
-        if len(table) == 2 and table.iloc[0].equals(table.iloc[1]):  # one group: the total says it all
-            table = table.loc[["all"]]
+        """Referred, started and active by group. The 'all' row is the site's row of key_figures.csv (same
+        markers); a stage hidden there is hidden for every group. Groups too small to show on their own are
+        merged, and the merged group is named by its members with a sentence saying why. A single group (or
+        none left) is shown as the site's total alone, without a group column."""
+        table, merged = self._safe_funnel(
+            site_tables.funnel(self.people, self.ctx.project.config, by=self.ctx.compare_by)
+        )
         stages = ["referred", "started", "active_course_end", "active_followup"]
-        shown = table[stages].map(lambda v: self._count(v) if pd.notna(v) else self.t("report.not_reported"))
-        shown.index = [self.ctx.group_label(g) for g in shown.index]
-        shown.columns = [self.t(f"labels.{s}") for s in stages]
-        out = [
-            render.heading(self.t("sections.funnel")),
-            render.paragraph(self.t("text.funnel")),
-            render.table(shown.rename_axis(self.ctx.group_header).reset_index()),
-        ]
-        if "all" in table.index and (table.loc["all", ["referred", "started"]] >= self.ctx.min_cell).all():
-            out.append(_show(figures.funnel_figure(table.loc["all"], self.ctx.messages)))
+        total = self.ctx.key_figures.loc[self.site]
+        total_text = {s: overview.cell_text(total, s, self.ctx.messages) for s in stages}
+        groups = table.drop(index="all", errors="ignore")
+        out = [render.heading(self.t("sections.funnel")), render.paragraph(self.t("text.funnel"))]
+        if len(groups) <= 1:
+            shown = pd.DataFrame({self.t("key_figures.stage"): [self.t(f"key_figures.{s}") for s in stages]})
+            shown[self.t("key_figures.value")] = [total_text[s] for s in stages]
+            out.append(render.table(shown))
+        else:
+            hidden_stage = {s: total[s] in (self.ctx.marker, self.ctx.secondary_marker) for s in stages}
+            rows = []
+            for group, row in groups.iterrows():
+                cells = {self.ctx.group_header: self._merged_label(merged) if group == "other" and merged else None}
+                cells[self.ctx.group_header] = cells[self.ctx.group_header] or self.ctx.group_label(group)
+                for stage in stages:
+                    cells[self.t(f"key_figures.{stage}")] = (
+                        self.t("report.not_reported")
+                        if pd.isna(row[stage])
+                        else self.ctx.secondary_marker
+                        if hidden_stage[stage]
+                        else self._count(row[stage])
+                    )
+                rows.append(cells)
+            rows.append(
+                {self.ctx.group_header: self.t("tracks.all")}
+                | {self.t(f"key_figures.{s}"): total_text[s] for s in stages}
+            )
+            out.append(render.table(pd.DataFrame(rows)))
+            if merged:
+                out.append(
+                    render.paragraph(
+                        self.t(
+                            "disclosure.merged_why",
+                            groups=self._merged_label(merged, False),
+                            min_cell=self.ctx.min_cell,
+                        )
+                    )
+                )
+        counts = table.loc["all"] if "all" in table.index else None
+        if counts is not None and all(total[s].isdigit() for s in ("referred", "started")):
+            out.append(_show(figures.funnel_figure(counts, self.ctx.messages)))
         return out
 
-    def _safe_funnel(self, table: pd.DataFrame) -> pd.DataFrame:
-        """The funnel with tracks merged until no stage count, and no step between stages, is small.
+    def _merged_label(self, merged: list[str], name: bool = True) -> str:
+        """'Øvrige: beskæftigelse og selvhenvendt' (or, without `name`, the members alone)."""
+        labels = [self.ctx.group_label(g) for g in merged]
+        labels = [labels[0], *(x.lower() for x in labels[1:])]
+        members = (
+            labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} {self.t('key_figures.and')} {labels[-1]}"
+        )
+        return self.t("disclosure.merged_name", groups=members.lower()) if name else members
+
+    def _safe_funnel(self, table: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
+        """The funnel with groups merged until no stage count, and no difference between adjacent stages, is
+        small (1 to min_cell - 1); and the groups merged into 'other' (empty if none).
 
         Stages are nested (started is part of referred), so a small difference between two shown stages
-        discloses as much as a small count. Tracks failing that are merged into 'other'; if even the merged
-        group fails, only the total is shown. Every shown number then rests on at least min_cell people.
+        discloses as much as a small count. Groups failing that are merged into 'other'; if even the merged
+        group fails, only the total is shown.
         """
+        m = self.ctx.min_cell
+        stages = ["referred", "started", "active_course_end", "active_followup"]
 
         def safe(row: pd.Series) -> bool:
-            pairs = [
-                ("referred", None),
-                ("started", "referred"),
-                ("active_course_end", "eligible_course_end"),
-                ("active_followup", "eligible_followup"),
-            ]
-            return not any(
-                pd.notna(row[a])
-                and (
-                    suppress_share(row[a], row[b], self.ctx.min_cell, suppress_zeros=False)
-                    if b
-                    else row[a] < self.ctx.min_cell
-                )
-                for a, b in pairs
-            )
+            values = [row[s] for s in stages if pd.notna(row[s])]
+            steps = [a - b for a, b in zip(values, values[1:], strict=False)]
+            return not any(0 < v < m for v in [*values, *steps])
 
-        tracks = table.drop(index="all")
-        unsafe = [t for t in tracks.index if not safe(tracks.loc[t])]
-        if unsafe:
-            merged = tracks.loc[unsafe + (["other"] if "other" in tracks.index and "other" not in unsafe else [])]
-            tracks = tracks.drop(index=merged.index)
-            other = merged.sum(min_count=1)
-            if safe(other):
-                tracks.loc["other"] = other
-            else:
-                tracks = tracks.iloc[:0]
-        total = table.loc[["all"]]
-        if not safe(total.iloc[0]):
-            return total.iloc[:0]
-        return pd.concat([tracks, total])
+        groups = table.drop(index="all")
+        members = [t for t in groups.index if not safe(groups.loc[t])]
+        if not members:
+            return table, []
+        if "other" in groups.index and "other" not in members:
+            members.append("other")
+        rest = groups.drop(index=members)
+        while len(rest) and not safe(groups.loc[members].sum(min_count=1)):
+            smallest = rest["referred"].idxmin()  # merge the smallest shown group too
+            members.append(smallest)
+            rest = rest.drop(index=smallest)
+        if not len(rest):  # everything merged: the total says it all
+            return table.loc[["all"]], []
+        merged = [g for g in groups.index if g in members]  # in report order
+        rest.loc["other"] = groups.loc[merged].sum(min_count=1)
+        return pd.concat([rest, table.loc[["all"]]]), merged
 
     def retention(self) -> list:
         out = [render.heading(self.t("sections.retention"))]
         if not self.reports_status:
             return out + [render.paragraph(self.t("report.not_reported"))]
         km = self.ctx.models["km"]
-        groups = {g: self.ctx.group_label(g) for g in self.ctx.groups_of_site(self.site)}
+        hidden = self._hidden_groups()
+        groups = {g: self.ctx.group_label(g) for g in self.ctx.groups_of_site(self.site) if g not in hidden}
         out += [
             render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-            _show(figures.retention_figure(km, self.site, self.ctx.messages, self.ctx.min_cell, groups=groups)),
+            render.paragraph(self.t("disclosure.km_steps", min_cell=self.ctx.min_cell)),
+            _show(
+                figures.retention_figure(
+                    coarsen_survival_curves(km, self.ctx.min_cell),
+                    self.site,
+                    self.ctx.messages,
+                    self.ctx.min_cell,
+                    groups=groups,
+                )
+            ),
             render.paragraph(self.t("text.retention_at")),
-            render.table(self._retention_table(self.site)),
+            render.table(self._retention_table(self.site, hidden)),
         ]
         return out
+
+    def _hidden_groups(self) -> set[str]:
+        """The groups whose count the recruitment table of this page hides (when groups are tracks)."""
+        if self.ctx.compare_by != "referral_track":
+            return set()
+        tracks = site_tables.counts_by(self.people, "referral_track", ["health", "employment", "self", "other"])
+        table = suppress_table(tracks.to_frame("n"), self.ctx.min_cell, margins=True)
+        return {str(g) for g in table.hidden.index[table.hidden["n"]]}
 
     def reasons(self) -> list:
         out = [render.heading(self.t("sections.reasons"))]
@@ -531,17 +685,7 @@ class SiteReport(ReportSections):
 
     def quality(self) -> list:
         quality = self.ctx.quality[self.site]
-        files = pd.DataFrame(
-            [
-                {
-                    self.t("labels.file"): Path(f["file"]).name,
-                    self.t("labels.read"): f["read"],
-                    self.t("labels.kept"): f["kept"],
-                    self.t("labels.rejected"): f["rejected"],
-                }
-                for f in quality["files"]
-            ]
-        )
+        files = self._file_counts(quality["files"])
         rates = pd.DataFrame(
             [
                 {
@@ -567,7 +711,8 @@ class SiteReport(ReportSections):
             )
             for field in ("rejected_by_reason", "repairs_by_rule", "flags_by_flag")
         }
-        # Row counts of files are about records, not people, and rejected rows name no one: shown in full.
+        # Rejected, repaired and flagged rows name no one: their counts are shown in full (_file_counts hides
+        # a small kept count, which counts people).
         out = [
             render.heading(self.t("sections.quality")),
             render.paragraph(self.t("text.quality")),
@@ -585,6 +730,24 @@ class SiteReport(ReportSections):
     def _row_reason(self, key: str) -> str:
         """A ledger key in the page's language (the catalogue's row_reasons)."""
         return self.t(f"row_reasons.{key}")
+
+    def _file_counts(self, files: list[dict]) -> pd.DataFrame:
+        """Rows read, kept and rejected per raw file. Rejected rows describe no one in the data (they are in
+        the table of reasons too) and are shown; kept survey rows are the people who answered, so a kept
+        count of 1 to min_cell - 1 is hidden, with the rows read (read - rejected would give it back)."""
+        rows = []
+        for f in files:
+            small = 0 < f["kept"] < self.ctx.min_cell
+            number = self.ctx.messages.number
+            rows.append(
+                {
+                    self.t("labels.file"): Path(f["file"]).name,
+                    self.t("labels.read"): self.ctx.secondary_marker if small else number(f["read"]),
+                    self.t("labels.kept"): self.ctx.marker if small else number(f["kept"]),
+                    self.t("labels.rejected"): number(f["rejected"]),
+                }
+            )
+        return pd.DataFrame(rows)
 
     def footer(self, parameters: dict) -> list:
         return self._footer(site_raw_files(self.ctx.project, self.site), parameters)

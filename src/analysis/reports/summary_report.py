@@ -10,9 +10,9 @@ import pandas as pd
 from analysis.core.outputs import write_text
 from analysis.core.vocabulary import ALL_SITES
 from analysis.project.loader import site_raw_files
-from analysis.reports import figures, render
+from analysis.reports import figures, overview, render
+from analysis.reports.disclosure import coarsen_survival_curves
 from analysis.reports.site_report import ReportContext, ReportSections, _show
-from analysis.reports.site_tables import key_figures
 
 
 class SummaryReport(ReportSections):
@@ -25,19 +25,20 @@ class SummaryReport(ReportSections):
         return self._title(self.t("report.summary_title", title=self.ctx.project.config["title"]))
 
     def headline(self) -> list:
-        """As seed 000 gives it: referred, and still active at project end in the sites that report it."""
+        """The per-unit overview: every site's row of key_figures.csv and the all-sites row."""
+        figures_ = self.ctx.key_figures
         sites = self.ctx.project.sites
-        reporting = [s["site"] for s in sites if s["reports_end_status"]]
-        in_reporting = self.people[self.people["site"].isin(reporting)]
-        active = int((in_reporting["start_date"].notna() & in_reporting["end_date"].isna()).sum())
-        text = self.t(
-            "text.summary_headline",
-            referred=self._count(len(self.people)),
-            sites=len(sites),
-            reporting=len(reporting),
-            active=self._count(active, len(in_reporting)),
-        )
-        return [render.heading(self.t("sections.key_figures")), render.paragraph(text)]
+        reporting = sum(1 for s in sites if s["reports_end_status"])
+        names = {s: self.ctx.site_name(s) for s in self.ctx.project.site_ids}
+        return [
+            render.heading(self.t("key_figures.overview_heading", unit=self.ctx.unit.lower())),
+            render.paragraph(self.t("key_figures.overview_intro", unit=self.ctx.unit.lower())),
+            overview.overview_table(figures_, names, self.ctx.unit, self.ctx.messages),
+            render.paragraph(
+                self.t("key_figures.all_sites_active", reporting=reporting, sites=len(sites), units=self.ctx.units)
+            ),
+            self._definitions(),
+        ]
 
     def retention(self) -> list:
         km = self.ctx.models["km"]
@@ -46,7 +47,16 @@ class SummaryReport(ReportSections):
         return [
             render.heading(self.t("sections.retention")),
             render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-            _show(figures.retention_figure(km, ALL_SITES, self.ctx.messages, self.ctx.min_cell, groups=groups)),
+            render.paragraph(self.t("disclosure.km_steps", min_cell=self.ctx.min_cell)),
+            _show(
+                figures.retention_figure(
+                    coarsen_survival_curves(km, self.ctx.min_cell),
+                    ALL_SITES,
+                    self.ctx.messages,
+                    self.ctx.min_cell,
+                    groups=groups,
+                )
+            ),
             render.paragraph(self.t("text.retention_at")),
             render.table(self._retention_table(ALL_SITES)),
         ]
@@ -87,36 +97,29 @@ class SummaryReport(ReportSections):
 
 
 def index_page(context: ReportContext) -> str:
-    """The HTML of reports/<project>/index.html: a link to the summary and one line per site."""
+    """The HTML of reports/<project>/index.html: a link to the summary and the key figures of every site, each
+    site's name linking to its page (all numbers from key_figures.csv)."""
     t, unit = context.messages.t, context.unit
-    lines = []
-    for site in context.project.site_ids:
-        people = context.participants[context.participants["site"] == site]
-        figures_ = key_figures(people, context.project.config)
-        section = ReportSections(context, people, people.iloc[:0])
-        values = {
-            "unit": unit,
-            "site": context.site_name(site),
-            "referred": section._count(figures_["referred"]),
-            "started": section._count(figures_["started"], figures_["referred"]),
-        }
-        if context.project.site(site)["reports_end_status"]:
-            active = int((people["start_date"].notna() & people["end_date"].isna()).sum())
-            text = t("text.index_line_status", active=section._count(active, figures_["referred"]), **values)
-        else:
-            text = t("text.index_line", **values) + f" ({t('report.not_reported')})"
-        lines.append(f'<li><a href="sites/{html.escape(site)}.html">{html.escape(text)}</a></li>')
+    names = {s: context.site_name(s) for s in context.project.site_ids}
+    table = overview.overview_table(context.key_figures, names, unit, context.messages, links=True).data
+    sites = context.project.sites
+    reporting = sum(1 for s in sites if s["reports_end_status"])
+    note = t("key_figures.all_sites_active", reporting=reporting, sites=len(sites), units=context.units)
+    marker_note = overview.disclosure_note(context.messages, context.min_cell)
     title = t("report.index_title", title=context.project.config["title"])
     summary = t("report.summary_title", title=context.project.config["title"])
-    items = "\n".join(lines)
     return (
         f'<!DOCTYPE html>\n<html lang="{context.messages.language}">\n<head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{html.escape(title)}</title>"
-        '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:48em;margin:2em auto;padding:0 1em}'
-        "li{margin:0.4em 0}</style></head>\n<body>\n"
+        '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:75em;margin:2em auto;padding:0 1em}'
+        ".key-figures{overflow-x:auto}.key-figures td{white-space:nowrap}table{border-collapse:collapse}"
+        "th,td{padding:0.3em 0.6em;"
+        "border-bottom:1px solid #ddd;text-align:left}</style></head>\n<body>\n"
         f"<h1>{html.escape(title)}</h1>\n"
         f'<p><a href="summary.html">{html.escape(summary)}</a></p>\n'
-        f"<h2>{html.escape(t('sections.sites'))}</h2>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n"
+        f"<h2>{html.escape(t('sections.sites'))}</h2>\n{table}\n"
+        f"<p>{html.escape(note)}</p>\n<p>{html.escape(marker_note)}</p>\n</body>\n</html>\n"
     )
 
 

@@ -7,9 +7,13 @@ Scans every file under data/processed/<project>/ and reports/<project>/ for
   the CPR column);
 * CPR-like numbers: six digits, an optional hyphen or space, four digits, standing alone (not inside a
   hexadecimal pseudonym, a longer number or a decimal fraction) and with a real date of birth;
-* in the HTML reports, count tables that give away what disclosure control hid: a hidden cell that follows
-  from the shown cells and totals (by subtraction, or by adding and subtracting rows and columns), and a
-  shown count below `min_cell`.
+* in the reports, what disclosure control hid and a reader could still work out, with the attacker's view of
+  `analysis.tools.attack`: all pages of the project (site pages, summary, index) and key_figures.csv read
+  together, every count table with the bounds its markers give away, one linear program for the tightest
+  interval of every hidden count and of every group between published counts. A hidden count pinned to
+  one value, a group shown to hold 1 to min_cell - 1 people, a shown count below `min_cell`, a share resting
+  on fewer than `min_cell`, markers that contradict the totals, and a page that disagrees with
+  key_figures.csv are findings.
 
 A finding names the output file and the kind of value with a count of distinct values, never the value
 itself: the audit log must not become the leak. Exit code 0 when nothing is found, 1 with findings,
@@ -64,7 +68,6 @@ KINDS = [CPR_RAW, CPR_LIKE, NAME, PHONE, EMAIL, FREE_TEXT, RECOVERABLE, SMALL_CO
 MIN_DIGITS = 8  # phone numbers and other numeric values: shorter ones are indistinguishable from counts
 MIN_NAME_LENGTH = 5
 MIN_FREE_TEXT_LENGTH = 15
-TOTAL_LABELS = {"alle", "all", "total", "i alt"}
 BINARY_SUFFIXES = {
     ".png",
     ".jpg",
@@ -103,8 +106,6 @@ _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/]{100,}={0,2}")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"\w+")
-_COUNT = re.compile(r"^\d{1,3}(?:[.,\u00a0 ]\d{3})+$|^\d+$")
-_MARKER = re.compile(r"^<\s*\d+$")
 
 
 @dataclass(frozen=True)
@@ -147,6 +148,7 @@ class PersonalValues:
 
 @dataclass
 class AuditResult:
+    attack: object  # analysis.tools.attack.Attack, or None without reports
     findings: list[Finding]
     scanned: int
     not_scanned: Counter
@@ -402,86 +404,15 @@ def report_tables(page: str) -> list[list[tuple[bool, list[str]]]]:
     return parser.tables
 
 
-HIDDEN = "hidden"
+def page_problems(page: str, min_cell: int, language: str = "da") -> dict[str, int]:
+    """Disclosure problems of one HTML page read alone (see `attack.attack_project` for all pages together):
+    kinds as in `attack`, with RECOVERABLE for hidden counts pinned to one value."""
+    from analysis.tools.attack import PINNED, attack_project
 
-
-def _count_cell(text: str) -> int | str | None:
-    """A shown count as an int, HIDDEN for a suppression marker ("<5"), None for anything else."""
-    if _MARKER.match(text):
-        return HIDDEN
-    if _COUNT.match(text):
-        return int(re.sub(r"\D", "", text))
-    return None
-
-
-def table_problems(rows: list[tuple[bool, list[str]]], min_cell: int) -> dict[str, int]:
-    """Disclosure problems of one rendered count table: hidden entries that the shown cells and totals
-    determine, and shown counts 0 < n < min_cell.
-
-    A count table has a header row, a first column of labels and otherwise only counts and markers, and a
-    total row (last row) and/or total column (last column) labelled Alle/All/Total. Other tables (shares,
-    estimates, tables without totals) are not checked here.
-    """
-    head = [cells for in_head, cells in rows if in_head]
-    body = [cells for in_head, cells in rows if not in_head]
-    if not head and body:
-        head, body = [body[0]], body[1:]
-    if not head or not body or len({len(r) for r in body}) != 1 or len(body[0]) < 2:
-        return {}
-    grid = [[_count_cell(c) for c in row[1:]] for row in body]
-    if any(v is None for row in grid for v in row):
-        return {}
-    total_row = normalise_label(body[-1][0]) in TOTAL_LABELS
-    total_col = normalise_label(head[-1][-1]) in TOTAL_LABELS
-    if not (total_row or total_col):
-        return {}
-    problems = {}
-    small = sum(1 for row in grid for v in row if v != HIDDEN and 0 < v < min_cell)
-    if small:
-        problems[SMALL_COUNT] = small
-    recoverable = _recoverable(grid, total_row, total_col)
-    if recoverable:
-        problems[RECOVERABLE] = recoverable
-    return problems
-
-
-def _recoverable(grid: list[list[int | str]], total_row: bool, total_col: bool) -> int:
-    """Number of hidden entries whose value follows from the shown entries and the table's sums (with
-    non-negativity), using the auditors of `reports.disclosure` on what the table publishes."""
-    from analysis.reports.disclosure import SuppressedTable, hidden_intervals
-
-    n_rows, n_cols = len(grid) - total_row, len(grid[0]) - total_col
-    if not n_rows or not n_cols or not any(v == HIDDEN for row in grid for v in row):
-        return 0
-
-    def series(values: list) -> tuple[pd.Series, pd.Series]:
-        return (pd.Series([0 if v == HIDDEN else v for v in values]), pd.Series([v == HIDDEN for v in values]))
-
-    inner = [row[:n_cols] for row in grid[:n_rows]]
-    parts: dict = {}
-    if total_col:
-        parts["row_totals"], parts["row_totals_hidden"] = series([row[-1] for row in grid[:n_rows]])
-    if total_row:
-        parts["col_totals"], parts["col_totals_hidden"] = series(grid[-1][:n_cols])
-    if total_row and total_col:
-        grand = grid[-1][-1]
-        parts["grand_total"], parts["grand_total_hidden"] = (0, True) if grand == HIDDEN else (grand, False)
-    table = SuppressedTable(
-        counts=pd.DataFrame([[0 if v == HIDDEN else v for v in row] for row in inner]),
-        hidden=pd.DataFrame([[v == HIDDEN for v in row] for row in inner]),
-        min_cell=1,
-        **parts,
-    )
-    intervals = hidden_intervals(table)  # infeasible (the "totals" are not sums): nothing is determined
-    return int(((intervals["upper"] - intervals["lower"]) < 0.5).sum())
-
-
-def page_problems(page: str, min_cell: int) -> dict[str, int]:
-    """Disclosure problems summed over the count tables of an HTML page."""
-    total: Counter = Counter()
-    for rows in report_tables(page):
-        total.update(table_problems(rows, min_cell))
-    return dict(total)
+    found = Counter(kind for kind, _ in attack_project({"page.html": page}, None, min_cell, language).findings)
+    if PINNED in found:
+        found[RECOVERABLE] = found.pop(PINNED)
+    return dict(found)
 
 
 # ------------------------------------------------------------------------------------------------ audit
@@ -517,10 +448,25 @@ def audit(project: Project) -> AuditResult:
                 continue
             scanned += 1
             kinds = scan_text(text, values)
-            if path.suffix.lower() in (".html", ".htm"):
-                kinds.update(page_problems(text, min_cell))
             findings += [Finding(name, kind, kinds[kind]) for kind in KINDS if kinds.get(kind)]
+    reports = project.root / "reports" / project.name
+    attack = None
+    if reports.is_dir():
+        from analysis.tools.attack import PINNED, attack_reports
+
+        language = project.config.get("language", "da")
+        overrides = project.config.get("messages", {}).get(language, {})
+        attack = attack_reports(reports, min_cell, language, project.site_ids, overrides)
+        by_page = Counter(
+            (
+                _relative(reports, project.root) + "/" + where.split(":")[0].split(" / ")[0],
+                RECOVERABLE if kind == PINNED else kind,
+            )
+            for kind, where in attack.findings
+        )
+        findings += [Finding(page, kind, n) for (page, kind), n in sorted(by_page.items())]
     return AuditResult(
+        attack=attack,
         findings=findings,
         scanned=scanned,
         not_scanned=not_scanned,
@@ -549,6 +495,19 @@ def main(
         f"in {result.scanned} output files",
         file=out,
     )
+    if result.attack is not None:
+        attack = result.attack
+        narrowest = attack.narrowest
+        widest = (
+            f"; narrowest implied interval of a hidden count: [{narrowest[1]:g}, {narrowest[2]:g}] ({narrowest[0]})"
+            if narrowest
+            else ""
+        )
+        print(
+            f"audit: read {attack.tables} count tables of all pages together with key_figures.csv: "
+            f"{attack.hidden} hidden counts, {attack.groups} groups between published counts{widest}",
+            file=out,
+        )
     for folder in result.missing_folders:
         print(f"audit: note: {folder} does not exist", file=out)
     if result.not_scanned:
