@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.clean.pseudonym import load_key
 from analysis.core.outputs import write_text
 from analysis.core.vocabulary import ALL_SITES
 from analysis.project.loader import site_raw_files
-from analysis.reports import figures, render
-from analysis.reports.site_report import ReportContext, ReportSections, _show
+from analysis.reports import figures, render, site_tables
+from analysis.reports.site_report import ReportContext, ReportSections
 from analysis.reports.site_tables import key_figures
+
+PAGES_DIR = Path(__file__).parent / "templates" / "pages"
 
 
 class SummaryReport(ReportSections):
@@ -39,6 +41,61 @@ class SummaryReport(ReportSections):
         )
         return [render.heading(self.t("sections.key_figures")), render.paragraph(text)]
 
+    def who_was_referred(self) -> list:
+        """Who was referred, pooled over all sites: the referral period and when follow-up happens (config),
+        age and sex, referral tracks, and reasons for stopping where sites reported who stopped."""
+        config, messages, people = self.ctx.project.config, self.ctx.messages, self.people
+        out = [render.heading(self.t("sections.people"))]
+        referred = people["referral_date"].dropna()
+        if len(referred):
+            out.append(
+                render.paragraph(
+                    self.t(
+                        "people.period",
+                        first=messages.month(referred.min().date()),
+                        last=messages.month(referred.max().date()),
+                        course_weeks=config["course_weeks"],
+                        followup_months=config["followup_months"],
+                        extraction=messages.date(config["extraction_date"]),
+                    )
+                )
+            )
+        sex = people["sex"].fillna("unknown").value_counts().reindex(["female", "male", "unknown"]).dropna()
+        sex = sex.rename(index={"female": self.t("people.female"), "male": self.t("people.male")})
+        out += [
+            render.paragraph(self.t("people.intro")),
+            render.table(self._counts(sex.astype(int), None, self.t("people.sex"))),
+            render.table(self._counts(self._age_bands(people["age"]), None, self.t("people.age"))),
+            render.paragraph(self.t("people.recruitment")),
+            render.table(
+                self._counts(
+                    site_tables.counts_by(people, "referral_track", ["health", "employment", "self", "other"]),
+                    "tracks",
+                    self.t("labels.track"),
+                )
+            ),
+        ]
+        reporting = [s["site"] for s in self.ctx.project.sites if s["reports_end_status"]]
+        stopped = site_tables.dropout_reasons(people[people["site"].isin(reporting)])
+        if len(stopped):
+            out += [
+                render.paragraph(self.t("people.reasons")),
+                render.table(self._counts(stopped, "reasons", self.t("labels.reason"))),
+            ]
+        return out
+
+    def _age_bands(self, ages: pd.Series, edges: tuple[int, ...] = (30, 45, 60, 70)) -> pd.Series:
+        """Number of people per age band (under 30, 30–44, 45–59, 60–69, 70 and over; unknown apart)."""
+        labels = [self.t("people.age_below", high=edges[0])]
+        labels += [self.t("people.age_band", low=lo, high=hi - 1) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        labels += [self.t("people.age_above", low=edges[-1])]
+        known = ages.dropna().astype(int)
+        bands = pd.cut(known, [-1, *[e - 1 for e in edges], 200], labels=labels)
+        counts = bands.value_counts().reindex(labels).fillna(0).astype(int)
+        if ages.isna().any():
+            counts.loc["unknown"] = int(ages.isna().sum())
+        return counts
+
     def retention(self) -> list:
         km = self.ctx.models["km"]
         present = set(km.loc[(km["scope"] == ALL_SITES) & (km["group"] != "all"), "group"])
@@ -46,7 +103,10 @@ class SummaryReport(ReportSections):
         return [
             render.heading(self.t("sections.retention")),
             render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
-            _show(figures.retention_figure(km, ALL_SITES, self.ctx.messages, self.ctx.min_cell, groups=groups)),
+            render.figure(
+                lambda: figures.retention_figure(km, ALL_SITES, self.ctx.messages, self.ctx.min_cell, groups=groups),
+                self.t("figures.retention", scope=self.t("labels.all_sites")),
+            ),
             render.paragraph(self.t("text.retention_at")),
             render.table(self._retention_table(ALL_SITES)),
         ]
@@ -56,7 +116,12 @@ class SummaryReport(ReportSections):
         names = {s: self.ctx.site_label(s) for s in self.ctx.project.site_ids}
         out = [render.heading(self.t("sections.comparison")), render.paragraph(self.t("text.comparison"))]
         if effects["shrunken_hr"].notna().sum() >= 2:
-            out.append(_show(figures.caterpillar_figure(effects, names, None, self.ctx.messages)))
+            out.append(
+                render.figure(
+                    lambda: figures.caterpillar_figure(effects, names, None, self.ctx.messages),
+                    self.t("figures.caterpillar"),
+                )
+            )
         return out
 
     def quality(self) -> list:
@@ -86,37 +151,58 @@ class SummaryReport(ReportSections):
         return self._footer(files, parameters)
 
 
-def index_page(context: ReportContext) -> str:
-    """The HTML of reports/<project>/index.html: a link to the summary and one line per site."""
-    t, unit = context.messages.t, context.unit
-    lines = []
+def index_lines(context: ReportContext) -> list[dict[str, str]]:
+    """One line per site for the index page: its link and what it says (referred, started, still active),
+    every count through the same disclosure control as the pages."""
+    t, lines = context.messages.t, []
     for site in context.project.site_ids:
         people = context.participants[context.participants["site"] == site]
         figures_ = key_figures(people, context.project.config)
         section = ReportSections(context, people, people.iloc[:0])
         values = {
-            "unit": unit,
             "site": context.site_name(site),
-            "referred": section._count(figures_["referred"]),
-            "started": section._count(figures_["started"], figures_["referred"]),
+            "referred": section.shown_count(figures_["referred"]),
+            "started": section.shown_count(figures_["started"], figures_["referred"]),
         }
         if context.project.site(site)["reports_end_status"]:
             active = int((people["start_date"].notna() & people["end_date"].isna()).sum())
-            text = t("text.index_line_status", active=section._count(active, figures_["referred"]), **values)
+            text = t("text.index_line_status", active=section.shown_count(active, figures_["referred"]), **values)
         else:
             text = t("text.index_line", **values) + f" ({t('report.not_reported')})"
-        lines.append(f'<li><a href="sites/{html.escape(site)}.html">{html.escape(text)}</a></li>')
-    title = t("report.index_title", title=context.project.config["title"])
-    summary = t("report.summary_title", title=context.project.config["title"])
-    items = "\n".join(lines)
-    return (
-        f'<!DOCTYPE html>\n<html lang="{context.messages.language}">\n<head><meta charset="utf-8">'
-        f"<title>{html.escape(title)}</title>"
-        '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:48em;margin:2em auto;padding:0 1em}'
-        "li{margin:0.4em 0}</style></head>\n<body>\n"
-        f"<h1>{html.escape(title)}</h1>\n"
-        f'<p><a href="summary.html">{html.escape(summary)}</a></p>\n'
-        f"<h2>{html.escape(t('sections.sites'))}</h2>\n<ul>\n{items}\n</ul>\n</body>\n</html>\n"
+        lines.append({"href": f"sites/{site}.html", "text": text})
+    return lines
+
+
+def index_page(context: ReportContext) -> str:
+    """The HTML of reports/<project>/index.html, from templates/pages/index.html.j2: title, dates, contact,
+    a link to the summary and one line per site."""
+    t, messages, config = context.messages.t, context.messages, context.project.config
+    extraction = str(config["extraction_date"])
+    published = str(config.get("publication_date", extraction))
+    template = _pages().get_template("index.html.j2")
+    return template.render(
+        language=messages.language,
+        title=t("report.index_title", title=config["title"]),
+        dated=" ".join(
+            [t("report.extraction", date=messages.date(extraction)), t("page.published", date=messages.date(published))]
+        ),
+        contact=t("page.contact", contact=config["contact"]) if config.get("contact") else "",
+        notice=t("report.demo_key_warning") if load_key(context.project).is_demo else "",
+        summary=t("report.summary_title", title=config["title"]),
+        sites_heading=t("sections.sites"),
+        lines=index_lines(context),
+    )
+
+
+def _pages():
+    """The Jinja environment of the stand-alone pages (HTML-escaping every value)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PAGES_DIR),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
     )
 
 
