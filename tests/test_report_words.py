@@ -155,7 +155,7 @@ def test_the_event_study_axis_keeps_to_the_data_and_marks_intervals_beyond_it():
     fig = event_study_figure(EVENT_STUDY, Messages("da"))
     axis = fig.axes[0]
     assert axis.get_ylim() == pytest.approx((low, high))
-    legend = [t.get_text() for t in axis.get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert legend == [
         "Referenceperiode (sidste 3 måneder med støtte)",
         "Intervallet fortsætter uden for figuren",

@@ -116,7 +116,7 @@ def test_every_report_opens_cleanly_in_a_browser(workflow_root):
         [sys.executable, "-m", "analysis.tools.browser", "check", str(reports)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(list((reports / "screenshots").rglob("*.png"))) == len(pages)
+    assert len(list((reports / "screenshots").rglob("*.png"))) == 2 * len(pages)  # a phone's width and a desktop's
 
 
 def test_snakemake_report_bundles_every_html_report(workflow_root, tmp_path):

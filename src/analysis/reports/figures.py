@@ -6,6 +6,8 @@ label comes from the message catalogue; every figure has the same size and font 
 
 from __future__ import annotations
 
+import textwrap
+
 import matplotlib
 
 matplotlib.use("Agg")
@@ -13,6 +15,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 from analysis.reports.messages import Messages  # noqa: E402
 from analysis.reports.theme import STYLE_FILE  # noqa: E402
@@ -22,7 +25,23 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "
 POOLED_COLOUR = "#999999"
 FIGURE_SIZE = (7.2, 3.8)  # inches: fits an A4 page with margins at 100 % zoom
 RATIO_TICKS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
+NARROW_RATIO_TICKS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0]  # fewer ticks on a phone, so their labels do not collide
 WIDE_RATIO_TICKS = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]  # when the range spans > 1.5 decades
+
+
+def narrow() -> bool:
+    """True while drawing the phone version of a figure (render.figure draws each figure at two widths)."""
+    return plt.rcParams["figure.figsize"][0] < 5
+
+
+def _wrap(text: str, wide: int, small: int | None = None) -> str:
+    """A label broken into lines of at most `wide` characters (`small` on the phone version)."""
+    return textwrap.fill(text, small if narrow() and small else wide, break_long_words=False)
+
+
+def _legend_below(fig, columns: int) -> None:
+    """The legend under the plot, outside it (never covering data), one column on a phone."""
+    fig.legend(loc="outside lower center", ncol=1 if narrow() else columns, frameon=False)
 
 
 def use_report_style() -> None:
@@ -50,7 +69,7 @@ def _ratio_axis(axis, limits: tuple[float, float], messages: Messages, data: tup
         axis.set_ticks(ticks, [messages.number(t, 2 if t < 0.1 else 1 if t < 1 else 0) for t in ticks])
         axis.set_minor_formatter(lambda value, _: "")
         return
-    ticks = [t for t in RATIO_TICKS if low * 0.95 <= t <= high * 1.05]
+    ticks = [t for t in (NARROW_RATIO_TICKS if narrow() else RATIO_TICKS) if low * 0.95 <= t <= high * 1.05]
     axis.set_ticks(ticks, [messages.number(t, 2 if t < 0.5 or t == 0.75 else 1) for t in ticks])
     axis.set_minor_formatter(lambda value, _: "")
 
@@ -112,10 +131,12 @@ def retention_figure(
             last = max(last, float(curve["time"].max()))
     ax.set_xlim(0, min(max_months, np.ceil(last + 1)) if last > 0 else max_months)  # the axis ends with the data
     ax.set_ylim(0, 1.02)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # whole months, written the page's way
+    ax.xaxis.set_major_formatter(lambda value, _: messages.number(value))
     ax.set_xlabel(messages.t("labels.month"))
-    ax.set_ylabel(messages.t("labels.retention"))
+    ax.set_ylabel(_wrap(messages.t("labels.retention"), 40, 24))
     ax.yaxis.set_major_formatter(lambda value, _: messages.percent(value))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
+    _legend_below(fig, 3)
     return fig
 
 
@@ -212,16 +233,19 @@ def event_study_figure(table: pd.DataFrame, messages: Messages):
     ax.set_ylim(low, high)
     ax.set_xlim(-0.5, len(rows) - 0.5)
     ax.set_xticks(x, [bin_label(b, messages) for b in rows["bin"]], rotation=30, ha="right")
-    ax.set_xlabel(messages.t("labels.months_from_end"))
-    ax.set_ylabel(messages.t("labels.hazard_ratio"))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.35), ncol=2, frameon=False)
+    ax.set_xlabel(_wrap(messages.t("labels.months_from_end"), 80, 40))
+    ax.set_ylabel(_wrap(messages.t("labels.hazard_ratio"), 26, 22))
+    _legend_below(fig, 2)
     return fig
 
 
 def caterpillar_figure(effects: pd.DataFrame, site_names: dict[str, str], highlight: str | None, messages: Messages):
     """Raw and shrunken hazard ratios of each site against the average site, sorted by the shrunken one."""
     rows = effects.dropna(subset=["shrunken_hr"]).sort_values("shrunken_hr").reset_index(drop=True)
-    fig, ax = plt.subplots(figsize=(plt.rcParams["figure.figsize"][0], 0.45 * len(rows) + 1.8), layout="constrained")
+    labels = [_wrap(site_names.get(s, s), 40, 16) for s in rows["site"]]
+    lines = max((label.count("\n") + 1 for label in labels), default=1)
+    size = (plt.rcParams["figure.figsize"][0], (0.25 + 0.17 * lines) * len(rows) + 1.6)
+    fig, ax = plt.subplots(figsize=size, layout="constrained")
     y = np.arange(len(rows))
     ax.axvline(1.0, color="#555555", linewidth=1)
     ax.errorbar(
@@ -244,14 +268,13 @@ def caterpillar_figure(effects: pd.DataFrame, site_names: dict[str, str], highli
         capsize=2,
         label=messages.t("labels.shrunken"),
     )
-    labels = [site_names.get(s, s) for s in rows["site"]]
     ax.set_yticks(y, labels)
     for tick, site in zip(ax.get_yticklabels(), rows["site"], strict=True):
         tick.set_fontweight("bold" if site == highlight else "normal")
     lowest = rows[["raw_ci_lower", "shrunken_ci_lower"]].min().min()
     _ratio_axis(ax.xaxis, ax.get_xlim(), messages, (lowest, rows[["raw_ci_upper", "shrunken_ci_upper"]].max().max()))
-    ax.set_xlabel(messages.t("labels.hazard_ratio"))
-    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2, frameon=False)
+    ax.set_xlabel(_wrap(messages.t("labels.hazard_ratio"), 60, 30))
+    _legend_below(fig, 2)
     return fig
 
 
@@ -259,13 +282,13 @@ def funnel_figure(funnel_row: pd.Series, messages: Messages):
     """Horizontal bars: referred, started, active at course end, active at follow-up (stages not reported
     are left out)."""
     stages = [s for s in ("referred", "started", "active_course_end", "active_followup") if pd.notna(funnel_row[s])]
-    fig, ax = plt.subplots(figsize=(plt.rcParams["figure.figsize"][0], 0.5 * len(stages) + 1.0))
+    fig, ax = plt.subplots(figsize=(plt.rcParams["figure.figsize"][0], 0.6 * len(stages) + 1.2), layout="constrained")
     values = [float(funnel_row[s]) for s in stages]
     y = np.arange(len(stages))[::-1]
     ax.barh(y, values, color=[TRACK_COLOURS["health"]] * len(stages), height=0.6)
     for yy, value in zip(y, values, strict=True):
         ax.text(value, yy, f" {messages.number(value)}", va="center")
-    ax.set_yticks(y, [messages.t(f"labels.{s}") for s in stages])
+    ax.set_yticks(y, [_wrap(messages.t(f"labels.{s}"), 40, 18) for s in stages])
     ax.set_xlabel(messages.t("labels.count"))
     ax.set_xlim(0, max(values) * 1.15 if values else 1)
     return fig

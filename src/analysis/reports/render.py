@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import warnings
 from collections.abc import Callable
 
 import matplotlib.pyplot as plt
@@ -71,9 +72,11 @@ def figure(draw: Callable[[], object], alt: str) -> HTML:
     """A figure embedded in the page with its alt text: drawn once at report width and once narrower with
     relatively larger text for phones; the page's style shows one of the two by screen width, so the
     figure's text stays legible on a phone."""
-    wide = _png(draw())
-    with plt.rc_context(NARROW_FIGURE):
-        narrow = _png(draw())
+    with warnings.catch_warnings():  # a layout warning belongs in a log, never on the page
+        warnings.simplefilter("ignore", UserWarning)
+        wide = _png(draw())
+        with plt.rc_context(NARROW_FIGURE):
+            narrow = _png(draw())
     text = html.escape(alt, quote=True)
     return HTML(
         '<figure class="report-figure">'
