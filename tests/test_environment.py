@@ -26,9 +26,11 @@ def _conda_pins(name: str = "environment.yml") -> dict[str, str]:
     env = yaml.safe_load((REPO / name).read_text())
     pins = {}
     for dep in env["dependencies"]:
-        if isinstance(dep, str) and "==" in dep:
-            name, version = dep.split("==")
-            pins[name.lower()] = version
+        # a package conda-forge lacks is pinned in the pip list beside it
+        for item in dep.get("pip", []) if isinstance(dep, dict) else [dep]:
+            if "==" in item:
+                name, version = item.split("#")[0].strip().split("==")
+                pins[name.lower()] = version
     return pins
 
 

@@ -126,7 +126,8 @@ def test_the_estimate_is_told_in_whole_people(context):
     # By hand: h = 155 / 3797 = 0.040822 a month. Three months at h: 1 - 0.959178^3 = 11.75 of 100.
     # With HR 1.65 each month's stay probability is 0.959178^1.65 = 0.933539; 0.933539^3 = 0.813575: 18.64.
     text = _subsidy(context, "assens")
-    assert "stopper omkring 19 i løbet af de næste tre måneder" in text
+    # The interval from the same calculation at HR 1.05 and 2.59: 1 - 0.959178^3.15 = 12.3 and ^7.77 = 27.7.
+    assert "stopper omkring 19 i løbet af de næste tre måneder (95 %-konfidensinterval 12 til 28)" in text
     assert "ville det være omkring 12" in text
 
 

@@ -25,7 +25,6 @@ OKABE_ITO = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#D55E00", "#56B4E9", "
 POOLED_COLOUR = "#999999"
 FIGURE_SIZE = (7.2, 3.8)  # inches: fits an A4 page with margins at 100 % zoom
 RATIO_TICKS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 4.0]
-NARROW_RATIO_TICKS = [0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 4.0]  # fewer ticks on a phone, so their labels do not collide
 WIDE_RATIO_TICKS = [0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0, 30.0, 100.0]  # when the range spans > 1.5 decades
 
 
@@ -69,7 +68,13 @@ def _ratio_axis(axis, limits: tuple[float, float], messages: Messages, data: tup
         axis.set_ticks(ticks, [messages.number(t, 2 if t < 0.1 else 1 if t < 1 else 0) for t in ticks])
         axis.set_minor_formatter(lambda value, _: "")
         return
-    ticks = [t for t in (NARROW_RATIO_TICKS if narrow() else RATIO_TICKS) if low * 0.95 <= t <= high * 1.05]
+    ticks = [t for t in RATIO_TICKS if low * 0.95 <= t <= high * 1.05]
+    if narrow():  # on a phone: ticks at least a fifth of the axis apart, so their labels do not collide
+        gap, kept = np.log10(high / low) / 5, []
+        for tick in ticks:
+            if not kept or np.log10(tick / kept[-1]) >= gap:
+                kept.append(tick)
+        ticks = kept
     axis.set_ticks(ticks, [messages.number(t, 2 if t < 0.5 or t == 0.75 else 1) for t in ticks])
     axis.set_minor_formatter(lambda value, _: "")
 

@@ -244,7 +244,7 @@ class ReportSections:
                 )
             )
         )
-        out += self._subsidy_in_people(float(row["hazard_ratio"]))
+        out += self._subsidy_in_people(row)
         out += [
             render.paragraph(self.t("subsidy.cannot_tell")),
             render.paragraph(self.t("text.event_study")),
@@ -259,16 +259,25 @@ class ReportSections:
         """What the page says about its own site's subsidy before the pooled estimate (none on the summary)."""
         return []
 
-    def _subsidy_in_people(self, hazard_ratio: float) -> list:
-        """'Of 100 still active when the subsidy ends, about X stop in the next three months against Y':
-        from the monthly stopping rate of the last three subsidised months (shown only when it rests on
-        at least min_cell stops)."""
+    def _subsidy_in_people(self, estimate: pd.Series) -> list:
+        """'Of 100 still active when the subsidy ends, about X (interval) stop in the next three months,
+        against Y at the subsidised rate': from the monthly stopping rate of the last three subsidised months
+        (shown only when it rests on at least min_cell stops)."""
         reference = reference_hazard(self.ctx.model_summary.get("event_study", {}).get("info", {}))
         if reference is None or reference[1] < self.ctx.min_cell:
             return []
-        result = stops_per_100(reference[0], hazard_ratio)
-        number = self.ctx.messages.number
-        return [render.paragraph(self.t("subsidy.absolute", after=number(result.after), during=number(result.during)))]
+        hazard, number = reference[0], self.ctx.messages.number
+        result = stops_per_100(hazard, float(estimate["hazard_ratio"]))
+        lower = stops_per_100(hazard, float(estimate["ci_lower"])).after
+        upper = stops_per_100(hazard, float(estimate["ci_upper"])).after
+        text = self.t(
+            "subsidy.absolute",
+            after=number(result.after),
+            after_lower=number(lower),
+            after_upper=number(upper),
+            during=number(result.during),
+        )
+        return [render.paragraph(text)]
 
     def outcomes(self) -> list:
         """Means per wave with the number answering, and paired changes from start with 95 % CIs.
