@@ -39,8 +39,11 @@ def _wrap(text: str, wide: int, small: int | None = None) -> str:
 
 
 def _legend_below(fig, columns: int) -> None:
-    """The legend under the plot, outside it (never covering data), one column on a phone."""
-    fig.legend(loc="outside lower center", ncol=1 if narrow() else columns, frameon=False)
+    """The legend under the plot, outside it (never covering data): at most `columns` columns, fewer when
+    the labels are long (a legend wider than the figure is cut off), one column on a phone."""
+    labels = [label for ax in fig.axes for label in ax.get_legend_handles_labels()[1]]
+    fits = int(plt.rcParams["figure.figsize"][0] * 12) // (max(map(len, labels), default=1) + 6)
+    fig.legend(loc="outside lower center", ncol=1 if narrow() else max(1, min(columns, fits)), frameon=False)
 
 
 def use_report_style() -> None:
