@@ -47,7 +47,7 @@ def table(frame: pd.DataFrame, index: bool = False) -> HTML:
     """An HTML table of already formatted (string) cells, in a container that scrolls sideways when the
     table is wider than the screen (a phone), so no column is cut off."""
     inner = frame.to_html(index=index, escape=True, border=0, classes="report-table", na_rep="")
-    return HTML(f'<div class="table-scroll" role="region" tabindex="0">{inner}</div>')
+    return HTML(f'<div class="table-scroll" tabindex="0">{inner}</div>')
 
 
 NARROW_FIGURE = {
