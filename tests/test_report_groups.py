@@ -63,7 +63,7 @@ def _rows(items: list) -> list[list[str]]:
 
 def test_the_summary_compares_the_bridging_models_the_config_names(tables):
     rows = _rows(SummaryReport(_context(tables, "en", 5)).groups())
-    assert rows[0][:3] == ["Bridging model", "Units", "Referred"]
+    assert rows[0][:3] == ["Bridging model", "Prevention centres", "Referred"]  # unit_label_plural
     assert [r[0] for r in rows[1:]] == [
         "Amager model",
         "Vesterbro model",

@@ -111,8 +111,8 @@ def _retention(km: pd.DataFrame, scope: str) -> dict:
     n_at = int(followed.iloc[0]) if len(followed) else 0
     return {
         "retention_12m": float(last["survival"]),
-        "retention_12m_lower": float(last["lower"]),
-        "retention_12m_upper": float(last["upper"]),
+        "retention_12m_lower": float(last["ci_lower"]),
+        "retention_12m_upper": float(last["ci_upper"]),
         "retention_12m_n": n_at,
     }
 
