@@ -561,7 +561,7 @@ class SiteReport(ReportSections):
                 {self.ctx.group_header: self.t("tracks.all")}
                 | {self.t(f"key_figures.{s}"): total_text[s] for s in stages}
             )
-            out.append(render.table(pd.DataFrame(rows)))
+            out.append(HTML(f'<div style="overflow-x:auto">{render.table(pd.DataFrame(rows)).data}</div>'))
             if merged:
                 out.append(
                     render.paragraph(
