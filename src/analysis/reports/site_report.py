@@ -61,7 +61,9 @@ class ReportContext:
         """The disclosure-controlled key figures every page quotes (reports/<project>/key_figures.csv)."""
         if self.figures is not None:
             return self.figures
-        table = key_figures_table(self.project, self.participants, self.models["km"], model_sites(self.models))
+        table = key_figures_table(
+            self.project, self.participants, self.models["km"], model_sites(self.models), self.min_cell
+        )
         return table.set_index("site")
 
     @property
