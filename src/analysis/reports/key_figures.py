@@ -284,10 +284,12 @@ def model_sites(models: dict[str, pd.DataFrame]) -> set[str]:
     return set(models["site_effects"]["site"].astype(str))
 
 
-def key_figures_table(project, participants: pd.DataFrame, km: pd.DataFrame, model_sites: set[str]) -> pd.DataFrame:
-    """The disclosure-controlled key figures of a loaded project."""
+def key_figures_table(
+    project, participants: pd.DataFrame, km: pd.DataFrame, model_sites: set[str], min_cell: int | None = None
+) -> pd.DataFrame:
+    """The disclosure-controlled key figures of a loaded project (min_cell: the config's unless given)."""
     raw = raw_key_figures(participants, project.config, project.sites, km, model_sites)
-    return suppress_key_figures(raw, int(project.config["min_cell"]))
+    return suppress_key_figures(raw, int(project.config["min_cell"]) if min_cell is None else min_cell)
 
 
 def write_key_figures(project_name: str, out_path: str | Path, root: str | Path | None = None) -> Path:

@@ -67,7 +67,9 @@ class ReportContext:
         """The disclosure-controlled key figures every page quotes (reports/<project>/key_figures.csv)."""
         if self.figures is not None:
             return self.figures
-        table = key_figures_table(self.project, self.participants, self.models["km"], model_sites(self.models))
+        table = key_figures_table(
+            self.project, self.participants, self.models["km"], model_sites(self.models), self.min_cell
+        )
         return table.set_index("site")
 
     @property
@@ -753,7 +755,7 @@ class SiteReport(ReportSections):
                 {self.ctx.group_header: self.t("tracks.all")}
                 | {self.t(f"key_figures.{s}"): total_text[s] for s in stages}
             )
-            out.append(render.table(pd.DataFrame(rows)))
+            out.append(HTML(f'<div style="overflow-x:auto">{render.table(pd.DataFrame(rows)).data}</div>'))
             if merged:
                 out.append(
                     render.paragraph(
