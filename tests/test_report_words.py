@@ -57,6 +57,10 @@ EVENT_STUDY = pd.DataFrame(
 ).assign(se_type="clustered", identified=True)
 
 
+# No Kaplan–Meier curves: these tests are about words; the key figures then carry no retention.
+KM_NONE = pd.DataFrame(columns=["scope", "group", "time", "n_risk", "n_event", "survival", "ci_lower", "ci_upper"])
+
+
 @pytest.fixture(scope="module")
 def context() -> ReportContext:
     project = load_project(PROJECT, REPO)
@@ -90,7 +94,7 @@ def context() -> ReportContext:
         min_cell=5,
         participants=people,
         responses=pd.DataFrame(columns=["participant_id", "enrolment", "site", "wave", "who5_pct"]),
-        models={"primary": primary, "event_study": EVENT_STUDY},
+        models={"primary": primary, "event_study": EVENT_STUDY, "km": KM_NONE},
         model_summary=summary,
         quality={},
     )

@@ -25,6 +25,7 @@ fewer than min_cell are followed at 12 months, or fewer than min_cell stopped be
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -274,14 +275,13 @@ def key_figure_attack(
     return None
 
 
-def model_sites(models: dict[str, pd.DataFrame]) -> set[str]:
-    """The sites whose enrolments enter an identified estimate of the subsidy's end (none if the primary
-    model could not estimate it)."""
-    primary = models["primary"]
+def model_sites(primary: pd.DataFrame, summary: dict) -> set[str]:
+    """The sites whose enrolments enter an identified estimate of the subsidy's end: the retention stage's
+    `sites_in_model` (models/summary.json), none if the primary model could not estimate it."""
     post = primary[primary["term"] == "post_subsidy"]
     if post.empty or not bool(post["identified"].iloc[0]):
         return set()
-    return set(models["site_effects"]["site"].astype(str))
+    return set(summary.get("sites_in_model", []))
 
 
 def key_figures_table(
@@ -299,10 +299,9 @@ def write_key_figures(project_name: str, out_path: str | Path, root: str | Path 
     project = load_project(project_name, root)
     processed = project.processed_dir
     participants = pd.read_parquet(processed / "participants.parquet")
-    models = {
-        name: pd.read_parquet(processed / "models" / f"{name}.parquet") for name in ("km", "site_effects", "primary")
-    }
-    table = key_figures_table(project, participants, models["km"], model_sites(models))
+    models = {name: pd.read_parquet(processed / "models" / f"{name}.parquet") for name in ("km", "primary")}
+    summary = json.loads((processed / "models" / "summary.json").read_text(encoding="utf-8"))
+    table = key_figures_table(project, participants, models["km"], model_sites(models["primary"], summary))
     return write_text(table.to_csv(index=False, lineterminator="\n"), out_path)
 
 

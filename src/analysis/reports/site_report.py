@@ -68,7 +68,11 @@ class ReportContext:
         if self.figures is not None:
             return self.figures
         table = key_figures_table(
-            self.project, self.participants, self.models["km"], model_sites(self.models), self.min_cell
+            self.project,
+            self.participants,
+            self.models["km"],
+            model_sites(self.models["primary"], self.model_summary),
+            self.min_cell,
         )
         return table.set_index("site")
 
