@@ -10,6 +10,11 @@ from pathlib import Path
 
 import pytest
 
+# One BLAS thread per test process (before numpy is first imported): on two cores, a thread per core in each
+# of several processes slowed model fits many times over. The workflow's jobs do the same (common.smk).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_PROJECT = "motion-paa-recept"
 DEFAULT_PROJECT_DIR = REPO / "config" / "projects" / DEFAULT_PROJECT

@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import yaml
+from conftest import TEST_KEY
 
 REPO = Path(__file__).resolve().parents[1]
 SOURCE = REPO / "config" / "projects" / "motion-paa-recept"
@@ -135,7 +136,10 @@ def write_project(root: Path, name: str, specs: list[SiteSpec]) -> None:
     config = yaml.safe_load((target / "config.yaml").read_text(encoding="utf-8"))
     config["project"] = name
     config["subsidy_rules"] = {s.site: [{"from": "2019-12-01", "months": s.subsidy}] for s in specs}
+    # Hand-made data: the public demo key is for simulated data only, so the project gets a key of its own.
+    config["pseudonym"].pop("demo_key", None)
     (target / "config.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
+    (target / "pseudonym.key").write_text(TEST_KEY + "\n", encoding="utf-8")
     lines = (target / "sites.tsv").read_text(encoding="utf-8").splitlines()
     status = {s.site: s.reports_end_status for s in specs}
     kept = [lines[0]]

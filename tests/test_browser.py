@@ -22,7 +22,17 @@ from analysis.tools.browser import BrowserNotFoundError, check_page, find_chromi
 EXTERNAL_CSS = "https://example.org/report.css"
 OUTBOUND = "https://example.org/about"
 A4_POINTS = (595.28, 841.89)
-FAILURE_LISTS = ["console_errors", "broken_images", "failed_resources", "broken_links", "external_loads"]
+FAILURE_LISTS = [
+    "console_errors",
+    "broken_images",
+    "failed_resources",
+    "broken_links",
+    "external_loads",
+    "layout",
+    "accessibility",
+]
+VIEWPORT = '<meta name="viewport" content="width=device-width, initial-scale=1">'
+WIDE_TABLE = "<table><tr>" + "".join(f"<th>Column number {i}</th>" for i in range(12)) + "</tr></table>"
 
 
 def _png(width: int = 2, height: int = 2) -> bytes:
@@ -36,12 +46,12 @@ def _png(width: int = 2, height: int = 2) -> bytes:
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
 
 
-def _page(folder: Path, name: str, body: str, head: str = "") -> Path:
-    """Write a minimal HTML page and return its path."""
+def _page(folder: Path, name: str, body: str, head: str = VIEWPORT) -> Path:
+    """Write a minimal HTML page (with a viewport meta unless `head` says otherwise) and return its path."""
     path = folder / name
     path.write_text(
         f'<!DOCTYPE html><html lang="da"><head><meta charset="utf-8"><title>{name}</title>{head}</head>'
-        f"<body>{body}</body></html>",
+        f"<body><main>{body}</main></body></html>",
         encoding="utf-8",
     )
     return path
@@ -126,11 +136,38 @@ def test_broken_local_link_and_anchor_are_reported(browser, tmp_path):
 
 
 def test_external_stylesheet_is_a_failure(browser, tmp_path):
-    page = _page(tmp_path, "external.html", "<p>Styled</p>", head=f'<link rel="stylesheet" href="{EXTERNAL_CSS}">')
+    page = _page(
+        tmp_path, "external.html", "<p>Styled</p>", head=VIEWPORT + f'<link rel="stylesheet" href="{EXTERNAL_CSS}">'
+    )
     result = check_page(page, tmp_path / "external.png", browser=browser)
     assert _problems(result) == _clean(external_loads=[EXTERNAL_CSS])
     assert result.external_links == []
     _assert_screenshot(tmp_path / "external.png")
+
+
+def test_a_wide_table_fails_on_a_phone_unless_it_scrolls_in_its_container(browser, tmp_path):
+    bare = _page(tmp_path, "bare.html", WIDE_TABLE)
+    phone = check_page(bare, tmp_path / "bare.png", browser=browser, width=390)
+    assert len(phone.layout) == 2, phone.layout  # the table, and so the page, run past the screen
+    assert "Column number 0" in phone.layout[0] and "no scrolling container" in phone.layout[0]
+    assert check_page(bare, tmp_path / "bare-wide.png", browser=browser, width=1280).layout == []
+    scrolling = _page(tmp_path, "scrolling.html", f'<div style="overflow-x:auto" tabindex="0">{WIDE_TABLE}</div>')
+    result = check_page(scrolling, tmp_path / "scrolling.png", browser=browser, width=390)
+    assert _problems(result) == _clean()
+
+
+def test_a_page_without_viewport_meta_is_a_layout_failure(browser, tmp_path):
+    page = _page(tmp_path, "noviewport.html", "<p>Text</p>", head="")
+    result = check_page(page, tmp_path / "noviewport.png", browser=browser, width=390)
+    assert result.layout == ['no <meta name="viewport">']
+
+
+def test_an_image_without_alt_text_is_a_critical_accessibility_violation(browser, tmp_path):
+    figure = base64.b64encode(_png()).decode("ascii")
+    page = _page(tmp_path, "noalt.html", f'<img src="data:image/png;base64,{figure}">')
+    result = check_page(page, tmp_path / "noalt.png", browser=browser)
+    assert [line.split()[0] for line in result.accessibility] == ["image-alt"]
+    assert "critical" in result.accessibility[0]
 
 
 def test_print_pdf_writes_an_a4_pdf(browser, tmp_path):
@@ -149,13 +186,17 @@ def test_check_command_writes_screenshots_and_fails_on_a_bad_page(chromium, tmp_
     run = _run_command("check", str(tmp_path))
     assert run.returncode == 1, run.stderr
     lines = run.stdout.splitlines()
-    assert [line.split()[:2] for line in lines] == [
-        ["OK", "sites/good.html"],
-        ["OK", "sites/sibling.html"],
-        ["FAIL", "summary.html"],
+    assert [line.split()[:3] for line in lines] == [
+        ["OK", "sites/good.html", "390"],
+        ["OK", "sites/good.html", "1280"],
+        ["OK", "sites/sibling.html", "390"],
+        ["OK", "sites/sibling.html", "1280"],
+        ["FAIL", "summary.html", "390"],
+        ["FAIL", "summary.html", "1280"],
     ]
-    _assert_screenshot(tmp_path / "screenshots" / "sites" / "good.png")
-    _assert_screenshot(tmp_path / "screenshots" / "summary.png")
+    for width in ("390", "1280"):
+        _assert_screenshot(tmp_path / "screenshots" / width / "sites" / "good.png")
+        _assert_screenshot(tmp_path / "screenshots" / width / "summary.png")
 
 
 def test_pdf_command_writes_a_pdf_beside_each_page(chromium, tmp_path):

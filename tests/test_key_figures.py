@@ -60,8 +60,8 @@ def _km() -> pd.DataFrame:
             "n_risk": [4, 2, 4],
             "n_event": [1, 1, 1],
             "survival": [0.75, 0.375, 0.75],
-            "lower": [0.4, 0.1, 0.4],
-            "upper": [1.0, 0.9, 1.0],
+            "ci_lower": [0.4, 0.1, 0.4],
+            "ci_upper": [1.0, 0.9, 1.0],
         }
     )
 
@@ -197,8 +197,9 @@ def test_no_page_prints_a_small_count_nor_lets_one_be_worked_out(rendered):
 def test_the_attack_finds_what_a_page_gives_away_when_a_marker_is_undone(rendered):
     name, context, pages, figures = rendered
     site_pages = [p for p in pages if p.startswith("sites/") and "<td>&lt;5</td>" in pages[p]]
-    if not site_pages:
-        pytest.skip(f"{name}: no site page hides a small count")
+    if not site_pages:  # then there was nothing small to hide anywhere (the one-site project of 150)
+        assert attack_project(pages, figures, 5, "da", context.project.site_ids).hidden == 0
+        return
     page = pages[site_pages[0]]
     found = set()
     for match in re.finditer("<td>&lt;5</td>", page):

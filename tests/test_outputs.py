@@ -1,3 +1,6 @@
+import os
+import stat
+
 import pandas as pd
 import pytest
 
@@ -53,3 +56,14 @@ def test_a_killed_write_leaves_the_old_file_and_the_next_write_removes_its_tempo
     outputs.write_json({"run": "new"}, target)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["quality.json"]
     assert target.read_text() == '{\n  "run": "new"\n}\n'
+
+
+def test_outputs_get_the_mode_of_an_ordinary_file_not_mkstemps_0600(tmp_path):
+    previous = os.umask(0o022)
+    try:
+        written = outputs.write_text("<p>report</p>", tmp_path / "page.html")
+        table = outputs.write_csv(pd.DataFrame({"a": [1]}), tmp_path / "table.csv")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(written.stat().st_mode) == 0o644
+    assert stat.S_IMODE(table.stat().st_mode) == 0o644

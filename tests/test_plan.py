@@ -29,7 +29,7 @@ from analysis.simulation.plan import (
     run_plan,
     simulation_parameters,
 )
-from analysis.simulation.plan_report import plan_text, write_plan
+from analysis.simulation.plan_report import plan_text, refusal_text, write_plan
 from analysis.simulation.population import simulate_population
 
 SMALL = Design(
@@ -108,7 +108,8 @@ def test_a_design_that_cannot_identify_the_effect_gets_a_plain_sentence_and_no_n
     assert plan.refusal is not None and plan.table.empty
     for language in ("da", "en"):
         text = plan_text(plan, Messages(language))
-        assert Messages(language).t(plan.refusal[0], **plan.refusal[1]) in text
+        assert refusal_text(plan, Messages(language)) in text
+        assert refusal_text(plan, Messages(language)).endswith(Messages(language).t(plan.refusal[0])[-25:])
         assert "|" not in text  # no table
     written = write_plan(plan, tmp_path)
     assert not [p for p in written if p.suffix == ".png"]
@@ -128,9 +129,11 @@ def test_the_refusal_agrees_with_the_estimator_on_simulated_data(case):
 @pytest.mark.parametrize(
     "design",
     [
-        dataclasses.replace(SMALL, sites=1, subsidy_months=((6, 3),), unsubsidised_sites=0),  # rule change
+        dataclasses.replace(  # a rule change halfway through recruitment
+            SMALL, sites=1, people_per_site=(600, 600), subsidy_months=((6, 3),), unsubsidised_sites=0
+        ),
         dataclasses.replace(
-            SMALL, people_per_site=(150, 200), subsidy_months=((6,),) * 6, unsubsidised_sites=0, individual_plans=0.3
+            SMALL, people_per_site=(300, 400), subsidy_months=((6,),) * 6, unsubsidised_sites=0, individual_plans=0.3
         ),
         dataclasses.replace(SMALL, subsidy_months=((6,),) * 5),  # same length, one unsubsidised site
     ],

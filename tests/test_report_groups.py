@@ -63,7 +63,7 @@ def _rows(items: list) -> list[list[str]]:
 
 def test_the_summary_compares_the_bridging_models_the_config_names(tables):
     rows = _rows(SummaryReport(_context(tables, "en", 5)).groups())
-    assert rows[0][:3] == ["Bridging model", "Units", "Referred"]
+    assert rows[0][:3] == ["Bridging model", "Prevention centres", "Referred"]  # unit_label_plural
     assert [r[0] for r in rows[1:]] == [
         "Amager model",
         "Vesterbro model",
@@ -82,7 +82,9 @@ def test_groups_below_min_cell_are_hidden_with_their_shares(tables):
     rows = _rows(SummaryReport(_context(tables, "en", 50)).groups())
     amager = rows[1]  # 42 referred, fewer than 50
     assert amager[2] == "<50" and amager[3] == "<50"
-    assert all(re.fullmatch(r"<50|\d{2,}(,\d{3})*( \(\d+\u00a0%\))?", cell) for row in rows[1:] for cell in row[2:])
+    assert all(
+        re.fullmatch(r"<50|\.\.|\d{2,}(,\d{3})*( \(\d+\u00a0%\))?", cell) for row in rows[1:] for cell in row[2:]
+    )
 
 
 def test_without_compare_by_there_is_no_group_section_and_tracks_are_compared(tables):
@@ -102,6 +104,6 @@ def test_site_reports_name_the_centre_its_model_and_the_project_wording(tables):
     assert "gratis periode" in subsidy and "kontingentstøtte" not in subsidy
     funnel = _rows(report.funnel())
     # one model per centre: a group row would repeat the total, so the funnel is the total alone, by stage
-    assert funnel[0] == ["Trin", "Værdi"] and funnel[1][0] == "Henvist"
+    assert funnel[0] == ["Trin", "Værdi"] and funnel[1][0] == "Henvist til forløb"  # the project's wording
     participants = tables[1]
     assert funnel[1][1] == str(int((participants["site"] == "vanloese").sum()))

@@ -111,4 +111,4 @@ def test_every_page_opens_cleanly_in_a_browser(root, chromium):
         [sys.executable, "-m", "analysis.tools.browser", "check", str(reports)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(list((reports / "screenshots").rglob("*.png"))) == 7
+    assert len(list((reports / "screenshots").rglob("*.png"))) == 14  # 7 pages at a phone's and a desktop's width

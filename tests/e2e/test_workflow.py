@@ -116,7 +116,7 @@ def test_every_report_opens_cleanly_in_a_browser(workflow_root, chromium):
         [sys.executable, "-m", "analysis.tools.browser", "check", str(reports)], capture_output=True, text=True
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(list((reports / "screenshots").rglob("*.png"))) == len(pages)
+    assert len(list((reports / "screenshots").rglob("*.png"))) == 2 * len(pages)  # a phone's width and a desktop's
 
 
 def test_snakemake_report_bundles_every_html_report(workflow_root, tmp_path):
@@ -124,8 +124,17 @@ def test_snakemake_report_bundles_every_html_report(workflow_root, tmp_path):
 
     bundle = tmp_path / "report.zip"
     run_snakemake(workflow_root, "--report", str(bundle))
-    names = {Path(n).name for n in zipfile.ZipFile(bundle).namelist()}
+    archive = zipfile.ZipFile(bundle)
+    names = {Path(n).name for n in archive.namelist()}
     assert {"assens.html", "guldborgsund.html", "jammerbugt.html", "summary.html", "report.html"} <= names
+    # Site reports are rendered in batches; each file's caption names the sites of its batch, its own among them.
+    report = archive.read(next(n for n in archive.namelist() if n.endswith("/report.html"))).decode("utf-8")
+    for site, name in [("assens", "Assens"), ("guldborgsund", "Guldborgsund"), ("jammerbugt", "Jammerbugt")]:
+        found = re.search(
+            rf'"reports/{PROJECT}/sites/{site}\.html": \{{"name".*?"caption": "((?:[^"\\]|\\.)*)"', report, re.DOTALL
+        )
+        caption = json.loads(f'"{found.group(1)}"')
+        assert name in caption and "()" not in caption, caption
 
 
 def test_reports_are_in_danish_and_hold_the_provenance_footer(workflow_root):
@@ -138,7 +147,8 @@ def test_reports_are_in_danish_and_hold_the_provenance_footer(workflow_root):
     # Reports are rendered in batches of sites: every page is its own site's, parameters and raw files alike.
     for site in SITES:
         page = (workflow_root / "reports" / PROJECT / "sites" / f"{site}.html").read_text(encoding="utf-8")
-        assert f"site = {site}<" in page and f"data/raw/{PROJECT}/{site}/register.xlsx" in page
+        made_for = f"Kommune: {site.capitalize()}</dd>"  # the footer names the site the page was made for
+        assert made_for in page and f"data/raw/{PROJECT}/{site}/register.xlsx" in page
         assert not [other for other in SITES if other != site and f"data/raw/{PROJECT}/{other}/" in page]
 
 
@@ -269,3 +279,23 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
         "summary_report": 1,
     }
     assert all(figures["seconds"] > 0 and figures["max_rss_mb"] > 0 for figures in rules.values())
+
+
+def test_report_pages_speak_plain_danish_to_a_reviewer(workflow_root):
+    """Every page: the project's word for a site, no unexplained jargon or unreachable references, Danish
+    dates and real minus signs in what is shown, alt text on every figure, hashes only behind <details>."""
+    reports = workflow_root / "reports" / PROJECT
+    for path in sorted(reports.rglob("*.html")):
+        page = path.read_text(encoding="utf-8")
+        assert re.search(r'<meta [^>]*name="viewport"', page), path
+        assert oct(path.stat().st_mode & 0o777) == "0o644", path
+        alts = re.findall(r"<img [^>]*?alt=\"([^\"]*)\"", page)
+        assert len(alts) == page.count("<img "), path
+        assert all(alt and "No description" not in alt for alt in alts), path
+        shown = page.split("<details>")[0]
+        shown = re.sub(r"<style.*?</style>|src=\"data:[^\"]+\"", "", shown, flags=re.DOTALL)
+        text = re.sub(r"<[^>]+>", " ", shown)
+        for word in ("enheder", "cloglog", "krympet", "docs/methods.md", "Parametre", "No description"):
+            assert word not in text, (path, word)
+        assert not re.search(r"\d{4}-\d{2}-\d{2}", text), path
+        assert not re.search(r"(?<![\w\d])-\d", text), path

@@ -109,7 +109,10 @@ def papermill(parameters, html=False, each=None):
         args += f" --each {each} {{params.each}}"
     render = f" --html {{output.html}} --language {PROJECT.config['language']}" if html else ""
     return (
-        f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}"; '
+        f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}" '
+        # as many BLAS threads as the job has cores: two jobs on two cores each starting a thread per core
+        # slowed one model fit 35-fold on a loaded machine
+        "OPENBLAS_NUM_THREADS={threads} OMP_NUM_THREADS={threads}; "
         f"{PYTHON} -m analysis.jobs.run_notebook {{input.notebook}} {{output.notebook}} --kernel {KERNEL} "
         f"{args}{render} --log {{log}}"
     )

@@ -65,6 +65,7 @@ for number, batch in enumerate(REPORT_BATCHES, start=1):
             runtime=5 + 2 * len(batch),
         params:
             each=batch,
+            names=[PROJECT.site(site)["name"] for site in batch],
         shell:
             papermill({"project": "{wildcards.project}"}, html=True, each="site")
 

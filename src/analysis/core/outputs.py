@@ -18,6 +18,13 @@ from pathlib import Path
 import pandas as pd
 
 
+def _umask() -> int:
+    """The process's file-creation mask (read by setting it and setting it back)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def _atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call `write` on a temporary file beside `path`, then rename it to `path`: `path` holds either its
     old content or the whole new one, never a part. Temporaries of earlier writes of `path` that were
@@ -29,6 +36,9 @@ def _atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(fd)
     tmp = Path(tmp_name)
+    # mkstemp creates the file readable by its owner only; outputs are shared (a report is published), so
+    # they get the mode an ordinary new file would get under the process's umask (0644 under umask 022).
+    os.chmod(tmp, 0o666 & ~_umask())
     try:
         write(tmp)
         os.replace(tmp, path)

@@ -682,7 +682,7 @@ def coarsen_survival_curve(
     out = ordered.iloc[keep]
     if keep[-1] != len(ordered) - 1 and gathered[-1] > gathered[keep[-1]]:
         last = ordered.iloc[[-1]].copy()
-        for column in ("survival", "lower", "upper", "std_err"):
+        for column in ("survival", "ci_lower", "ci_upper", "std_error"):
             if column in last:
                 last[column] = out[column].iloc[-1]
         out = pd.concat([out, last])

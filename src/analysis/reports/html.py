@@ -6,6 +6,7 @@ opens offline. The page title is the report's first heading; the language attrib
 
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 
@@ -13,9 +14,12 @@ import nbformat
 from nbconvert import HTMLExporter
 
 from analysis.core.outputs import write_text
+from analysis.reports.messages import Messages
 
 TEMPLATE_DIR = Path(__file__).parent / "templates"
 _H1 = re.compile(r"<h1[^>]*>(.*?)</h1>", re.DOTALL)
+_H2 = re.compile(r'<h2 id="([^"]+)">(.*?)</h2>', re.DOTALL)
+CONTENTS_FROM = 4  # pages with at least this many sections get a table of contents
 
 
 def first_heading(notebook: nbformat.NotebookNode) -> str | None:
@@ -44,4 +48,17 @@ def render_html(notebook_path: str | Path, html_path: str | Path, language: str)
         language_code=language,
     )
     body, _ = exporter.from_notebook_node(notebook)
-    return write_text(body, html_path)
+    return write_text(with_contents(body, Messages(language)), html_path)
+
+
+def with_contents(page: str, messages: Messages) -> str:
+    """The page with a table of contents (a list of links to its sections) before its first section,
+    when it has at least CONTENTS_FROM sections; otherwise unchanged."""
+    sections = _H2.findall(page)
+    if len(sections) < CONTENTS_FROM:
+        return page
+    title = html.escape(messages.t("page.contents"))
+    items = "".join(f'<li><a href="#{anchor}">{text}</a></li>' for anchor, text in sections)
+    nav = f'<nav class="contents" aria-label="{title}"><h2 class="contents-title">{title}</h2><ol>{items}</ol></nav>'
+    first = page.index(f'<h2 id="{sections[0][0]}">')
+    return page[:first] + nav + page[first:]

@@ -25,6 +25,7 @@ fewer than min_cell are followed at 12 months, or fewer than min_cell stopped be
 
 from __future__ import annotations
 
+import json
 import sys
 from datetime import date
 from pathlib import Path
@@ -111,8 +112,8 @@ def _retention(km: pd.DataFrame, scope: str) -> dict:
     n_at = int(followed.iloc[0]) if len(followed) else 0
     return {
         "retention_12m": float(last["survival"]),
-        "retention_12m_lower": float(last["lower"]),
-        "retention_12m_upper": float(last["upper"]),
+        "retention_12m_lower": float(last["ci_lower"]),
+        "retention_12m_upper": float(last["ci_upper"]),
         "retention_12m_n": n_at,
     }
 
@@ -274,20 +275,21 @@ def key_figure_attack(
     return None
 
 
-def model_sites(models: dict[str, pd.DataFrame]) -> set[str]:
-    """The sites whose enrolments enter an identified estimate of the subsidy's end (none if the primary
-    model could not estimate it)."""
-    primary = models["primary"]
+def model_sites(primary: pd.DataFrame, summary: dict) -> set[str]:
+    """The sites whose enrolments enter an identified estimate of the subsidy's end: the retention stage's
+    `sites_in_model` (models/summary.json), none if the primary model could not estimate it."""
     post = primary[primary["term"] == "post_subsidy"]
     if post.empty or not bool(post["identified"].iloc[0]):
         return set()
-    return set(models["site_effects"]["site"].astype(str))
+    return set(summary.get("sites_in_model", []))
 
 
-def key_figures_table(project, participants: pd.DataFrame, km: pd.DataFrame, model_sites: set[str]) -> pd.DataFrame:
-    """The disclosure-controlled key figures of a loaded project."""
+def key_figures_table(
+    project, participants: pd.DataFrame, km: pd.DataFrame, model_sites: set[str], min_cell: int | None = None
+) -> pd.DataFrame:
+    """The disclosure-controlled key figures of a loaded project (min_cell: the config's unless given)."""
     raw = raw_key_figures(participants, project.config, project.sites, km, model_sites)
-    return suppress_key_figures(raw, int(project.config["min_cell"]))
+    return suppress_key_figures(raw, int(project.config["min_cell"]) if min_cell is None else min_cell)
 
 
 def write_key_figures(project_name: str, out_path: str | Path, root: str | Path | None = None) -> Path:
@@ -297,10 +299,9 @@ def write_key_figures(project_name: str, out_path: str | Path, root: str | Path 
     project = load_project(project_name, root)
     processed = project.processed_dir
     participants = pd.read_parquet(processed / "participants.parquet")
-    models = {
-        name: pd.read_parquet(processed / "models" / f"{name}.parquet") for name in ("km", "site_effects", "primary")
-    }
-    table = key_figures_table(project, participants, models["km"], model_sites(models))
+    models = {name: pd.read_parquet(processed / "models" / f"{name}.parquet") for name in ("km", "primary")}
+    summary = json.loads((processed / "models" / "summary.json").read_text(encoding="utf-8"))
+    table = key_figures_table(project, participants, models["km"], model_sites(models["primary"], summary))
     return write_text(table.to_csv(index=False, lineterminator="\n"), out_path)
 
 

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import string
 from dataclasses import dataclass, field
+from datetime import date
 from functools import cache
 from pathlib import Path
 
 import yaml
 
 CATALOGUE_DIR = Path(__file__).parent / "messages"
+# Placeholders every message may use, filled from the project config (the reports' word for a site)
+STANDING = frozenset({"unit", "unit_lower", "units", "units_title"})
 LANGUAGES = ("da", "en")
 
 
@@ -26,12 +29,32 @@ def _catalogue(language: str) -> dict:
     return yaml.safe_load((CATALOGUE_DIR / f"{language}.yaml").read_text(encoding="utf-8"))
 
 
+MINUS = "\u2212"  # the typographic minus sign: a hyphen is not a minus in print
+
+
 def format_number(value: float, language: str, decimals: int = 0) -> str:
-    """A number as the language writes it: Danish uses '.' for thousands and ',' for decimals."""
+    """A number as the language writes it: Danish uses '.' for thousands and ',' for decimals; a negative
+    number gets a real minus sign (U+2212), never a hyphen. A value that rounds to zero has no sign."""
     text = f"{value:,.{decimals}f}"
     if language == "da":
         text = text.replace(",", "\x00").replace(".", ",").replace("\x00", ".")
+    if text.startswith("-"):
+        text = text[1:] if not text.strip("-0.,") else MINUS + text[1:]
     return text
+
+
+def format_date(day: date | str, language: str) -> str:
+    """A date as the language writes it in prose: Danish '31. december 2023', English '31 December 2023'
+    (month names from the catalogue). Accepts an ISO string."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    month = _lookup(language, f"calendar.month_{day.month}")
+    return f"{day.day}. {month} {day.year}" if language == "da" else f"{day.day} {month} {day.year}"
+
+
+def format_month(day: date | str, language: str) -> str:
+    """A month and year in prose: 'marts 2020', 'March 2020'."""
+    day = date.fromisoformat(day) if isinstance(day, str) else day
+    return f"{_lookup(language, f'calendar.month_{day.month}')} {day.year}"
 
 
 def format_percent(share: float, language: str, decimals: int = 0) -> str:
@@ -71,7 +94,7 @@ def override_problems(overrides: dict, where: str) -> list[str]:
             except ValueError as exc:
                 problems.append(f"{where}: at 'messages/{language}/{key}': {exc}")
                 continue
-            if used - offered:
+            if used - offered - STANDING:
                 problems.append(
                     f"{where}: at 'messages/{language}/{key}': unknown placeholder(s) "
                     f"{', '.join('{' + u + '}' for u in sorted(used - offered))}; this message offers "
@@ -94,18 +117,27 @@ class Messages:
 
     language: str
     overrides: dict[str, str] = field(default_factory=dict)
+    placeholders: dict[str, str] = field(default_factory=dict)
 
     def t(self, key: str, **values: object) -> str:
-        """The text at a dotted key (the project's own where it has one), with {placeholders} filled.
+        """The text at a dotted key (the project's own where it has one), with {placeholders} filled from
+        `values`, then from the standing `placeholders` (e.g. the project's word for a site, {unit}).
         KeyError names a missing key."""
         text = self.overrides[key] if key in self.overrides else _lookup(self.language, key)
-        return text.format(**values) if values else text
+        values = {**self.placeholders, **values}
+        return text.format(**values) if values and _placeholders(text) else text
 
     def number(self, value: float, decimals: int = 0) -> str:
         return format_number(value, self.language, decimals)
 
     def percent(self, share: float, decimals: int = 0) -> str:
         return format_percent(share, self.language, decimals)
+
+    def date(self, day: date | str) -> str:
+        return format_date(day, self.language)
+
+    def month(self, day: date | str) -> str:
+        return format_month(day, self.language)
 
     def keys(self) -> set[str]:
         """Every dotted key of the catalogue (for checking that languages agree)."""

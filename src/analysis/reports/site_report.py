@@ -7,12 +7,12 @@ its numbers from the data and its words from the message catalogue.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import matplotlib.pyplot as plt
 import pandas as pd
 from IPython.display import HTML
 
@@ -30,6 +30,7 @@ from analysis.reports.disclosure import (
 from analysis.reports.key_figures import key_figures_table, model_sites, read_key_figures
 from analysis.reports.messages import Messages
 from analysis.reports.provenance import code_version, file_hashes, package_versions
+from analysis.retention.absolute import reference_hazard, stops_per_100
 
 MODEL_TABLES = ["primary", "event_study", "site_effects", "km", "retention_at"]
 
@@ -48,6 +49,11 @@ class ReportContext:
     quality: dict[str, dict]
     figures: pd.DataFrame | None = None  # key_figures.csv (strings, by site); computed if not given
 
+    def __post_init__(self) -> None:
+        # every message may name the project's word for a site ({unit}, {units}, ...)
+        words = unit_words(self.project.config, self.messages.language)
+        self.messages = dataclasses.replace(self.messages, placeholders={**words, **self.messages.placeholders})
+
     @property
     def marker(self) -> str:
         return f"<{self.min_cell}"
@@ -61,7 +67,13 @@ class ReportContext:
         """The disclosure-controlled key figures every page quotes (reports/<project>/key_figures.csv)."""
         if self.figures is not None:
             return self.figures
-        table = key_figures_table(self.project, self.participants, self.models["km"], model_sites(self.models))
+        table = key_figures_table(
+            self.project,
+            self.participants,
+            self.models["km"],
+            model_sites(self.models["primary"], self.model_summary),
+            self.min_cell,
+        )
         return table.set_index("site")
 
     @property
@@ -76,6 +88,21 @@ class ReportContext:
     @property
     def unit(self) -> str:
         return self.project.config["unit_label"][self.messages.language]
+
+    # ------------------------------------------------------------------ subsidy and model membership
+    @property
+    def sites_in_model(self) -> list[str]:
+        """The sites whose person-months the hazard models used (summary.json), in config order."""
+        used = set(self.model_summary.get("sites_in_model", []))
+        return [s for s in self.project.site_ids if s in used]
+
+    def subsidy_lengths(self, site: str) -> list[int]:
+        """The planned subsidy lengths (months) of a site's citizens who started, else of its config rules."""
+        people = self.participants[(self.participants["site"] == site) & self.participants["start_date"].notna()]
+        lengths = sorted({int(m) for m in people["subsidy_months"].dropna()})
+        if lengths:
+            return lengths
+        return sorted({int(rule["months"]) for rule in self.project.config.get("subsidy_rules", {}).get(site, [])})
 
     # ------------------------------------------------------------------ the groups the reports compare
     @property
@@ -167,6 +194,20 @@ def load_context(project: str, root: str | Path | None = None) -> ReportContext:
     )
 
 
+def unit_words(config: dict, language: str) -> dict[str, str]:
+    """The project's words for a site, as standing placeholders of every message: {unit} ('Kommune'),
+    {unit_lower} ('kommune'), {units} ('kommuner') and {units_title} ('Kommuner'). The plural comes from
+    the config's unit_label_plural, else the catalogue's neutral word ('enheder')."""
+    unit = config["unit_label"][language]
+    plural = config.get("unit_label_plural", {}).get(language) or Messages(language).t("page.default_units")
+    return {
+        "unit": unit,
+        "unit_lower": unit[:1].lower() + unit[1:],
+        "units": plural[:1].lower() + plural[1:],
+        "units_title": plural[:1].upper() + plural[1:],
+    }
+
+
 class ReportSections:
     """Sections shared by the site and summary reports, over a given set of enrolments and answers."""
 
@@ -187,6 +228,11 @@ class ReportSections:
         if not hidden:
             return self.ctx.messages.number(value)
         return self.ctx.marker if 0 < value < self.ctx.min_cell else self.ctx.secondary_marker
+
+    def shown_count(self, value: float | None, reference: float | None = None) -> str:
+        """A count as a sentence shows it: the number, the marker when it or its complement to `reference`
+        is small, or 'not reported' when missing (what the site and summary pages print)."""
+        return self._count(value, reference)
 
     def _response_rate(self, wave: dict) -> str:
         """A wave's response rate from quality.json, hidden when answered, not answered or eligible is small."""
@@ -215,9 +261,11 @@ class ReportSections:
         return shown.set_axis(labels).rename_axis(header).reset_index()
 
     def subsidy(self) -> list:
+        """The subsidy-end finding: this page's own subsidy and place in the model (site pages), the pooled
+        hazard ratio introduced as pooled, the same in whole people, what it cannot tell, the event study."""
         primary = self.ctx.models["primary"]
         post = primary[(primary["term"] == "post_subsidy") & primary["shown"].astype(bool)]
-        out = [render.heading(self.t("sections.subsidy"))]
+        out = [render.heading(self.t("sections.subsidy")), *self._subsidy_here()]
         summary = self.ctx.model_summary["primary"]
         variation = summary.get("variation") or {}
         if variation.get("thin"):
@@ -236,10 +284,13 @@ class ReportSections:
             )
             return out + [render.paragraph(self.t(key))]
         row, n = post.iloc[0], self.ctx.messages.number
+        in_model = self.ctx.sites_in_model
         out.append(
             render.paragraph(
                 self.t(
                     "text.subsidy_effect",
+                    n=len(in_model),
+                    with_subsidy=sum(1 for s in in_model if max(self.ctx.subsidy_lengths(s), default=0) > 0),
                     hr=n(row["hazard_ratio"], 2),
                     lower=n(row["ci_lower"], 2),
                     upper=n(row["ci_upper"], 2),
@@ -252,11 +303,40 @@ class ReportSections:
         if variation.get("between_sites_only"):
             out.append(render.paragraph(self.t("text.subsidy_between_sites")))
         out.append(render.paragraph(self.t("text.subsidy_estimand")))
+        out += self._subsidy_in_people(row)
         out += [
+            render.paragraph(self.t("subsidy.cannot_tell")),
             render.paragraph(self.t("text.event_study")),
-            _show(figures.event_study_figure(self.ctx.models["event_study"], self.ctx.messages)),
+            render.figure(
+                lambda: figures.event_study_figure(self.ctx.models["event_study"], self.ctx.messages),
+                self.t("figures.event_study"),
+            ),
         ]
         return out
+
+    def _subsidy_here(self) -> list:
+        """What the page says about its own site's subsidy before the pooled estimate (none on the summary)."""
+        return []
+
+    def _subsidy_in_people(self, estimate: pd.Series) -> list:
+        """'Of 100 still active when the subsidy ends, about X (interval) stop in the next three months,
+        against Y at the subsidised rate': from the monthly stopping rate of the last three subsidised months
+        (shown only when it rests on at least min_cell stops)."""
+        reference = reference_hazard(self.ctx.model_summary.get("event_study", {}).get("info", {}))
+        if reference is None or reference[1] < self.ctx.min_cell:
+            return []
+        hazard, number = reference[0], self.ctx.messages.number
+        result = stops_per_100(hazard, float(estimate["hazard_ratio"]))
+        lower = stops_per_100(hazard, float(estimate["ci_lower"])).after
+        upper = stops_per_100(hazard, float(estimate["ci_upper"])).after
+        text = self.t(
+            "subsidy.absolute",
+            after=number(result.after),
+            after_lower=number(lower),
+            after_upper=number(upper),
+            during=number(result.during),
+        )
+        return [render.paragraph(text)]
 
     def outcomes(self) -> list:
         """Means per wave with the number answering, and paired changes from start with 95 % CIs.
@@ -366,6 +446,50 @@ class ReportSections:
             upper=number(row["upper"], 1),
         )
 
+    def who5(self) -> list:
+        """WHO-5 read as Topp et al. (2015) do: per wave, the share of those answering with a score of 50 or
+        below (poor well-being) and 28 or below (risk of depression), and the share who improved by at least
+        10 points since the start. Each share is hidden when its count, complement or base is small."""
+        if "who5_pct" not in self.answers or not self.answers["who5_pct"].notna().any():
+            return []
+        scores = self.answers.dropna(subset=["who5_pct"])
+        waves = [w for w in self.ctx.project.config["waves"] if (scores["wave"] == w).any()]
+        start = scores[scores["wave"] == "baseline"].set_index(["participant_id", "enrolment"])["who5_pct"]
+        rows = {key: {} for key in ("answered", "poor", "depression", "improved")}
+        for wave in waves:
+            column = self.t(f"waves.{wave}")
+            values = scores.loc[scores["wave"] == wave, "who5_pct"].astype(float)
+            rows["answered"][column] = self._count(len(values))
+            rows["poor"][column] = self._share(int((values <= 50).sum()), len(values))
+            rows["depression"][column] = self._share(int((values <= 28).sum()), len(values))
+            if wave != "baseline" and len(start):
+                later = scores[scores["wave"] == wave].set_index(["participant_id", "enrolment"])["who5_pct"]
+                change = (later - start.reindex(later.index)).dropna().astype(float)
+                rows["improved"][column] = self._share(int((change >= 10).sum()), len(change)) if len(change) else ""
+            else:
+                rows["improved"][column] = ""
+        if not any(rows["improved"].values()):
+            del rows["improved"]
+        labels = {
+            "answered": "outcome_thresholds.answered",
+            "poor": "outcome_thresholds.poor",
+            "depression": "outcome_thresholds.depression",
+            "improved": "outcome_thresholds.improved",
+        }
+        frame = pd.DataFrame.from_dict(rows, orient="index")
+        frame.index = [self.t(labels[k]) for k in frame.index]
+        return [
+            render.paragraph(self.t("outcome_thresholds.intro")),
+            render.table(frame.rename_axis(self.t("measures.who5_pct")).reset_index()),
+        ]
+
+    def _share(self, count: int, base: int) -> str:
+        """A share of `base` as a percentage, or the complementary marker when the count, its complement or base
+        is small (the share would tell the count)."""
+        if not base or suppress_share(count, base, self.ctx.min_cell):
+            return self.ctx.secondary_marker
+        return self.ctx.messages.percent(count / base)
+
     def _retention_table(self, scope: str, hidden_groups: set[str] = frozenset()) -> pd.DataFrame:
         """Share still active 3, 6, 12 months after starting, per group. Hidden ('..') where fewer than
         min_cell are followed then, where fewer than min_cell had stopped by then (a share of a known group
@@ -388,13 +512,27 @@ class ReportSections:
                     and group not in hidden_groups
                 )
                 cells[self.t("labels.months_after_start", months=int(row["time"]))] = (
-                    self.ctx.messages.percent(row["survival"]) if ok else self.ctx.secondary_marker
+                    self._retention_cell(row) if ok else self.ctx.secondary_marker
                 )
             table[self.ctx.group_label(group)] = cells
         frame = pd.DataFrame(table).T
         if len(frame) == 2 and frame.iloc[0].equals(frame.iloc[1]):  # one group: the total says it all
             frame = frame.iloc[:1]
         return frame.rename_axis(self.ctx.group_header).reset_index()
+
+    def _retention_cell(self, row: pd.Series) -> str:
+        """'62 % (60–64 %; n=861)': the share still active, its 95 % interval and how many were still
+        followed at that month (the interval is left out where it could not be computed)."""
+        percent, number = self.ctx.messages.percent, self.ctx.messages.number
+        if pd.isna(row.get("ci_lower")) or pd.isna(row.get("ci_upper")):
+            return self.t("labels.mean_n", mean=percent(row["survival"]), n=number(row["n_risk"]))
+        return self.t(
+            "labels.retention_ci_n",
+            share=percent(row["survival"]).replace(" ", "\u00a0"),
+            lower=number(100 * row["ci_lower"]),
+            upper=percent(row["ci_upper"]).replace(" ", "\u00a0"),
+            n=number(row["n_risk"]),
+        )
 
     def groups(self, with_retention: bool = False) -> list:
         """Seed 001's question when the config sets `compare_by`: per group across all sites, how many were
@@ -451,25 +589,45 @@ class ReportSections:
         return self.t("labels.count_share", count=shown, share=share)
 
     def methods(self) -> list:
-        return [render.heading(self.t("sections.methods")), render.paragraph(self.t("text.methods"))]
+        """The methods and their limits, as an appendix of the page (the table of contents links to it)."""
+        out = [render.heading(self.t("sections.methods")), render.paragraph(self.t("text.methods"))]
+        return out + [
+            render.paragraph(self.t("subsidy.method")),
+            render.paragraph(self.t("text.methods_privacy", min_cell=self.ctx.min_cell)),
+        ]
+
+    def publication_dates(self) -> dict[str, str]:
+        """The data extraction date and the publication date (config publication_date, else the extraction
+        date: never the clock), as ISO strings."""
+        config = self.ctx.project.config
+        extraction = str(config["extraction_date"])
+        return {"extraction": extraction, "published": str(config.get("publication_date", extraction))}
 
     def _footer(self, raw_files: list[Path], parameters: dict) -> list:
         project = self.ctx.project
         inputs = [*raw_files, *(project.config_dir / n for n in ("config.yaml", "sites.tsv", "codebook.yaml"))]
+        made_for = [(self.t("provenance.project"), project.config["title"])]
+        if "site" in parameters:
+            made_for.append((self.ctx.unit, self.ctx.site_name(parameters["site"])))
         return [
             render.footer(
                 self.ctx.messages,
-                project.name,
                 code_version(Path(__file__).resolve().parents[3]),
+                self.publication_dates(),
+                made_for,
                 file_hashes(inputs, project.root),
                 package_versions(),
-                parameters,
             )
         ]
 
     def _title(self, title: str) -> list:
-        cfg = self.ctx.project.config
-        out = [render.heading(title, 1), render.paragraph(self.t("report.extraction", date=cfg["extraction_date"]))]
+        cfg, dates, messages = self.ctx.project.config, self.publication_dates(), self.ctx.messages
+        dated = f"{self.t('report.extraction', date=messages.date(dates['extraction']))} " + self.t(
+            "page.published", date=messages.date(dates["published"])
+        )
+        out = [render.heading(title, 1), render.paragraph(dated)]
+        if cfg.get("contact"):
+            out.append(render.paragraph(self.t("page.contact", contact=cfg["contact"])))
         if load_key(self.ctx.project).is_demo:
             out.append(render.notice(self.t("report.demo_key_warning")))
         out.append(render.paragraph(overview.disclosure_note(self.ctx.messages, self.ctx.min_cell)))
@@ -510,6 +668,31 @@ class SiteReport(ReportSections):
                 site=self.ctx.site_name(self.site),
             )
         )
+
+    def _subsidy_here(self) -> list:
+        """This site's planned subsidy (or that it had none) and whether it is in the pooled estimate."""
+        name, lengths = self.ctx.site_name(self.site), [m for m in self.ctx.subsidy_lengths(self.site) if m > 0]
+        numbers = [str(m) for m in lengths]
+        if len(numbers) > 1:  # '3 eller 6 måneder'
+            numbers = [", ".join(numbers[:-1]) + f" {self.t('subsidy.or')} {numbers[-1]}"]
+        joined = (
+            self.t("subsidy.months_one" if lengths == [1] else "subsidy.months_many", n=numbers[0]) if numbers else ""
+        )
+        key = (
+            "subsidy.site_none"
+            if not lengths
+            else "subsidy.site_length"
+            if len(lengths) == 1
+            else "subsidy.site_lengths"
+        )
+        said = [self.t(key, site=name, months=joined)]
+        if self.site in self.ctx.sites_in_model:
+            said.append(self.t("subsidy.in_model" if lengths else "subsidy.in_model_no_subsidy", site=name))
+        else:
+            said.append(
+                self.t("subsidy.not_in_model" if self.reports_status else "subsidy.not_in_model_status", site=name)
+            )
+        return [render.paragraph(" ".join(said))]
 
     def key_figures(self) -> list:
         """The site's row of key_figures.csv, with a sentence for what the site did not do or have."""
@@ -576,7 +759,7 @@ class SiteReport(ReportSections):
                 {self.ctx.group_header: self.t("tracks.all")}
                 | {self.t(f"key_figures.{s}"): total_text[s] for s in stages}
             )
-            out.append(render.table(pd.DataFrame(rows)))
+            out.append(HTML(f'<div style="overflow-x:auto">{render.table(pd.DataFrame(rows)).data}</div>'))
             if merged:
                 out.append(
                     render.paragraph(
@@ -589,7 +772,9 @@ class SiteReport(ReportSections):
                 )
         counts = table.loc["all"] if "all" in table.index else None
         if counts is not None and all(total[s].isdigit() for s in ("referred", "started")):
-            out.append(_show(figures.funnel_figure(counts, self.ctx.messages)))
+            out.append(
+                render.figure(lambda: figures.funnel_figure(counts, self.ctx.messages), self.t("figures.funnel"))
+            )
         return out
 
     def _merged_label(self, merged: list[str], name: bool = True) -> str:
@@ -644,14 +829,15 @@ class SiteReport(ReportSections):
         out += [
             render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
             render.paragraph(self.t("disclosure.km_steps", min_cell=self.ctx.min_cell)),
-            _show(
-                figures.retention_figure(
+            render.figure(
+                lambda: figures.retention_figure(
                     coarsen_survival_curves(km, self.ctx.min_cell),
                     self.site,
                     self.ctx.messages,
                     self.ctx.min_cell,
                     groups=groups,
-                )
+                ),
+                self.t("figures.retention", scope=self.ctx.site_name(self.site)),
             ),
             render.paragraph(self.t("text.retention_at")),
             render.table(self._retention_table(self.site, hidden)),
@@ -680,7 +866,15 @@ class SiteReport(ReportSections):
         names = {s: self.ctx.site_label(s) for s in self.ctx.project.site_ids}
         out = [render.heading(self.t("sections.comparison")), render.paragraph(self.t("text.comparison"))]
         if effects["shrunken_hr"].notna().sum() >= 2:
-            out.append(_show(figures.caterpillar_figure(effects, names, self.site, self.ctx.messages)))
+            out.append(
+                render.figure(
+                    lambda: figures.caterpillar_figure(effects, names, self.site, self.ctx.messages),
+                    self.t("figures.caterpillar"),
+                )
+            )
+        if self.site not in set(effects.dropna(subset=["shrunken_hr"])["site"]):
+            key = "text.comparison_absent" if self.reports_status else "text.comparison_absent_status"
+            out.append(render.paragraph(self.t(key, site=self.ctx.site_name(self.site))))
         return out
 
     def quality(self) -> list:
@@ -751,18 +945,6 @@ class SiteReport(ReportSections):
 
     def footer(self, parameters: dict) -> list:
         return self._footer(site_raw_files(self.ctx.project, self.site), parameters)
-
-
-def _show(fig):
-    """Render a figure as an embedded PNG in the notebook output and free it."""
-    import io
-
-    from IPython.display import Image
-
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    plt.close(fig)
-    return Image(data=buffer.getvalue(), format="png")
 
 
 __all__ = ["ALL_SITES", "ReportContext", "SiteReport", "load_context"]

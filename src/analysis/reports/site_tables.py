@@ -55,15 +55,6 @@ def funnel(participants: pd.DataFrame, config: dict, by: str = "referral_track")
     return table
 
 
-def key_figures(participants: pd.DataFrame, config: dict) -> dict:
-    """Referred, started, active at course end and at follow-up (None where not reported), all enrolments."""
-    row = funnel(participants, config).loc["all"]
-    return {stage: (None if pd.isna(row[stage]) else int(row[stage])) for stage in STAGES} | {
-        "eligible_course_end": int(row["eligible_course_end"]),
-        "eligible_followup": int(row["eligible_followup"]),
-    }
-
-
 def counts_by(participants: pd.DataFrame, column: str, order: list[str] | None = None) -> pd.Series:
     """Number of enrolments per value of a column (missing values as 'unknown'), in a given order."""
     counts = participants[column].fillna("unknown").value_counts()

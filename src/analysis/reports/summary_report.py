@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-import html
 from pathlib import Path
 
 import pandas as pd
 
+from analysis.clean.pseudonym import load_key
 from analysis.core.outputs import write_text
 from analysis.core.vocabulary import ALL_SITES
 from analysis.project.loader import site_raw_files
-from analysis.reports import figures, overview, render
+from analysis.reports import figures, overview, render, site_tables
 from analysis.reports.disclosure import coarsen_survival_curves
-from analysis.reports.site_report import ReportContext, ReportSections, _show
+from analysis.reports.site_report import ReportContext, ReportSections
+
+PAGES_DIR = Path(__file__).parent / "templates" / "pages"
 
 
 class SummaryReport(ReportSections):
@@ -40,6 +42,61 @@ class SummaryReport(ReportSections):
             self._definitions(),
         ]
 
+    def who_was_referred(self) -> list:
+        """Who was referred, pooled over all sites: the referral period and when follow-up happens (config),
+        age and sex, referral tracks, and reasons for stopping where sites reported who stopped."""
+        config, messages, people = self.ctx.project.config, self.ctx.messages, self.people
+        out = [render.heading(self.t("sections.people"))]
+        referred = people["referral_date"].dropna()
+        if len(referred):
+            out.append(
+                render.paragraph(
+                    self.t(
+                        "people.period",
+                        first=messages.month(referred.min().date()),
+                        last=messages.month(referred.max().date()),
+                        course_weeks=config["course_weeks"],
+                        followup_months=config["followup_months"],
+                        extraction=messages.date(config["extraction_date"]),
+                    )
+                )
+            )
+        sex = people["sex"].fillna("unknown").value_counts().reindex(["female", "male", "unknown"]).dropna()
+        sex = sex.rename(index={"female": self.t("people.female"), "male": self.t("people.male")})
+        out += [
+            render.paragraph(self.t("people.intro")),
+            render.table(self._counts(sex.astype(int), None, self.t("people.sex"))),
+            render.table(self._counts(self._age_bands(people["age"]), None, self.t("people.age"))),
+            render.paragraph(self.t("people.recruitment")),
+            render.table(
+                self._counts(
+                    site_tables.counts_by(people, "referral_track", ["health", "employment", "self", "other"]),
+                    "tracks",
+                    self.t("labels.track"),
+                )
+            ),
+        ]
+        reporting = [s["site"] for s in self.ctx.project.sites if s["reports_end_status"]]
+        stopped = site_tables.dropout_reasons(people[people["site"].isin(reporting)])
+        if len(stopped):
+            out += [
+                render.paragraph(self.t("people.reasons")),
+                render.table(self._counts(stopped, "reasons", self.t("labels.reason"))),
+            ]
+        return out
+
+    def _age_bands(self, ages: pd.Series, edges: tuple[int, ...] = (30, 45, 60, 70)) -> pd.Series:
+        """Number of people per age band (under 30, 30–44, 45–59, 60–69, 70 and over; unknown apart)."""
+        labels = [self.t("people.age_below", high=edges[0])]
+        labels += [self.t("people.age_band", low=lo, high=hi - 1) for lo, hi in zip(edges[:-1], edges[1:], strict=True)]
+        labels += [self.t("people.age_above", low=edges[-1])]
+        known = ages.dropna().astype(int)
+        bands = pd.cut(known, [-1, *[e - 1 for e in edges], 200], labels=labels)
+        counts = bands.value_counts().reindex(labels).fillna(0).astype(int)
+        if ages.isna().any():
+            counts.loc["unknown"] = int(ages.isna().sum())
+        return counts
+
     def retention(self) -> list:
         km = self.ctx.models["km"]
         present = set(km.loc[(km["scope"] == ALL_SITES) & (km["group"] != "all"), "group"])
@@ -48,14 +105,15 @@ class SummaryReport(ReportSections):
             render.heading(self.t("sections.retention")),
             render.paragraph(self.t("text.retention", min_cell=self.ctx.min_cell)),
             render.paragraph(self.t("disclosure.km_steps", min_cell=self.ctx.min_cell)),
-            _show(
-                figures.retention_figure(
+            render.figure(
+                lambda: figures.retention_figure(
                     coarsen_survival_curves(km, self.ctx.min_cell),
                     ALL_SITES,
                     self.ctx.messages,
                     self.ctx.min_cell,
                     groups=groups,
-                )
+                ),
+                self.t("figures.retention", scope=self.t("labels.all_sites")),
             ),
             render.paragraph(self.t("text.retention_at")),
             render.table(self._retention_table(ALL_SITES)),
@@ -66,7 +124,12 @@ class SummaryReport(ReportSections):
         names = {s: self.ctx.site_label(s) for s in self.ctx.project.site_ids}
         out = [render.heading(self.t("sections.comparison")), render.paragraph(self.t("text.comparison"))]
         if effects["shrunken_hr"].notna().sum() >= 2:
-            out.append(_show(figures.caterpillar_figure(effects, names, None, self.ctx.messages)))
+            out.append(
+                render.figure(
+                    lambda: figures.caterpillar_figure(effects, names, None, self.ctx.messages),
+                    self.t("figures.caterpillar"),
+                )
+            )
         return out
 
     def quality(self) -> list:
@@ -97,29 +160,43 @@ class SummaryReport(ReportSections):
 
 
 def index_page(context: ReportContext) -> str:
-    """The HTML of reports/<project>/index.html: a link to the summary and the key figures of every site, each
-    site's name linking to its page (all numbers from key_figures.csv)."""
-    t, unit = context.messages.t, context.unit
+    """The HTML of reports/<project>/index.html, from templates/pages/index.html.j2: title, dates, contact,
+    a link to the summary and the key figures of every site, each site's name linking to its page (every
+    number from key_figures.csv)."""
+    import markupsafe
+
+    t, messages, config = context.messages.t, context.messages, context.project.config
     names = {s: context.site_name(s) for s in context.project.site_ids}
-    table = overview.overview_table(context.key_figures, names, unit, context.messages, links=True).data
-    sites = context.project.sites
-    reporting = sum(1 for s in sites if s["reports_end_status"])
-    note = t("key_figures.all_sites_active", reporting=reporting, sites=len(sites), units=context.units)
-    marker_note = overview.disclosure_note(context.messages, context.min_cell)
-    title = t("report.index_title", title=context.project.config["title"])
-    summary = t("report.summary_title", title=context.project.config["title"])
-    return (
-        f'<!DOCTYPE html>\n<html lang="{context.messages.language}">\n<head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{html.escape(title)}</title>"
-        '<style>body{font-family:"DejaVu Sans",Arial,sans-serif;max-width:75em;margin:2em auto;padding:0 1em}'
-        ".key-figures{overflow-x:auto}.key-figures td{white-space:nowrap}table{border-collapse:collapse}"
-        "th,td{padding:0.3em 0.6em;"
-        "border-bottom:1px solid #ddd;text-align:left}</style></head>\n<body>\n"
-        f"<h1>{html.escape(title)}</h1>\n"
-        f'<p><a href="summary.html">{html.escape(summary)}</a></p>\n'
-        f"<h2>{html.escape(t('sections.sites'))}</h2>\n{table}\n"
-        f"<p>{html.escape(note)}</p>\n<p>{html.escape(marker_note)}</p>\n</body>\n</html>\n"
+    table = overview.overview_table(context.key_figures, names, context.unit, messages, links=True).data
+    reporting = sum(1 for s in context.project.sites if s["reports_end_status"])
+    extraction = str(config["extraction_date"])
+    published = str(config.get("publication_date", extraction))
+    template = _pages().get_template("index.html.j2")
+    return template.render(
+        language=messages.language,
+        title=t("report.index_title", title=config["title"]),
+        dated=" ".join(
+            [t("report.extraction", date=messages.date(extraction)), t("page.published", date=messages.date(published))]
+        ),
+        contact=t("page.contact", contact=config["contact"]) if config.get("contact") else "",
+        notice=t("report.demo_key_warning") if load_key(context.project).is_demo else "",
+        summary=t("report.summary_title", title=config["title"]),
+        sites_heading=t("sections.sites"),
+        table=markupsafe.Markup(table),
+        note=t("key_figures.all_sites_active", reporting=reporting, sites=len(names), units=context.units),
+        marker_note=overview.disclosure_note(messages, context.min_cell),
+    )
+
+
+def _pages():
+    """The Jinja environment of the stand-alone pages (HTML-escaping every value)."""
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(PAGES_DIR),
+        autoescape=True,
+        keep_trailing_newline=True,
+        undefined=jinja2.StrictUndefined,
     )
 
 

@@ -137,6 +137,8 @@ def fit_retention(participants: pd.DataFrame, config: dict) -> RetentionResults:
         "excluded": built.excluded,
         "person_months": int(len(rows)),
         "events": int(rows["event"].sum()),
+        # the sites the hazard models can use: in the person-months, with at least one stop
+        "sites_in_model": sorted(str(s) for s, e in rows.groupby("site", observed=True)["event"].sum().items() if e),
         "covariates": covariates,
         "primary": {
             "info": primary.info,

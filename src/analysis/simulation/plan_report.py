@@ -83,14 +83,19 @@ def plan_text(plan: Plan, m: Messages) -> str:
     if plan.design is not None:
         lines += [f"- {line}" for line in design_lines(plan.design, m)] + [""]
     if plan.refusal is not None:
-        key, values = plan.refusal
-        return "\n".join([*lines, m.t(key, **_formatted(values, m)), ""])
+        return "\n".join([*lines, refusal_text(plan, m), ""])
     lines += [headline(plan, m), "", table_text(plan, m), ""]
     for key, values in plan.notes:
         lines.append(m.t(key, **_formatted(values, m)))
     settings = plan.settings
     lines += ["", m.t("plan.method", replicates=settings["replicates"], seed=settings["seed"])]
     return "\n".join(lines) + "\n"
+
+
+def refusal_text(plan: Plan, m: Messages) -> str:
+    """The plain sentence saying why the design cannot identify the effect (plan.refusal in words)."""
+    key, values = plan.refusal
+    return m.t(key, **_formatted(values, m))
 
 
 def _formatted(values: dict, m: Messages) -> dict:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from itertools import combinations
 from pathlib import Path
 
@@ -158,6 +159,83 @@ class Hidden:
     primary: bool
 
 
+_SPACES = re.compile(r"\s+")
+
+
+class _ReportTables(HTMLParser):
+    """The <table class="report-table"> elements of a page as lists of (in <thead>, [cell texts]) rows."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[list[tuple[bool, list[str]]]] = []
+        self._depth = 0  # nesting depth of <table> inside the report table being read (0: none open)
+        self._head = False
+        self._row: list[str] | None = None
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            if self._depth:
+                self._depth += 1
+            elif "report-table" in (dict(attrs).get("class") or "").split():
+                self._depth = 1
+                self.tables.append([])
+        elif self._depth != 1:
+            return
+        elif tag == "thead":
+            self._head = True
+        elif tag in ("tbody", "tfoot"):
+            self._head = False
+        elif tag == "tr":
+            self._end_row()
+            self._row = []
+        elif tag in ("td", "th"):
+            self._end_cell()
+            if self._row is None:
+                self._row = []
+            self._cell = []
+
+    def handle_endtag(self, tag: str) -> None:
+        if not self._depth:
+            return
+        if tag == "table":
+            self._depth -= 1
+            if not self._depth:
+                self._end_row()
+                self._head = False
+        elif self._depth != 1:
+            return
+        elif tag in ("td", "th"):
+            self._end_cell()
+        elif tag == "tr":
+            self._end_row()
+        elif tag == "thead":
+            self._end_row()
+            self._head = False
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None and self._depth == 1:
+            self._cell.append(data)
+
+    def _end_cell(self) -> None:
+        if self._cell is not None and self._row is not None:
+            self._row.append(_SPACES.sub(" ", "".join(self._cell)).strip())
+        self._cell = None
+
+    def _end_row(self) -> None:
+        self._end_cell()
+        if self._row is not None:
+            self.tables[-1].append((self._head, self._row))
+        self._row = None
+
+
+def report_tables(page: str) -> list[list[tuple[bool, list[str]]]]:
+    parser = _ReportTables()
+    parser.feed(page)
+    parser.close()
+    return parser.tables
+
+
 def parse_cell(text: str):
     """A shown count as an int, a marker as Hidden, anything else (words, shares, blanks) as None."""
     text = text.strip()
@@ -209,7 +287,6 @@ def attack_project(
     """Attack every page (name -> HTML; names 'sites/<site>.html', 'summary.html', 'index.html') and the key
     figures (key_figures.csv read by `read_key_figures`, or None) together. The summary's tables are added up
     from the site pages' only when every one of `sites` (the project's) has its page."""
-    from analysis.tools.audit import report_tables
 
     messages = Messages(language, overrides or {})
     _NO_VALUE.clear()
@@ -364,7 +441,6 @@ def _check_key_figure_tables(name: str, page: str, figures: pd.DataFrame, messag
     """Each key-figures table on a page must print exactly what key_figures.csv holds."""
     from analysis.reports.overview import FIELDS
     from analysis.reports.overview import cell_text as printed
-    from analysis.tools.audit import report_tables
 
     findings = []
     labels = {messages.t(f"key_figures.{f}"): f for f in FIELDS}

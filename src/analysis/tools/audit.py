@@ -39,7 +39,6 @@ import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from pathlib import Path
 from typing import TextIO
 
@@ -330,80 +329,6 @@ def scan_text(text: str, values: PersonalValues) -> dict[str, int]:
 
 
 # ---------------------------------------------------------------------------------------------- tables
-class _ReportTables(HTMLParser):
-    """The <table class="report-table"> elements of a page as lists of (in <thead>, [cell texts]) rows."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.tables: list[list[tuple[bool, list[str]]]] = []
-        self._depth = 0  # nesting depth of <table> inside the report table being read (0: none open)
-        self._head = False
-        self._row: list[str] | None = None
-        self._cell: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag == "table":
-            if self._depth:
-                self._depth += 1
-            elif "report-table" in (dict(attrs).get("class") or "").split():
-                self._depth = 1
-                self.tables.append([])
-        elif self._depth != 1:
-            return
-        elif tag == "thead":
-            self._head = True
-        elif tag in ("tbody", "tfoot"):
-            self._head = False
-        elif tag == "tr":
-            self._end_row()
-            self._row = []
-        elif tag in ("td", "th"):
-            self._end_cell()
-            if self._row is None:
-                self._row = []
-            self._cell = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if not self._depth:
-            return
-        if tag == "table":
-            self._depth -= 1
-            if not self._depth:
-                self._end_row()
-                self._head = False
-        elif self._depth != 1:
-            return
-        elif tag in ("td", "th"):
-            self._end_cell()
-        elif tag == "tr":
-            self._end_row()
-        elif tag == "thead":
-            self._end_row()
-            self._head = False
-
-    def handle_data(self, data: str) -> None:
-        if self._cell is not None and self._depth == 1:
-            self._cell.append(data)
-
-    def _end_cell(self) -> None:
-        if self._cell is not None and self._row is not None:
-            self._row.append(_SPACES.sub(" ", "".join(self._cell)).strip())
-        self._cell = None
-
-    def _end_row(self) -> None:
-        self._end_cell()
-        if self._row is not None:
-            self.tables[-1].append((self._head, self._row))
-        self._row = None
-
-
-def report_tables(page: str) -> list[list[tuple[bool, list[str]]]]:
-    parser = _ReportTables()
-    parser.feed(page)
-    parser.close()
-    return parser.tables
-
-
 def page_problems(page: str, min_cell: int, language: str = "da") -> dict[str, int]:
     """Disclosure problems of one HTML page read alone (see `attack.attack_project` for all pages together):
     kinds as in `attack`, with RECOVERABLE for hidden counts pinned to one value."""

@@ -6,9 +6,14 @@ for Python drives it with ``executable_path`` pointing at it. Reports must
 open offline, so every http(s) request a page makes is blocked and reported as an external load; a plain
 outbound ``<a>`` link is allowed but listed.
 
+Every page is opened at a phone's width (390 px) and a desktop's (1280 px). At each width the check fails
+on a table that runs past the screen without a container that scrolls it, on a page wider than the screen,
+on a missing viewport meta, and on any serious or critical accessibility violation found by axe-core (the
+copy shipped in the axe-playwright-python package, injected into the page: no network needed).
+
 Command line::
 
-    python -m analysis.tools.browser check reports/<project>   # screenshots in <dir>/screenshots/
+    python -m analysis.tools.browser check reports/<project>   # screenshots in <dir>/screenshots/<width>/
     python -m analysis.tools.browser pdf reports/<project>     # <name>.pdf beside each page
 """
 
@@ -58,6 +63,9 @@ INSTALL_HINT = (
 TIMEOUT_MS = 30_000
 IMAGE_WAIT_MS = 5_000
 SCREENSHOT_DIR = "screenshots"
+WIDTHS = (390, 1280)  # a phone (iPhone 12-15) and a desktop, in CSS pixels
+VIEWPORT_HEIGHT = 900
+BLOCKING_IMPACTS = ("serious", "critical")  # axe-core impacts that fail a page
 A4_MARGIN = {"top": "15mm", "bottom": "15mm", "left": "12mm", "right": "12mm"}
 
 # Runs before any page script: remembers <img> elements whose load fired an error event.
@@ -104,6 +112,34 @@ _INSPECT_DOM = """
 """
 
 
+# Layout at the current width: tables reaching past the screen with no scrolling ancestor, page overflow,
+# and whether the page declares a viewport.
+_INSPECT_LAYOUT = """
+() => {
+  const screen = document.documentElement.clientWidth;
+  const scrolls = (node) => {
+    for (let n = node.parentElement; n && n !== document.body; n = n.parentElement) {
+      const style = getComputedStyle(n);
+      if (["auto", "scroll"].includes(style.overflowX) && n.getBoundingClientRect().right <= screen + 1) return true;
+    }
+    return false;
+  };
+  const tables = Array.from(document.querySelectorAll("table")).map((table, index) => {
+    const box = table.getBoundingClientRect();
+    const head = table.querySelector("th, td");
+    return {index, label: head ? head.textContent.trim().slice(0, 40) : "", right: box.right, scrolls: scrolls(table)};
+  });
+  return {
+    screen,
+    pageWidth: document.documentElement.scrollWidth,
+    viewport: !!document.querySelector('meta[name="viewport"]'),
+    overflowing: tables.filter((t) => t.right > screen + 1 && !t.scrolls)
+      .map((t) => `table ${t.index + 1} ("${t.label}") ends at ${Math.round(t.right)} px`),
+  };
+}
+"""
+
+
 class BrowserNotFoundError(RuntimeError):
     """Chromium is not installed where this module looks for it."""
 
@@ -121,6 +157,9 @@ class PageCheck:
     broken_links: list[str] = field(default_factory=list)
     external_loads: list[str] = field(default_factory=list)
     external_links: list[str] = field(default_factory=list)
+    layout: list[str] = field(default_factory=list)
+    accessibility: list[str] = field(default_factory=list)
+    width: int = WIDTHS[-1]
     seconds: float = 0.0
 
     @property
@@ -132,6 +171,8 @@ class PageCheck:
             "failed resource": self.failed_resources,
             "broken link": self.broken_links,
             "external load": self.external_loads,
+            "layout": self.layout,
+            "accessibility": self.accessibility,
         }
         return [f"{kind}: {item}" for kind, items in kinds.items() for item in items]
 
@@ -145,7 +186,7 @@ class PageCheck:
         name = self.page.relative_to(root) if root else self.page
         notes = self.problems + [f"console warning: {text}" for text in self.console_warnings]
         notes += [f"outbound link: {url}" for url in self.external_links]
-        line = f"{'OK' if self.ok else 'FAIL':<4}  {name}  {self.seconds:.2f} s"
+        line = f"{'OK' if self.ok else 'FAIL':<4}  {name}  {self.width} px  {self.seconds:.2f} s"
         return f"{line}  {'; '.join(notes)}" if notes else line
 
 
@@ -215,9 +256,10 @@ def _is_external(url: str) -> bool:
 
 
 @contextmanager
-def _offline_page(browser: Browser, events: _Events) -> Iterator[Page]:
-    """A page in a fresh context that blocks (and records) every http(s) request and the page's events."""
-    context = browser.new_context(service_workers="block")
+def _offline_page(browser: Browser, events: _Events, width: int = WIDTHS[-1]) -> Iterator[Page]:
+    """A page `width` CSS pixels wide in a fresh context that blocks (and records) every http(s) request and
+    the page's events."""
+    context = browser.new_context(service_workers="block", viewport={"width": width, "height": VIEWPORT_HEIGHT})
     context.set_default_timeout(TIMEOUT_MS)
     context.add_init_script(_IMAGE_ERROR_LISTENER)
 
@@ -330,23 +372,56 @@ def _page_check(html_path: Path, screenshot_path: Path, page_url: str, dom: dict
     )
 
 
-def check_page(html_path: str | Path, screenshot_path: str | Path, *, browser: Browser | None = None) -> PageCheck:
-    """Open a local HTML file in headless Chromium, report its problems and write a full-page PNG screenshot.
+def layout_problems(layout: dict) -> list[str]:
+    """What the layout inspection found wrong: tables running off the screen unscrolled, a page wider than
+    the screen, no viewport meta (a phone then shows the page at desktop width, shrunk)."""
+    problems = [
+        f"{table} past the {layout['screen']} px screen, with no scrolling container" for table in layout["overflowing"]
+    ]
+    if layout["pageWidth"] > layout["screen"] + 1:
+        problems.append(f"page is {layout['pageWidth']} px wide on a {layout['screen']} px screen")
+    if not layout["viewport"]:
+        problems.append('no <meta name="viewport">')
+    return problems
+
+
+def accessibility_problems(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the open page, one line each (rule, impact, how many
+    elements, help text). axe-core comes with axe-playwright-python and is injected into the page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    violations = Axe().run(page).response.get("violations", [])
+    return [
+        f"{v['id']} ({v['impact']}, {len(v.get('nodes', []))} elements): {v.get('help', '')}"
+        for v in violations
+        if v.get("impact") in BLOCKING_IMPACTS
+    ]
+
+
+def check_page(
+    html_path: str | Path, screenshot_path: str | Path, *, browser: Browser | None = None, width: int = WIDTHS[-1]
+) -> PageCheck:
+    """Open a local HTML file in headless Chromium `width` CSS pixels wide, report its problems (loading,
+    links, layout, accessibility) and write a full-page PNG screenshot.
 
     Pass ``browser`` (from ``open_browser()``) to check many pages in one browser; without it one is started.
     """
     if browser is None:
         with open_browser() as own:
-            return check_page(html_path, screenshot_path, browser=own)
+            return check_page(html_path, screenshot_path, browser=own, width=width)
     started = time.perf_counter()
     html_path, screenshot_path = _local_html(html_path), Path(screenshot_path)
     events = _Events()
-    with _offline_page(browser, events) as page:
+    with _offline_page(browser, events, width) as page:
         _open(page, html_path)
         dom = page.evaluate(_INSPECT_DOM)
+        layout = page.evaluate(_INSPECT_LAYOUT)
         screenshot_path.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=screenshot_path, full_page=True)
         result = _page_check(html_path, screenshot_path, page.url, dom, events)
+        result.layout = layout_problems(layout)
+        result.accessibility = accessibility_problems(page)
+    result.width = width
     result.seconds = time.perf_counter() - started
     return result
 
@@ -369,22 +444,26 @@ def html_pages(directory: Path) -> list[Path]:
     return sorted(path for path in directory.rglob("*.html") if path.relative_to(directory).parts[0] != SCREENSHOT_DIR)
 
 
-def screenshot_for(directory: Path, html_path: Path) -> Path:
-    """Where the screenshot of a page goes: <dir>/screenshots/<relative path>.png."""
-    return directory / SCREENSHOT_DIR / html_path.relative_to(directory).with_suffix(".png")
+def screenshot_for(directory: Path, html_path: Path, width: int = WIDTHS[-1]) -> Path:
+    """Where the screenshot of a page at a width goes: <dir>/screenshots/<width>/<relative path>.png."""
+    return directory / SCREENSHOT_DIR / str(width) / html_path.relative_to(directory).with_suffix(".png")
 
 
 def _check_all(directory: Path, pages: list[Path], browser: Browser) -> int:
     """Check every page, print one line each, and return how many failed."""
     failures = 0
     for path in pages:
-        try:
-            result = check_page(path, screenshot_for(directory, path), browser=browser)
-            failures += not result.ok
-            print(result.summary(directory), flush=True)
-        except Exception as error:  # one page that cannot be opened must not hide the others
-            failures += 1
-            print(f"FAIL  {path.relative_to(directory)}  could not be checked: {error}".splitlines()[0], flush=True)
+        failed = False
+        for width in WIDTHS:
+            try:
+                result = check_page(path, screenshot_for(directory, path, width), browser=browser, width=width)
+                failed |= not result.ok
+                print(result.summary(directory), flush=True)
+            except Exception as error:  # one page that cannot be opened must not hide the others
+                failed = True
+                line = f"FAIL  {path.relative_to(directory)}  {width} px  could not be checked: {error}"
+                print(line.splitlines()[0], flush=True)
+        failures += failed
     return failures
 
 
