@@ -50,7 +50,7 @@ WFRUN_TERMS = {"sha256": "https://w3id.org/ro/terms/workflow-run#sha256"}
 LICENSE_URL = "https://spdx.org/licenses/MIT"
 CHECKOUT_FILES = ["requirements.lock", "pyproject.toml", "CITATION.cff", "LICENSE"]
 PROJECT_CONFIG = ["config.yaml", "sites.tsv", "codebook.yaml"]
-REPORT_SUFFIXES = {".html"}
+REPORT_SUFFIXES = {".html", ".csv"}  # the pages and key_figures.csv, the table they quote
 
 
 @dataclass
