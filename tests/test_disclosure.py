@@ -432,3 +432,15 @@ def test_curve_steps_gather_at_least_min_cell_stops():
     assert shown["survival"].tolist() == [0.875, 0.747, 0.747]
     assert (shown["n_risk"] >= 5).all()
     assert coarsen_survival_curve(curve.assign(n_event=1), 10).empty  # never 10 stops before the stop: nothing
+
+
+def test_a_pooled_one_way_table_hides_what_subtraction_of_a_site_would_give():
+    """Summary tables of one column (referral tracks, reasons) pooled over sites whose pages show their own:
+    pooled 'self' 11 minus the other site's shown 8 would give the first site's hidden 3."""
+    first = pd.Series({"health": 20, "employment": 6, "self": 3, "other": 2}).to_frame("n")
+    second = pd.Series({"health": 30, "employment": 2, "self": 8, "other": 9}).to_frame("n")
+    parts = [suppress_table(first, 5, margins=True), suppress_table(second, 5, margins=True)]
+    pooled = suppress_pooled(first + second, parts, 5)
+    for track in ("employment", "self", "other"):  # each hidden on one site's page
+        shown_elsewhere = [p for p in parts if not p.hidden.loc[track, "n"]]
+        assert pooled.hidden.loc[track, "n"] or len(shown_elsewhere) == len(parts), track

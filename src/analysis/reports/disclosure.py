@@ -366,10 +366,15 @@ def suppress_pooled(
         part_hidden = np.zeros(part_grid.values.shape, dtype=bool)
         r, c = frame.shape
         part_hidden[:r, :c] = mask.to_numpy(dtype=bool)
-        if part.row_totals_hidden is not None:
+        # the margins the grid has: a one-column table has only its total row, whose one entry is the total
+        if part.row_totals_hidden is not None and part_grid.total_col:
             part_hidden[:r, c] = part.row_totals_hidden.reindex(frame.index, fill_value=False).to_numpy(dtype=bool)
+        if part.col_totals_hidden is not None and part_grid.total_row:
             part_hidden[r, :c] = part.col_totals_hidden.reindex(frame.columns, fill_value=False).to_numpy(dtype=bool)
-        part_hidden[r, c] = part.grand_total_hidden
+        if part_grid.total_row and part_grid.total_col:
+            part_hidden[r, c] = part.grand_total_hidden
+        elif part_grid.total_row:
+            part_hidden[r, :c] |= part.grand_total_hidden
         part_grids.append((part_grid, part_hidden))
     cost = _complement_costs(grid)
     for _ in range(2 * grid.values.size + 2):

@@ -52,7 +52,11 @@ def cell_text(row: pd.Series, field: str, messages: Messages) -> str:
 
 
 def _wrap(table_html: str, site: str) -> HTML:
-    return HTML(f'<div class="key-figures" data-site="{html.escape(site)}" style="overflow-x:auto">{table_html}</div>')
+    # focusable, so that a keyboard can scroll it (axe: scrollable-region-focusable)
+    return HTML(
+        f'<div class="key-figures" data-site="{html.escape(site)}" style="overflow-x:auto" tabindex="0">'
+        f"{table_html}</div>"
+    )
 
 
 def site_table(figures: pd.DataFrame, site: str, messages: Messages) -> HTML:

@@ -22,6 +22,7 @@ from analysis.project.loader import Project, load_project, site_raw_files
 from analysis.reports import figures, overview, render, site_tables
 from analysis.reports.disclosure import (
     SECONDARY_MARKER,
+    SuppressedTable,
     coarsen_survival_curves,
     suppress_pooled,
     suppress_share,
@@ -239,10 +240,14 @@ class ReportSections:
         hidden = wave["rate"] is None or suppress_share(wave["answered"], wave["eligible"], self.ctx.min_cell)
         return self.ctx.secondary_marker if hidden else self.ctx.messages.percent(wave["rate"])
 
-    def _counts(self, counts: pd.Series, label_key: str | None, header: str) -> pd.DataFrame:
-        """A one-way table of counts with a total row, small cells and their complements hidden."""
+    def _counts(
+        self, counts: pd.Series, label_key: str | None, header: str, suppressed: SuppressedTable | None = None
+    ) -> pd.DataFrame:
+        """A one-way table of counts with a total row, small cells and their complements hidden (by
+        `suppressed` when given, e.g. a pooled table's suppression that protects its parts)."""
         frame = counts.to_frame(self.t("labels.count"))
-        shown = suppress_table(frame, self.ctx.min_cell, margins=True).display(
+        suppressed = suppressed or suppress_table(frame, self.ctx.min_cell, margins=True)
+        shown = suppressed.display(
             marker=self.ctx.marker,
             secondary_marker=self.ctx.secondary_marker,
             number=self.ctx.messages.number,

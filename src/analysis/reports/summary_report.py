@@ -11,10 +11,14 @@ from analysis.core.outputs import write_text
 from analysis.core.vocabulary import ALL_SITES
 from analysis.project.loader import site_raw_files
 from analysis.reports import figures, overview, render, site_tables
-from analysis.reports.disclosure import coarsen_survival_curves
+from analysis.reports.disclosure import coarsen_survival_curves, suppress_pooled, suppress_table
 from analysis.reports.site_report import ReportContext, ReportSections
 
 PAGES_DIR = Path(__file__).parent / "templates" / "pages"
+
+
+def _tracks(people: pd.DataFrame) -> pd.Series:
+    return site_tables.counts_by(people, "referral_track", ["health", "employment", "self", "other"])
 
 
 class SummaryReport(ReportSections):
@@ -68,22 +72,35 @@ class SummaryReport(ReportSections):
             render.table(self._counts(sex.astype(int), None, self.t("people.sex"))),
             render.table(self._counts(self._age_bands(people["age"]), None, self.t("people.age"))),
             render.paragraph(self.t("people.recruitment")),
-            render.table(
-                self._counts(
-                    site_tables.counts_by(people, "referral_track", ["health", "employment", "self", "other"]),
-                    "tracks",
-                    self.t("labels.track"),
-                )
-            ),
+            *self._pooled_counts(people, _tracks, "tracks", self.t("labels.track")),
         ]
         reporting = [s["site"] for s in self.ctx.project.sites if s["reports_end_status"]]
-        stopped = site_tables.dropout_reasons(people[people["site"].isin(reporting)])
-        if len(stopped):
+        stopped = people[people["site"].isin(reporting)]
+        if len(site_tables.dropout_reasons(stopped)):
             out += [
                 render.paragraph(self.t("people.reasons")),
-                render.table(self._counts(stopped, "reasons", self.t("labels.reason"))),
+                *self._pooled_counts(stopped, site_tables.dropout_reasons, "reasons", self.t("labels.reason")),
             ]
         return out
+
+    def _pooled_counts(self, people: pd.DataFrame, count, label_key: str, header: str) -> list:
+        """A table of counts pooled over sites whose pages show the same table of their own: suppressed so
+        that no site's hidden cell follows from the pooled one minus the other sites' (`suppress_pooled`), or
+        withheld with a sentence when no suppression can do that."""
+        pooled = count(people)
+        frame = pooled.to_frame(self.t("labels.count"))
+        parts = [
+            suppress_table(
+                count(people[people["site"] == site]).reindex(pooled.index, fill_value=0).to_frame(frame.columns[0]),
+                self.ctx.min_cell,
+                margins=True,
+            )
+            for site in sorted(set(people["site"]))
+        ]
+        suppressed = suppress_pooled(frame, parts, self.ctx.min_cell) if len(parts) > 1 else None
+        if len(parts) > 1 and suppressed is None:
+            return [render.paragraph(self.t("disclosure.pooled_table_withheld"))]
+        return [render.table(self._counts(pooled, label_key, header, suppressed))]
 
     def _age_bands(self, ages: pd.Series, edges: tuple[int, ...] = (30, 45, 60, 70)) -> pd.Series:
         """Number of people per age band (under 30, 30–44, 45–59, 60–69, 70 and over; unknown apart)."""
