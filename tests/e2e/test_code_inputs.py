@@ -22,11 +22,13 @@ pytestmark = pytest.mark.e2e
 
 PROJECT = "e2e-code"
 SITES = ["assens", "jammerbugt"]
+REPORTS = {"site_reports_1", "summary_report", "index", "all"}
 STAGE_RULES = {
-    "clean": {"clean_sites_1", "pool", "retention", "site_reports_1", "summary_report", "index", "all"},
-    "pool": {"pool", "retention", "site_reports_1", "summary_report", "index", "all"},
-    "retention": {"retention", "site_reports_1", "summary_report", "index", "all"},
-    "reports": {"site_reports_1", "summary_report", "index", "all"},
+    "clean": {"clean_sites_1", "pool", "retention", "key_figures"} | REPORTS,
+    "pool": {"pool", "retention", "key_figures"} | REPORTS,
+    "retention": {"retention", "key_figures"} | REPORTS,
+    "reports": REPORTS,  # a figure: the pages only
+    "reports and key figures": {"key_figures"} | REPORTS,  # the catalogue: key_figures.csv holds its markers
 }
 
 
@@ -89,7 +91,7 @@ def test_an_edit_to_a_tool_reruns_nothing(checkout, module):
         ("pool/combine.py", "pool"),
         ("retention/km.py", "retention"),
         ("reports/figures.py", "reports"),
-        ("reports/messages/da.yaml", "reports"),
+        ("reports/messages/da.yaml", "reports and key figures"),
     ],
 )
 def test_an_edit_in_a_stage_reruns_that_stage_and_what_follows(checkout, module, stage):

@@ -191,19 +191,21 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
         "clean_sites_1": "1",
         "pool": "1",
         "retention": "1",
+        "key_figures": "1",
         "site_reports_1": "1",
-        "total": "4",
+        "total": "5",
     }
     assert planned_jobs() == {
         "all": "1",
         "clean_sites_1": "1",
         "pool": "1",
         "retention": "1",
+        "key_figures": "1",
         "site_reports_1": "1",
         "site_reports_2": "1",
         "summary_report": "1",
         "index": "1",
-        "total": "8",
+        "total": "9",
     }
     run_snakemake(workflow_root)
     assert "Nothing to be done" in run_snakemake(workflow_root, "--dry-run").stdout
@@ -273,6 +275,7 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
     assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
         "clean_sites": 2,
         "index": 1,
+        "key_figures": 1,
         "pool": 1,
         "retention": 1,
         "site_reports": 2,
