@@ -746,25 +746,26 @@ class SiteReport(ReportSections):
             shown[self.t("key_figures.value")] = [total_text[s] for s in stages]
             out.append(render.table(shown))
         else:
-            hidden_stage = {s: total[s] in (self.ctx.marker, self.ctx.secondary_marker) for s in stages}
+            # A stage whose total is hidden is not broken down by group at all: its group cells would carry
+            # the complementary marker, whose bound (at least min_cell) and the group's previous stage can pin
+            # them (5 referred, '..' started: exactly 5).
+            shown_stages = [s for s in stages if total[s] not in (self.ctx.marker, self.ctx.secondary_marker)]
             rows = []
             for group, row in groups.iterrows():
                 cells = {self.ctx.group_header: self._merged_label(merged) if group == "other" and merged else None}
                 cells[self.ctx.group_header] = cells[self.ctx.group_header] or self.ctx.group_label(group)
-                for stage in stages:
+                for stage in shown_stages:
                     cells[self.t(f"key_figures.{stage}")] = (
-                        self.t("report.not_reported")
-                        if pd.isna(row[stage])
-                        else self.ctx.secondary_marker
-                        if hidden_stage[stage]
-                        else self._count(row[stage])
+                        self.t("report.not_reported") if pd.isna(row[stage]) else self._count(row[stage])
                     )
                 rows.append(cells)
             rows.append(
                 {self.ctx.group_header: self.t("tracks.all")}
-                | {self.t(f"key_figures.{s}"): total_text[s] for s in stages}
+                | {self.t(f"key_figures.{s}"): total_text[s] for s in shown_stages}
             )
-            out.append(HTML(f'<div style="overflow-x:auto">{render.table(pd.DataFrame(rows)).data}</div>'))
+            out.append(render.table(pd.DataFrame(rows)))
+            if len(shown_stages) < len(stages):
+                out.append(render.paragraph(self.t("disclosure.funnel_stage_hidden")))
             if merged:
                 out.append(
                     render.paragraph(
