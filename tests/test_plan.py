@@ -234,7 +234,7 @@ def test_an_unbounded_interval_end_counts_as_not_excluding_one_and_a_missing_est
             "estimate": [np.log(0.5), np.log(2.0), np.nan],
             "ci_lower": [np.nan, 1.1, np.nan],  # the first interval has no lower end: (0, 1.2]
             "ci_upper": [1.2, np.nan, np.nan],  # the second none above: [1.1, inf)
-            "interval": ["wild_bootstrap", "wild_bootstrap", ""],
+            "interval": ["few_sites", "few_sites", ""],
         }
     )
     row = summarise(replicates).iloc[0]

@@ -10,7 +10,8 @@ tests/r_datasets.py (seeded; that generator knows nothing of the project's simul
 - the discrete-time cloglog model (analysis.retention.hazard) against `glm(binomial(link = "cloglog"))` on the
   person-months: estimates, naive SEs and clustered SEs with sandwich's CR1 meat (`meatCL(type = "HC1",
   cadjust = TRUE)`: G/(G-1) x (N-1)/(N-K), the package's adjustment) and the observed-information bread the
-  package uses, and the t(G-1) intervals. (R's `vcovCL` default bread is the expected information; the two agree
+  package uses, and the t(G-1) intervals; and the cluster jackknife (CV3) of the subsidy-end effect against
+  leave-one-site-out refits of the same `glm`. (R's `vcovCL` default bread is the expected information; the two agree
   to ~0.1 % on the default project but can differ by several per cent with 3-4 sites, so the R script writes
   both and the test holds the package to the one statsmodels computes for it.) p-values are not compared: they
   are functions of the estimate and SE, and below 1e-4 they magnify a 1e-8 difference in z beyond 1e-6.
@@ -38,6 +39,7 @@ from analysis.core.vocabulary import PARTICIPANT_KEY
 from analysis.project.loader import load_project
 from analysis.retention.cox import cox_counting_process
 from analysis.retention.hazard import fit_discrete_hazard
+from analysis.retention.jackknife import cluster_jackknife
 from analysis.retention.km import kaplan_meier
 from analysis.retention.person_months import build_person_months, enrolment_durations, merge_unchanged_months
 
@@ -95,6 +97,17 @@ def _glm(dataset: str, data: pd.DataFrame, covariates: list[str]) -> pd.DataFram
             ["ci_lower", "ci_upper"] if row["se_type"] == "clustered" else []
         )
         rows += [(row["term"], row["se_type"], q, float(row[q])) for q in quantities]
+    patterns = fit.data.patterns
+    estimate = float(fit.table.loc[fit.table["term"] == "post_subsidy", "estimate"].iloc[0])
+    jack = cluster_jackknife(
+        patterns["events"], patterns["exposure"], fit.data.design, "post_subsidy", patterns["site"], estimate
+    )
+    rows += [
+        ("post_subsidy", "jackknife", "estimate", jack.estimate),
+        ("post_subsidy", "jackknife", "std_error", jack.std_error),
+        ("post_subsidy", "jackknife", "ci_lower", float(np.exp(jack.ci_lower))),  # of the hazard ratio, as above
+        ("post_subsidy", "jackknife", "ci_upper", float(np.exp(jack.ci_upper))),
+    ]
     frame = pd.DataFrame(rows, columns=["key", "variant", "quantity", "ours"])
     return frame.assign(dataset=dataset, analysis="glm")
 
@@ -224,6 +237,11 @@ def test_robust_clustered_cox_standard_errors_match_r(compared):
 
 def test_cloglog_hazard_and_clustered_standard_errors_match_glm_and_vcovcl(compared):
     _check(compared, "glm", ["estimate", "std_error", "ci_lower", "ci_upper"])
+
+
+def test_cluster_jackknife_matches_leave_one_site_out_glm_refits(compared):
+    largest = _check(compared[compared["variant"] == "jackknife"], "glm", ["std_error", "ci_lower", "ci_upper"])
+    assert set(largest) == {"std_error", "ci_lower", "ci_upper"}
 
 
 def test_the_cross_check_covers_ties_shared_start_times_and_every_data_set(compared):

@@ -35,13 +35,13 @@ def test_all_tables_are_written_and_the_headline_quotes_the_fit(tmp_path):
         "summary.json",
     }
     post = results.primary.table.query("term == 'post_subsidy' and shown").iloc[0]
-    assert post["se_type"] == "wild_bootstrap"  # 3 sites with end status: few, so the bootstrap is shown
+    assert post["se_type"] == "few_sites"  # 3 sites with end status: few, so bootstrap-or-jackknife is shown
     sentence = headline(results.primary)
     assert f"{post['hazard_ratio']:.2f} times" in sentence and f"{post['ci_lower']:.2f} to" in sentence
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["excluded"]["site does not report end status"] > 0  # jammerbugt
-    assert summary["primary"]["shown_interval"] == "wild_bootstrap"
-    assert "wild cluster bootstrap over 3 sites" in sentence
+    assert summary["primary"]["shown_interval"] == "few_sites"
+    assert "kept by the wild cluster bootstrap or the cluster jackknife over 3 sites" in sentence
     cox_post = results.cox.table.set_index("term").loc["post_subsidy", "hazard_ratio"]
     assert abs(cox_post - post["hazard_ratio"]) < 0.1 * post["hazard_ratio"]  # the robustness check agrees
     assert results.cox.variance == "robust, clustered by 'site'"

@@ -302,8 +302,8 @@ class ReportSections:
                 )
             )
         )
-        bootstrap = row["se_type"] == "wild_bootstrap"
-        interval = "text.subsidy_interval_bootstrap" if bootstrap else "text.subsidy_interval_clustered"
+        few_sites = row["se_type"] == "few_sites"
+        interval = "text.subsidy_interval_few_sites" if few_sites else "text.subsidy_interval_clustered"
         out.append(render.paragraph(self.t(interval, sites=n(summary["info"]["clusters"]))))
         if variation.get("between_sites_only"):
             out.append(render.paragraph(self.t("text.subsidy_between_sites")))

@@ -29,6 +29,7 @@ from scipy import stats
 
 from analysis.retention.bootstrap import BootstrapResult, wild_cluster_bootstrap
 from analysis.retention.identification import Identification, check_identification
+from analysis.retention.jackknife import JackknifeResult, cluster_jackknife
 from analysis.retention.person_months import subsidy_end_bins
 
 DEFAULT_BASELINE_EDGES = (*range(1, 25), 25, 37, 49)  # months 1..24 alone, then 25-36, 37-48, 49+
@@ -156,10 +157,11 @@ def fit_discrete_hazard(
     """Fit the cloglog discrete-time hazard and report the `exposures` (0/1 columns) and covariates.
 
     Returns a HazardFit whose table has one row per reported term and kind of interval (TABLE_COLUMNS):
-    term, se_type ('clustered', 'naive', or 'wild_bootstrap' for the exposures named in `bootstrap`),
+    term, se_type ('clustered', 'naive'; for the exposures named in `bootstrap` also 'wild_bootstrap' and, with
+    fewer than FEW_SITES clusters, 'jackknife' and 'few_sites', the union of those two intervals),
     estimate (log hazard ratio), std_error, hazard_ratio, ci_lower, ci_upper (of the hazard ratio), p_value,
     reference ('t(G-1)', 'normal' or the bootstrap's weights), identified, and shown (True on the row a report
-    should quote for the term: the bootstrap row when there are fewer than FEW_SITES clusters, else the
+    should quote for the term: the few_sites row when there are fewer than FEW_SITES clusters, else the
     clustered one). A term that is not identified is reported with empty estimates and a plain-language
     explanation in `identification`. The bootstrap's random weights (only with more than 12 clusters) come
     from numpy's generator seeded with `bootstrap_seed`.
@@ -208,6 +210,17 @@ def fit_discrete_hazard(
                     f"The wild bootstrap cannot bound the 95 % interval of '{term}' on one side with "
                     f"{result.clusters} sites: the data are compatible with effects far from the estimate."
                 )
+        if info["clusters"] < FEW_SITES:
+            jackknives = {
+                t: _jackknife_term(prepared.patterns, fit_design, cluster, table, t, confidence) for t in boot
+            }
+            table = pd.concat([table, _few_sites_rows(jackknives, results, table)], ignore_index=True)
+            for term, result in jackknives.items():
+                if result.dropped_site is not None:
+                    warnings.append(
+                        f"Without site {result.dropped_site} '{term}' cannot be estimated, so the cluster jackknife "
+                        "cannot check the bootstrap interval: the estimate rests on that one site."
+                    )
     for term in sorted(unidentified):
         warnings.extend(c.message for c in checks if c.term == term and not c.identified)
         table = pd.concat([table, _empty_table(term)], ignore_index=True)
@@ -228,7 +241,7 @@ def withhold(fit: HazardFit, term: str, reason: Identification) -> HazardFit:
 
 
 MIN_SITES = 3  # with 2 sites no bootstrap p-value can fall below 5 % (Webb: 2 / 36), nor a clustered SE be judged
-FEW_SITES = 30  # below this many clusters the reports quote the wild bootstrap interval (docs/methods.md)
+FEW_SITES = 30  # below this many clusters the reports quote the bootstrap-or-jackknife interval (docs/methods.md)
 
 
 def _bootstrap_term(
@@ -254,6 +267,64 @@ def _bootstrap_term(
     )
 
 
+def _jackknife_term(
+    patterns: pd.DataFrame, design: pd.DataFrame, cluster: str, table: pd.DataFrame, term: str, confidence: float
+) -> JackknifeResult:
+    clustered = table[(table["term"] == term) & (table["se_type"] == "clustered")].iloc[0]
+    return cluster_jackknife(
+        patterns["events"].to_numpy(),
+        patterns["exposure"].to_numpy(),
+        design,
+        term,
+        patterns[cluster].to_numpy(),
+        estimate=float(clustered["estimate"]),
+        confidence=confidence,
+    )
+
+
+def _few_sites_rows(
+    jackknives: dict[str, JackknifeResult], bootstraps: dict[str, BootstrapResult], table: pd.DataFrame
+) -> pd.DataFrame:
+    """Per term a 'jackknife' row (CV3, t(G-1)) and a 'few_sites' row: the values that the wild bootstrap or the
+    jackknife does not reject (the union of their intervals, p-value the larger of theirs), the interval the
+    reports quote when sites are few (docs/methods.md). Without a jackknife the few-sites row is the bootstrap's."""
+    rows = []
+    for term, jack in jackknives.items():
+        boot = bootstraps[term]
+        identified = jack.dropped_site is None
+        rows.append(
+            {
+                "term": term,
+                "se_type": "jackknife",
+                "estimate": jack.estimate,
+                "std_error": jack.std_error,
+                "hazard_ratio": np.exp(jack.estimate),
+                "ci_lower": np.exp(jack.ci_lower),
+                "ci_upper": np.exp(jack.ci_upper),
+                "p_value": jack.p_value,
+                "reference": "t(G-1), CV3",
+                "identified": identified,
+            }
+        )
+        # an unbounded bootstrap end (NaN) stays unbounded in the union
+        lower = min(boot.ci_lower, jack.ci_lower) if identified and np.isfinite(boot.ci_lower) else boot.ci_lower
+        upper = max(boot.ci_upper, jack.ci_upper) if identified and np.isfinite(boot.ci_upper) else boot.ci_upper
+        rows.append(
+            {
+                "term": term,
+                "se_type": "few_sites",
+                "estimate": jack.estimate,
+                "hazard_ratio": np.exp(jack.estimate),
+                "ci_lower": np.exp(lower),
+                "ci_upper": np.exp(upper),
+                "p_value": max(boot.p_value, jack.p_value) if identified else boot.p_value,
+                "reference": "wild bootstrap or jackknife" if identified else "wild bootstrap",
+                "identified": True,
+            }
+        )
+    return pd.DataFrame(rows, columns=TABLE_COLUMNS)
+
+
 def _bootstrap_rows(results: dict[str, BootstrapResult], table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for term, result in results.items():
@@ -275,9 +346,9 @@ def _bootstrap_rows(results: dict[str, BootstrapResult], table: pd.DataFrame) ->
 
 
 def _shown(table: pd.DataFrame, clusters: int) -> pd.Series:
-    """The row per term a report quotes: the wild bootstrap when it exists and sites are few, else clustered."""
-    has_bootstrap = set(table.loc[table["se_type"] == "wild_bootstrap", "term"])
-    preferred = np.where(table["term"].isin(has_bootstrap) & (clusters < FEW_SITES), "wild_bootstrap", "clustered")
+    """The row per term a report quotes: 'few_sites' (bootstrap or jackknife) when it exists, else clustered."""
+    few_sites = set(table.loc[table["se_type"] == "few_sites", "term"])
+    preferred = np.where(table["term"].isin(few_sites) & (clusters < FEW_SITES), "few_sites", "clustered")
     return pd.Series(table["se_type"].to_numpy() == preferred, index=table.index)
 
 

@@ -183,7 +183,7 @@ def _variation_summary(variation: IdentifyingVariation | None) -> dict | None:
 
 
 def _shown_interval(primary: HazardFit) -> str | None:
-    """Which interval the reports quote for post_subsidy: 'wild_bootstrap' (few sites) or 'clustered'."""
+    """Which interval the reports quote for post_subsidy: 'few_sites' (bootstrap or jackknife) or 'clustered'."""
     rows = primary.table[(primary.table["term"] == "post_subsidy") & primary.table["shown"].astype(bool)]
     return None if rows.empty else str(rows.iloc[0]["se_type"])
 
@@ -218,8 +218,8 @@ def headline(primary: HazardFit) -> str:
     change = f"{abs(row['hazard_ratio'] - 1):.0%} {'higher' if row['hazard_ratio'] > 1 else 'lower'}"
     adjusted = ", ".join(primary.info.get("covariates", []))
     interval = (
-        f"wild cluster bootstrap over {primary.info['clusters']} sites"
-        if row["se_type"] == "wild_bootstrap"
+        f"values kept by the wild cluster bootstrap or the cluster jackknife over {primary.info['clusters']} sites"
+        if row["se_type"] == "few_sites"
         else f"clustered by {primary.info['clusters']} sites"
     )
     return (

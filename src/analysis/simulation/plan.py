@@ -361,8 +361,9 @@ def _replicate(job: tuple) -> list[dict]:
 
 
 def shown_row(table: pd.DataFrame, term: str) -> dict:
-    """The estimate, interval and p-value a report would show for `term` (the row marked `shown`: the wild
-    cluster bootstrap when sites are few, else the clustered t(G-1) one); all NaN when not estimated."""
+    """The estimate, interval and p-value a report would show for `term` (the row marked `shown`: the union
+    of the wild cluster bootstrap and cluster jackknife intervals when sites are few, else the clustered t(G-1)
+    one); all NaN when not estimated."""
     rows = table[(table["term"] == term) & table["identified"].astype(bool) & table["shown"].astype(bool)]
     if rows.empty:
         return {"estimate": np.nan, "ci_lower": np.nan, "ci_upper": np.nan, "p_value": np.nan, "interval": ""}
