@@ -271,6 +271,9 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
     assert file_hashes(floor / "data" / "processed" / PROJECT) == file_hashes(
         workflow_root / "data" / "processed" / PROJECT
     )
+    # the site reports read this table; without it each would recompute the key figures
+    key_figures = f"reports/{PROJECT}/key_figures.csv"
+    assert (floor / key_figures).read_bytes() == (workflow_root / key_figures).read_bytes()
     rules = per_rule(workflow_root, PROJECT, SITES)
     assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
         "clean_sites": 2,
