@@ -125,7 +125,7 @@ def test_small_recovery_study_bias_and_coverage_within_monte_carlo_bounds():
     summary = summarise(rows, PARAMS.log_hr_post_subsidy).iloc[0]
     assert summary["usable"] == replicates
     assert abs(summary["bias"]) < 3 * summary["empirical_sd"] / np.sqrt(replicates)
-    for kind in ("naive", "clustered", "bootstrap"):
+    for kind in ("naive", "clustered", "jackknife", "bootstrap", "shown"):
         assert summary[f"{kind}_coverage"] * replicates >= 34, kind
 
 

@@ -169,8 +169,8 @@ def test_the_plan_is_deterministic_for_a_seed_and_does_not_depend_on_jobs():
 
 
 def test_size_at_a_true_hazard_ratio_of_one_is_near_five_percent():
-    """400 simulated evaluations of a 6-site design at HR 1: the shown interval (wild cluster bootstrap with 6
-    sites) must exclude 1 in a share consistent with 5 % (exact binomial test at 1 %; with 400 replicates this
+    """400 simulated evaluations of a 6-site design at HR 1: the shown interval (with 6 sites, the values the
+    wild cluster bootstrap or the cluster jackknife keeps) must exclude 1 in a share consistent with 5 % (exact binomial test at 1 %; with 400 replicates this
     tells 5 % from 9 % or more, or from 2 % or less, most of the time)."""
     replicates = 400
     plan = run_plan(SMALL, replicates=replicates, seed=2026, effects=[1.0], jobs=2)
