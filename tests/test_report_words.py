@@ -18,10 +18,11 @@ from conftest import REPO
 
 from analysis.project.loader import load_project
 from analysis.reports import render
+from analysis.reports.context import ReportContext, unit_words
 from analysis.reports.figures import event_study_figure, shown_ratio_range
 from analysis.reports.html import with_contents
 from analysis.reports.messages import Messages, format_date, format_number, override_problems
-from analysis.reports.site_report import ReportContext, SiteReport, unit_words
+from analysis.reports.site_report import SiteReport
 from analysis.reports.summary_report import SummaryReport, index_page
 
 PROJECT = "motion-paa-recept"

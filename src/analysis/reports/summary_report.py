@@ -11,8 +11,9 @@ from analysis.core.outputs import write_text
 from analysis.core.vocabulary import ALL_SITES
 from analysis.project.loader import site_raw_files
 from analysis.reports import figures, overview, render, site_tables
+from analysis.reports.context import ReportContext, load_context
 from analysis.reports.disclosure import coarsen_survival_curves, suppress_pooled, suppress_table
-from analysis.reports.site_report import ReportContext, ReportSections
+from analysis.reports.sections import ReportSections
 
 PAGES_DIR = Path(__file__).parent / "templates" / "pages"
 
@@ -219,8 +220,6 @@ def _pages():
 
 def write_index(project: str, out_path: str | Path) -> Path:
     """Write the index page atomically."""
-    from analysis.reports.site_report import load_context
-
     return write_text(index_page(load_context(project)), out_path)
 
 
