@@ -79,8 +79,10 @@ class ReportContext:
     # ------------------------------------------------------------------ subsidy and model membership
     @property
     def sites_in_model(self) -> list[str]:
-        """The sites whose person-months the hazard models used (summary.json), in config order."""
-        used = set(self.model_summary.get("sites_in_model", []))
+        """The sites in the subsidy model, in config order: those whose enrolments enter an identified estimate
+        of the subsidy's end (`key_figures.model_sites`, as key_figures.csv says); none when there is no estimate
+        (not identified, withheld for thin variation, or not estimated)."""
+        used = model_sites(self.models["primary"], self.model_summary)
         return [s for s in self.project.site_ids if s in used]
 
     def subsidy_lengths(self, site: str) -> list[int]:

@@ -41,7 +41,8 @@ class SiteReport(ReportSections):
         )
 
     def _subsidy_here(self) -> list:
-        """This site's planned subsidy (or that it had none) and whether it is in the pooled estimate."""
+        """This site's planned subsidy (or that it had none) and whether it is in the pooled estimate (said only
+        when there is one)."""
         name, lengths = self.ctx.site_name(self.site), [m for m in self.ctx.subsidy_lengths(self.site) if m > 0]
         numbers = [str(m) for m in lengths]
         if len(numbers) > 1:  # '3 eller 6 måneder'
@@ -57,9 +58,10 @@ class SiteReport(ReportSections):
             else "subsidy.site_lengths"
         )
         said = [self.t(key, site=name, months=joined)]
-        if self.site in self.ctx.sites_in_model:
+        in_model = self.ctx.sites_in_model
+        if self.site in in_model:
             said.append(self.t("subsidy.in_model" if lengths else "subsidy.in_model_no_subsidy", site=name))
-        else:
+        elif in_model:  # with no estimate at all there is nothing to be part of; the next paragraph says why
             said.append(
                 self.t("subsidy.not_in_model" if self.reports_status else "subsidy.not_in_model_status", site=name)
             )
