@@ -7,6 +7,8 @@ its numbers from the data and its words from the message catalogue.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -217,20 +219,11 @@ class ReportSections:
         sites that surveyed the wave."""
         out = []
         for wave in waves:
-            sites = self._sites_surveying(wave)
-            asked = self.people[self.people["site"].isin(sites)]
-            table = self._response_table(asked, wave)
-            if len(sites) > 1:  # a pooled table: each site's own table is on its page
-                parts = [
-                    suppress_table(self._response_table(asked[asked["site"] == s], wave), self.ctx.min_cell)
-                    for s in sites
-                ]
-                suppressed = suppress_pooled(table, parts, self.ctx.min_cell)
-                if suppressed is None:
-                    out.append(render.paragraph(self.t("disclosure.pooled_withheld", wave=self.t(f"waves.{wave}"))))
-                    continue
-            else:
-                suppressed = suppress_table(table, self.ctx.min_cell, margins=True)
+            asked = self.people[self.people["site"].isin(self._sites_surveying(wave))]
+            suppressed = self._suppressed_over_sites(asked, functools.partial(self._response_table, wave=wave))
+            if suppressed is None:
+                out.append(render.paragraph(self.t("disclosure.pooled_withheld", wave=self.t(f"waves.{wave}"))))
+                continue
             shown = suppressed.display(
                 marker=self.ctx.marker,
                 secondary_marker=self.ctx.secondary_marker,
@@ -242,6 +235,20 @@ class ReportSections:
             ]
             out.append(render.table(shown.rename_axis(self.t(f"waves.{wave}")).reset_index()))
         return out
+
+    def _suppressed_over_sites(
+        self, people: pd.DataFrame, table_of: Callable[[pd.DataFrame], pd.DataFrame]
+    ) -> SuppressedTable | None:
+        """The suppression of `table_of(people)`. Over one site: the table's own, with margins. Pooled over
+        several sites, whose pages each show `table_of` of their own people: suppressed so that no site's hidden
+        cell follows from the pooled one minus the other sites' (`suppress_pooled`), or None when no
+        suppression can do that (then the pooled table must be withheld)."""
+        table = table_of(people)
+        sites = sorted(set(people["site"]))
+        if len(sites) < 2:
+            return suppress_table(table, self.ctx.min_cell, margins=True)
+        parts = [suppress_table(table_of(people[people["site"] == s]), self.ctx.min_cell, margins=True) for s in sites]
+        return suppress_pooled(table, parts, self.ctx.min_cell)
 
     def _response_table(self, people: pd.DataFrame, wave: str) -> pd.DataFrame:
         """Answered / not answered by status (active, stopped, never started) among `people`."""
