@@ -172,8 +172,9 @@ SUMMARY_SECTIONS = ["title", "headline", "groups", "retention", "subsidy", "comp
 def render_pages(root: Path, name: str, specs: list[SiteSpec]):
     """(context, pages, key figures): the project's pages as the notebooks display them (figures left out)."""
     from analysis.project.loader import load_project
+    from analysis.reports.context import ReportContext
     from analysis.reports.messages import Messages
-    from analysis.reports.site_report import ReportContext, SiteReport
+    from analysis.reports.site_report import SiteReport
     from analysis.reports.summary_report import SummaryReport, index_page
     from analysis.retention.pipeline import fit_retention
 

@@ -16,8 +16,9 @@ import pytest
 from conftest import DEFAULT_PROJECT, DEFAULT_PROJECT_DIR, REPO
 
 from analysis.project.loader import load_project
+from analysis.reports.context import ReportContext
 from analysis.reports.messages import Messages
-from analysis.reports.site_report import ReportContext, SiteReport
+from analysis.reports.site_report import SiteReport
 from analysis.retention.pipeline import fit_retention
 from analysis.simulation.population import project_parameters, simulate_population
 from analysis.simulation.simulate import select_sites

@@ -10,8 +10,9 @@ import pytest
 from conftest import REPO
 
 from analysis.project.loader import load_project
+from analysis.reports.context import ReportContext
 from analysis.reports.messages import Messages
-from analysis.reports.site_report import ReportContext, SiteReport
+from analysis.reports.site_report import SiteReport
 from analysis.reports.summary_report import SummaryReport
 from analysis.retention.pipeline import fit_retention
 from analysis.simulation.population import project_parameters, simulate_population

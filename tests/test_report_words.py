@@ -18,10 +18,11 @@ from conftest import REPO
 
 from analysis.project.loader import load_project
 from analysis.reports import render
+from analysis.reports.context import ReportContext, unit_words
 from analysis.reports.figures import event_study_figure, shown_ratio_range
 from analysis.reports.html import with_contents
 from analysis.reports.messages import Messages, format_date, format_number, override_problems
-from analysis.reports.site_report import ReportContext, SiteReport, unit_words
+from analysis.reports.site_report import SiteReport
 from analysis.reports.summary_report import SummaryReport, index_page
 
 PROJECT = "motion-paa-recept"
@@ -118,6 +119,36 @@ def test_each_site_page_states_its_own_subsidy_and_whether_it_is_in_the_model(co
     assert "Helsingør havde ingen kontingentstøtte." in helsingoer and "som sammenligning" in helsingoer
     jammerbugt = _subsidy(context, "jammerbugt")
     assert "Jammerbugt indgår ikke i beregningen, fordi det ikke er indberettet, hvem der er stoppet" in jammerbugt
+
+
+@pytest.mark.parametrize(
+    ("primary", "said"),
+    [
+        # not identified: subsidies end at the same time after starting everywhere
+        ({"identification": [{"identified": False}]}, "ophøret falder på samme tidspunkt efter start"),
+        # withheld for thin variation (the retention stage then marks the term not identified)
+        (
+            {
+                "identification": [{"identified": True}],
+                "variation": {"thin": True, "carrying_enrolments": 3, "carrying_events": 1, "enrolments": 24},
+            },
+            "kun 3 af 24 borgere",
+        ),
+    ],
+)
+def test_without_an_estimate_no_page_says_a_site_is_or_is_not_part_of_it(context, primary, said):
+    """'In the subsidy model' has one definition (key_figures.model_sites): no identified estimate, no sites."""
+    models = {
+        **context.models,
+        "primary": context.models["primary"].assign(identified=False, hazard_ratio=float("nan")),
+    }
+    summary = {**context.model_summary, "primary": {**context.model_summary["primary"], **primary}}
+    bare = dataclasses.replace(context, models=models, model_summary=summary)
+    assert bare.sites_in_model == [] and context.sites_in_model == ["assens", "guldborgsund", "helsingoer"]
+    for site, own in [("assens", "Assens havde en planlagt kontingentstøtte på 6 måneder."), ("jammerbugt", "")]:
+        text = _subsidy(bare, site)
+        assert own in text and said in text
+        assert "indgår" not in text and "samlet for de" not in text
 
 
 def test_the_pooled_estimate_is_introduced_as_pooled_over_the_municipalities_in_the_model(context):

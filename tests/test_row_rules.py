@@ -314,8 +314,9 @@ def test_init_marks_its_guesses_and_offers_a_site_its_own_scale(tmp_path):
 
 @pytest.mark.parametrize(("language", "shown"), [("da", "En nøgledato er ikke en dato"), ("en", "A key date is not")])
 def test_the_report_shows_each_reason_in_its_language(site_root, language, shown):
+    from analysis.reports.context import ReportContext
     from analysis.reports.messages import Messages
-    from analysis.reports.site_report import ReportContext, SiteReport
+    from analysis.reports.site_report import SiteReport
 
     _, result = _clean(site_root, [_row(), _row(**{"CPR-nr.": "720385-1234", "Opstartsdato": NOTE})])
     empty = pd.DataFrame({"site": pd.Series(dtype="str")})

@@ -11,8 +11,9 @@ from analysis.core.outputs import write_text
 from analysis.core.vocabulary import ALL_SITES
 from analysis.project.loader import site_raw_files
 from analysis.reports import figures, overview, render, site_tables
-from analysis.reports.disclosure import coarsen_survival_curves, suppress_pooled, suppress_table
-from analysis.reports.site_report import ReportContext, ReportSections
+from analysis.reports.context import ReportContext, load_context
+from analysis.reports.disclosure import coarsen_survival_curves
+from analysis.reports.sections import ReportSections
 
 PAGES_DIR = Path(__file__).parent / "templates" / "pages"
 
@@ -87,18 +88,11 @@ class SummaryReport(ReportSections):
         """A table of counts pooled over sites whose pages show the same table of their own: suppressed so
         that no site's hidden cell follows from the pooled one minus the other sites' (`suppress_pooled`), or
         withheld with a sentence when no suppression can do that."""
-        pooled = count(people)
-        frame = pooled.to_frame(self.t("labels.count"))
-        parts = [
-            suppress_table(
-                count(people[people["site"] == site]).reindex(pooled.index, fill_value=0).to_frame(frame.columns[0]),
-                self.ctx.min_cell,
-                margins=True,
-            )
-            for site in sorted(set(people["site"]))
-        ]
-        suppressed = suppress_pooled(frame, parts, self.ctx.min_cell) if len(parts) > 1 else None
-        if len(parts) > 1 and suppressed is None:
+        pooled, column = count(people), self.t("labels.count")
+        suppressed = self._suppressed_over_sites(
+            people, lambda some: count(some).reindex(pooled.index, fill_value=0).to_frame(column)
+        )
+        if suppressed is None:
             return [render.paragraph(self.t("disclosure.pooled_table_withheld"))]
         return [render.table(self._counts(pooled, label_key, header, suppressed))]
 
@@ -219,8 +213,6 @@ def _pages():
 
 def write_index(project: str, out_path: str | Path) -> Path:
     """Write the index page atomically."""
-    from analysis.reports.site_report import load_context
-
     return write_text(index_page(load_context(project)), out_path)
 
 
