@@ -90,7 +90,7 @@ bench: $(STAMP) ## Time the pipeline against its floor: SCALE=default|98x1000|98
 simulate: $(STAMP) ## Regenerate PROJECT's synthetic raw data from its simulation.yaml (deterministic)
 	$(BIN)/python -m analysis.simulation --project $(PROJECT)
 
-validate: $(STAMP) ## Recovery study: 7 scenarios x 1,000 replicates, coverage of every interval (~40 CPU-min)
+validate: $(STAMP) ## Recovery study: 7 scenarios x 1,000 replicates, coverage of every interval (~25 CPU-min)
 	OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 nice -n 10 $(BIN)/python -m analysis.simulation.recovery \
 		--project-dir config/projects/motion-paa-recept --replicates 1000 --first-seed 1000 --jobs $(CORES) \
 		--out data/processed/validation-replicates.csv
