@@ -168,17 +168,22 @@ def test_the_plan_is_deterministic_for_a_seed_and_does_not_depend_on_jobs():
     assert default_effects(2.0) == [1.0, 1.2599, 1.5874, 2.0]
 
 
-def test_size_at_a_true_hazard_ratio_of_one_is_near_five_percent():
-    """400 simulated evaluations of a 6-site design at HR 1: the shown interval (with 6 sites, the values the
-    wild cluster bootstrap or the cluster jackknife keeps) must exclude 1 in a share consistent with 5 % (exact binomial test at 1 %; with 400 replicates this
-    tells 5 % from 9 % or more, or from 2 % or less, most of the time)."""
+def test_size_at_a_true_hazard_ratio_of_one_is_at_most_five_percent_and_the_plan_says_which():
+    """400 simulated evaluations of a 6-site design at HR 1. The shown interval (with 6 sites, every value the
+    wild cluster bootstrap or the cluster jackknife keeps) is built to err on the cautious side
+    (docs/validation.md: it covers 95.7-98.1 %), so it must not exclude 1 in more than 5 % (exact one-sided
+    binomial test at 1 %; with 400 replicates this catches 9 % most of the time), it must still reject
+    sometimes (not an interval that never excludes anything), and the plan's own size note must match the rate
+    it found: 'consistent' or 'conservative', never 'too narrow'."""
     replicates = 400
     plan = run_plan(SMALL, replicates=replicates, seed=2026, effects=[1.0], jobs=2)
     row = plan.table.iloc[0]
     assert row["estimated"] >= 0.99 * replicates
     rejections = round(row["power"] * replicates)
-    assert stats.binomtest(rejections, replicates, 0.05).pvalue >= 0.01, row["power"]
-    assert plan.notes[-1][0] == "plan.size_ok"
+    assert stats.binomtest(rejections, replicates, 0.05, alternative="greater").pvalue >= 0.01, row["power"]
+    assert rejections >= 4, row["power"]
+    consistent = stats.binomtest(rejections, replicates, 0.05).pvalue >= 0.01
+    assert plan.notes[-1][0] == ("plan.size_ok" if consistent else "plan.size_low")
     print(f"\nsize check: {rejections} of {replicates} rejections at HR 1 ({row['power']:.3f}), {row['interval']}")
 
 
