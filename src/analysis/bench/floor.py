@@ -3,9 +3,9 @@
     python -m analysis.bench.floor PROJECT [--models-only]      (run in a project root)
 
 Runs the code cells of the pipeline's notebooks in workflow order (clean each site, pool, retention, the key
-figures table, each site report, the summary, the index), with the same parameters the workflow passes. Displayed objects
-are rendered to HTML or PNG as a kernel would, so figures cost what they cost in the pipeline; only the
-notebook machinery (kernel start, papermill, nbconvert) and Snakemake's scheduling are left out.
+figures table, each site report, the summary, the index), with the same parameters the workflow passes.
+Displayed objects are rendered to HTML or PNG as a kernel would, so figures cost what they cost in the
+pipeline; only the notebook machinery (kernel start, papermill, nbconvert) and Snakemake's scheduling are left out.
 """
 
 from __future__ import annotations

@@ -214,7 +214,7 @@ def fit_discrete_hazard(
             jackknives = {
                 t: _jackknife_term(prepared.patterns, fit_design, cluster, table, t, confidence) for t in boot
             }
-            table = pd.concat([table, _few_sites_rows(jackknives, results, table)], ignore_index=True)
+            table = pd.concat([table, _few_sites_rows(jackknives, results)], ignore_index=True)
             for term, result in jackknives.items():
                 if result.dropped_site is not None:
                     warnings.append(
@@ -253,7 +253,7 @@ def _bootstrap_term(
     confidence: float,
     rng: np.random.Generator,
 ) -> BootstrapResult:
-    clustered = table[(table["term"] == term) & (table["se_type"] == "clustered")].iloc[0]
+    clustered = _clustered_row(table, term)
     return wild_cluster_bootstrap(
         patterns["events"].to_numpy(),
         patterns["exposure"].to_numpy(),
@@ -270,21 +270,22 @@ def _bootstrap_term(
 def _jackknife_term(
     patterns: pd.DataFrame, design: pd.DataFrame, cluster: str, table: pd.DataFrame, term: str, confidence: float
 ) -> JackknifeResult:
-    clustered = table[(table["term"] == term) & (table["se_type"] == "clustered")].iloc[0]
     return cluster_jackknife(
         patterns["events"].to_numpy(),
         patterns["exposure"].to_numpy(),
         design,
         term,
         patterns[cluster].to_numpy(),
-        estimate=float(clustered["estimate"]),
+        estimate=float(_clustered_row(table, term)["estimate"]),
         confidence=confidence,
     )
 
 
-def _few_sites_rows(
-    jackknives: dict[str, JackknifeResult], bootstraps: dict[str, BootstrapResult], table: pd.DataFrame
-) -> pd.DataFrame:
+def _clustered_row(table: pd.DataFrame, term: str) -> pd.Series:
+    return table[(table["term"] == term) & (table["se_type"] == "clustered")].iloc[0]
+
+
+def _few_sites_rows(jackknives: dict[str, JackknifeResult], bootstraps: dict[str, BootstrapResult]) -> pd.DataFrame:
     """Per term a 'jackknife' row (CV3, t(G-1)) and a 'few_sites' row: the values that the wild bootstrap or the
     jackknife does not reject (the union of their intervals, p-value the larger of theirs), the interval the
     reports quote when sites are few (docs/methods.md). Without a jackknife the few-sites row is the bootstrap's."""
@@ -328,7 +329,7 @@ def _few_sites_rows(
 def _bootstrap_rows(results: dict[str, BootstrapResult], table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for term, result in results.items():
-        estimate = float(table.loc[(table["term"] == term) & (table["se_type"] == "clustered"), "estimate"].iloc[0])
+        estimate = float(_clustered_row(table, term)["estimate"])
         rows.append(
             {
                 "term": term,
