@@ -167,6 +167,15 @@ def test_the_estimate_is_told_in_whole_people(context):
     assert "ville det være omkring 12" in text
 
 
+def test_an_interval_that_includes_one_is_said_to_in_words(context):
+    sentence = "Intervallet går fra under 1 til over 1, så tallene kan ikke udelukke"
+    assert sentence not in _subsidy(context, "helsingoer")  # 1.05 to 2.59
+    primary = context.models["primary"].assign(ci_lower=0.98, ci_upper=2.77)
+    wide = dataclasses.replace(context, models={**context.models, "primary": primary})
+    text = _subsidy(wide, "helsingoer")
+    assert "(95 %-konfidensinterval 0,98 til 2,77)" in text and sentence in text
+
+
 def test_the_wording_is_associative_and_says_what_it_cannot_tell(context):
     text = _subsidy(context, "helsingoer")
     assert "får borgere til at stoppe" not in text and "tyder på" not in text

@@ -124,6 +124,8 @@ class ReportSections:
         few_sites = row["se_type"] == "few_sites"
         interval = "text.subsidy_interval_few_sites" if few_sites else "text.subsidy_interval_clustered"
         out.append(render.paragraph(self.t(interval, sites=n(summary["info"]["clusters"]))))
+        if row["ci_lower"] <= 1 <= row["ci_upper"]:
+            out.append(render.paragraph(self.t("text.subsidy_includes_one")))
         if variation.get("between_sites_only"):
             out.append(render.paragraph(self.t("text.subsidy_between_sites")))
         out.append(render.paragraph(self.t("text.subsidy_estimand")))
