@@ -242,7 +242,8 @@ def event_study_figure(table: pd.DataFrame, messages: Messages):
     ax.set_xlim(-0.5, len(rows) - 0.5)
     ax.set_xticks(x, [bin_label(b, messages) for b in rows["bin"]], rotation=30, ha="right")
     ax.set_xlabel(_wrap(messages.t("labels.months_from_end"), 80, 40))
-    ax.set_ylabel(_wrap(messages.t("labels.hazard_ratio"), 26, 22))
+    # three short lines: two long ones overran the short axis at 1280 px
+    ax.set_ylabel(_wrap(messages.t("labels.hazard_ratio"), 18, 22))
     _legend_below(fig, 2)
     return fig
 
