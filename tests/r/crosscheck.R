@@ -127,7 +127,9 @@ discrete_hazard <- function(id, d, covariates, categorical, cluster) {
                                   control = glm.control(epsilon = 1e-14, maxit = 200)))
     unname(coef(refit)["post_subsidy"])
   })
-  se_jk <- sqrt((n_clusters - 1) / n_clusters * sum((leave_one_out - b)^2))
+  # a refit beyond |15| is separated, as the package judges it (identification.MAX_LOG_HR): no jackknife then
+  se_jk <- if (any(is.na(leave_one_out) | abs(leave_one_out) >= 15)) NA else
+    sqrt((n_clusters - 1) / n_clusters * sum((leave_one_out - b)^2))
   q <- qt(0.975, n_clusters - 1)
   emit(id, "glm", "post_subsidy", "jackknife", "estimate", b)
   emit(id, "glm", "post_subsidy", "jackknife", "std_error", se_jk)

@@ -28,7 +28,7 @@ import statsmodels.api as sm
 from scipy import stats
 
 from analysis.retention.bootstrap import BootstrapResult, wild_cluster_bootstrap
-from analysis.retention.identification import Identification, check_identification
+from analysis.retention.identification import MAX_LOG_HR, Identification, check_identification
 from analysis.retention.jackknife import JackknifeResult, cluster_jackknife
 from analysis.retention.person_months import subsidy_end_bins
 
@@ -493,7 +493,6 @@ def _tabulate(naive, robust, design, report, correction, n_clusters, confidence)
     return rows
 
 
-MAX_LOG_HR = 15.0  # beyond this an estimate is a symptom of separation (no events in a group), not a finding
 TABLE_COLUMNS = [
     "term",
     "se_type",

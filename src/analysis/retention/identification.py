@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 UNIDENTIFIED_BELOW = 1e-8  # share of the term's variation left once the other columns are accounted for
+MAX_LOG_HR = 15.0  # beyond this an estimate is a symptom of separation (no events in a group), not a finding
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,10 @@ Leaving a site out can leave a column without meaning: that site's own fixed eff
 bin whose only dropouts were at that site. An indicator column with no event among the remaining rows has a
 maximum-likelihood coefficient of minus infinity, and its rows then carry no information about the others,
 so those rows and the column are dropped (the limit of the likelihood); a column that has become a linear
-combination of earlier ones (the intercept, when the left-out site was the reference) is dropped too.
+combination of earlier ones (the intercept, when the left-out site was the reference) is dropped too. A
+refit whose estimate runs beyond MAX_LOG_HR is separated (the likelihood keeps rising towards infinity, for
+example when the remaining dropouts after the subsidy all fall in month bins no one else left in); the term
+is then not estimable without that site, and no jackknife is computed.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import pandas as pd
 from scipy import stats
 
 from analysis.retention.bootstrap import restricted_fit
+from analysis.retention.identification import MAX_LOG_HR
 
 DEPENDENT_BELOW = 1e-9  # share of a column's sum of squares left after regressing it on the earlier kept columns
 
@@ -103,9 +107,10 @@ def _refit_without(z: np.ndarray, events: np.ndarray, trials: np.ndarray, column
     kept = [order[i] for i in independent_columns(z[:, order])]
     if column not in kept:
         return float("nan")
-    params = restricted_fit(z[:, kept], np.zeros(len(z)), events, trials)
+    # tighter than the bootstrap's tolerance: the jackknife works with differences of estimates
+    params = restricted_fit(z[:, kept], np.zeros(len(z)), events, trials, tolerance=1e-13)
     value = float(params[kept.index(column)])
-    return value if np.isfinite(value) else float("nan")
+    return value if np.isfinite(value) and abs(value) < MAX_LOG_HR else float("nan")
 
 
 def independent_columns(z: np.ndarray) -> list[int]:
