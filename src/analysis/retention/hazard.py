@@ -255,11 +255,7 @@ def _bootstrap_term(
 ) -> BootstrapResult:
     clustered = _clustered_row(table, term)
     return wild_cluster_bootstrap(
-        patterns["events"].to_numpy(),
-        patterns["exposure"].to_numpy(),
-        design,
-        term,
-        patterns[cluster].to_numpy(),
+        *_pattern_arguments(patterns, design, cluster, term),
         estimate=float(clustered["estimate"]),
         scale=float(clustered["std_error"]),
         confidence=confidence,
@@ -271,14 +267,15 @@ def _jackknife_term(
     patterns: pd.DataFrame, design: pd.DataFrame, cluster: str, table: pd.DataFrame, term: str, confidence: float
 ) -> JackknifeResult:
     return cluster_jackknife(
-        patterns["events"].to_numpy(),
-        patterns["exposure"].to_numpy(),
-        design,
-        term,
-        patterns[cluster].to_numpy(),
+        *_pattern_arguments(patterns, design, cluster, term),
         estimate=float(_clustered_row(table, term)["estimate"]),
         confidence=confidence,
     )
+
+
+def _pattern_arguments(patterns: pd.DataFrame, design: pd.DataFrame, cluster: str, term: str) -> tuple:
+    """(events, trials, design, term, groups): the leading arguments of the bootstrap and the jackknife."""
+    return patterns["events"].to_numpy(), patterns["exposure"].to_numpy(), design, term, patterns[cluster].to_numpy()
 
 
 def _clustered_row(table: pd.DataFrame, term: str) -> pd.Series:
