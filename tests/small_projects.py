@@ -183,13 +183,7 @@ def render_pages(root: Path, name: str, specs: list[SiteSpec]):
     people = enrolments(specs)
     responses = answers(people)
     results = fit_retention(people, project.config)
-    models = {
-        "primary": results.primary.table,
-        "event_study": results.event_study.table,
-        "site_effects": results.sites,
-        "km": results.km,
-        "retention_at": results.retention,
-    }
+    models = results.tables
     quality = {}
     for spec in specs:
         mine = people[people["site"] == spec.site]

@@ -35,13 +35,7 @@ def html() -> str:
     participants, responses = simulate_population(dataclasses.replace(params, sites=sites), 8, identities=False)
     project = load_project(DEFAULT_PROJECT, REPO)
     results = fit_retention(participants, project.config)
-    models = {
-        "primary": results.primary.table,
-        "event_study": results.event_study.table,
-        "site_effects": results.sites,
-        "km": results.km,
-        "retention_at": results.retention,
-    }
+    models = results.tables
     mine = participants[participants["site"] == TINY]
     quality = {
         TINY: {

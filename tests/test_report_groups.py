@@ -25,13 +25,7 @@ def tables():
     project = load_project(PROJECT, REPO)
     participants, responses = simulate_population(project_parameters(project.config_dir), 3, identities=False)
     results = fit_retention(participants, project.config)
-    models = {
-        "primary": results.primary.table,
-        "event_study": results.event_study.table,
-        "site_effects": results.sites,
-        "km": results.km,
-        "retention_at": results.retention,
-    }
+    models = results.tables
     return project, participants, responses, models, results.summary
 
 

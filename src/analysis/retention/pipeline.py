@@ -44,6 +44,18 @@ class RetentionResults:
     retention: pd.DataFrame
     summary: dict = field(default_factory=dict)
 
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table of the stage by the name it is written under (models/<name>.parquet)."""
+        return {
+            "primary": self.primary.table,
+            "event_study": self.event_study.table,
+            "cox": self.cox.table if self.cox is not None else pd.DataFrame(),
+            "site_effects": self.sites,
+            "km": self.km,
+            "retention_at": self.retention,
+        }
+
 
 def lockdown_periods(config: dict) -> list[tuple[date, date]]:
     """The config's association lockdowns as (first day, last day) pairs."""
@@ -191,17 +203,9 @@ def _shown_interval(primary: HazardFit) -> str | None:
 def write_retention(results: RetentionResults, out_dir: str | Path) -> list[Path]:
     """Write every table of the retention stage (atomically) under `out_dir`."""
     out_dir = Path(out_dir)
-    tables = {
-        "primary": results.primary.table,
-        "event_study": results.event_study.table,
-        "cox": results.cox.table if results.cox is not None else pd.DataFrame(),
-        "site_effects": results.sites,
-        "km": results.km,
-        "retention_at": results.retention,
-    }
     written = [
         outputs.write_parquet(frame.reset_index(drop=True), out_dir / f"{name}.parquet")
-        for name, frame in tables.items()
+        for name, frame in results.tables.items()
     ]
     written.append(outputs.write_json(results.summary, out_dir / "summary.json"))
     return written
