@@ -42,13 +42,21 @@ ROOT_HELP = (
 )
 
 
+def _project_and_root(parser: argparse.ArgumentParser, required: bool = False) -> None:
+    """The project argument (the config's default project when optional) and --root, shared by most commands."""
+    if required:
+        parser.add_argument("project", help="project name (a folder under config/projects/)")
+    else:
+        parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
+    parser.add_argument("--root", default=None, help=ROOT_HELP)
+
+
 def _project_command(name: str, help_text: str, description: str, module: str):
     """A subcommand taking a project name and --root, run by `<module>.main(project, root)`."""
 
     def add(commands: argparse._SubParsersAction) -> None:
         parser = commands.add_parser(name, help=help_text, description=description)
-        parser.add_argument("project", help="project name (a folder under config/projects/)")
-        parser.add_argument("--root", default=None, help=ROOT_HELP)
+        _project_and_root(parser, required=True)
         parser.set_defaults(handler=lambda args: importlib.import_module(module).main(args.project, args.root))
 
     return add
@@ -143,9 +151,8 @@ def _add_run(commands: argparse._SubParsersAction) -> None:
         description="Run the Snakemake workflow (workflow/Snakefile, profile workflow/profiles/default) on a "
         "project: clean every site, pool, fit the models and render every report. Reruns only what changed.",
     )
-    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
+    _project_and_root(parser)
     parser.add_argument("--cores", type=int, default=2, help=CORES_HELP)
-    parser.add_argument("--root", default=None, help=ROOT_HELP)
     parser.set_defaults(handler=lambda args: _workflow("run")(args.project, args.root, args.cores))
 
 
@@ -169,8 +176,7 @@ def _add_unlock(commands: argparse._SubParsersAction) -> None:
         description="After a killed run (power cut, kill -9) remove Snakemake's stale lock; `run` then resumes. "
         "Only when no other run is going on in this folder.",
     )
-    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
-    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    _project_and_root(parser)
     parser.set_defaults(handler=lambda args: _workflow("unlock")(args.project, args.root))
 
 
@@ -180,8 +186,7 @@ def _add_report(commands: argparse._SubParsersAction) -> None:
         help="Snakemake's report bundle of a project's pages",
         description="Write reports/<project>/snakemake-report.zip: every HTML report with its caption.",
     )
-    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
-    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    _project_and_root(parser)
     parser.set_defaults(handler=lambda args: _workflow("report")(args.project, args.root))
 
 
@@ -198,8 +203,7 @@ def _add_pdf(commands: argparse._SubParsersAction) -> None:
         description="Print each .html page under reports/<project>/ to a PDF beside it, in headless Chromium "
         "(Playwright's, the system's or Chrome; exit 2 with how to install one when there is none).",
     )
-    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
-    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    _project_and_root(parser)
     parser.set_defaults(handler=_pdf)
 
 
@@ -232,8 +236,7 @@ def _add_archive(commands: argparse._SubParsersAction) -> None:
         "config, lock, processed tables, reports, the run's steps and the SHA-256 of every raw input, never the "
         "raw files) and reports/<project>/archive.zip. Exits 1 with what is missing before any run.",
     )
-    parser.add_argument("project", nargs="?", default=None, help=PROJECT_HELP)
-    parser.add_argument("--root", default=None, help=ROOT_HELP)
+    _project_and_root(parser)
     parser.set_defaults(
         handler=lambda args: importlib.import_module("analysis.tools.archive").main(args.project, args.root)
     )
