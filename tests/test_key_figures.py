@@ -206,3 +206,38 @@ def test_the_attack_finds_what_a_page_gives_away_when_a_marker_is_undone(rendere
         undone = page[: match.start()] + "<td>3</td>" + page[match.end() :]
         found |= {kind for kind, _ in attack_project({"page.html": undone}, None, 5, "da").findings}
     assert "shown count below min_cell" in found
+
+
+def test_every_page_quotes_the_subsidy_effect_from_the_shown_row_of_the_primary_model(rendered):
+    """The subsidy-end hazard ratio and its interval have one source too: the row of primary.parquet marked
+    `shown`. Every page that states the effect prints exactly those numbers, says the interval includes 1
+    exactly when it does and that it cannot be bounded exactly when an end is missing; with no identified
+    effect no page prints one. (Of the four projects, one has a bounded interval that includes 1, two an
+    interval the bootstrap cannot bound with three sites, one no estimate.)"""
+    name, context, pages, _ = rendered
+    primary = context.models["primary"]
+    shown = primary[(primary["term"] == "post_subsidy") & primary["shown"].astype(bool)]
+    stated = {
+        p: re.search(r"(\S+) gange så stor .*?konfidensinterval (\S+) til ([^)]+)\)", page) for p, page in pages.items()
+    }
+    if shown.empty or not bool(shown["identified"].iloc[0]):
+        assert not any(stated.values()), name
+        return
+    row, number = shown.iloc[0], context.messages.number
+    # an end the bootstrap cannot bound is NaN in the table: the page prints 0 or 'uendelig' and says why
+    lower = row["ci_lower"] if pd.notna(row["ci_lower"]) else 0.0
+    upper = row["ci_upper"] if pd.notna(row["ci_upper"]) else np.inf
+    expected = (
+        number(row["hazard_ratio"], 2),
+        number(lower, 2) if lower > 0 else "0",
+        number(upper, 2) if np.isfinite(upper) else "uendelig",
+    )
+    unbounded = bool(pd.isna(row["ci_lower"]) or pd.isna(row["ci_upper"]))
+    quoting = {p for p, match in stated.items() if match}
+    assert quoting >= {p for p in pages if p != "index.html"}, name  # every site page and the summary
+    for page_name in quoting:
+        page = pages[page_name]
+        assert stated[page_name].groups() == expected, (name, page_name)
+        assert ("Intervallet går fra under 1 til over 1" in page) == bool(lower <= 1 <= upper), (name, page_name)
+        assert ("kan intervallet ikke afgrænses" in page) == unbounded, (name, page_name)
+        assert "nan" not in re.sub(r"<[^>]+>", " ", page).split(), (name, page_name)

@@ -11,6 +11,7 @@ import functools
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from IPython.display import HTML
 
@@ -108,6 +109,11 @@ class ReportSections:
             )
             return out + [render.paragraph(self.t(key))]
         row, n = post.iloc[0], self.ctx.messages.number
+        # the bootstrap's test inversion leaves an end it cannot bound as NaN: the interval is (0, upper] or
+        # [lower, infinity), and the page says so instead of printing 'nan'
+        lower = float(row["ci_lower"]) if pd.notna(row["ci_lower"]) else 0.0
+        upper = float(row["ci_upper"]) if pd.notna(row["ci_upper"]) else float("inf")
+        unbounded = pd.isna(row["ci_lower"]) or pd.isna(row["ci_upper"])
         in_model = self.ctx.sites_in_model
         out.append(
             render.paragraph(
@@ -116,20 +122,23 @@ class ReportSections:
                     n=len(in_model),
                     with_subsidy=sum(1 for s in in_model if max(self.ctx.subsidy_lengths(s), default=0) > 0),
                     hr=n(row["hazard_ratio"], 2),
-                    lower=n(row["ci_lower"], 2),
-                    upper=n(row["ci_upper"], 2),
+                    lower=n(lower, 2) if lower > 0 else n(0),
+                    upper=n(upper, 2) if np.isfinite(upper) else self.t("text.unbounded_upper"),
                 )
             )
         )
         few_sites = row["se_type"] == "few_sites"
         interval = "text.subsidy_interval_few_sites" if few_sites else "text.subsidy_interval_clustered"
         out.append(render.paragraph(self.t(interval, sites=n(summary["info"]["clusters"]))))
-        if row["ci_lower"] <= 1 <= row["ci_upper"]:
+        if unbounded:
+            out.append(render.paragraph(self.t("text.subsidy_unbounded", sites=n(summary["info"]["clusters"]))))
+        if lower <= 1 <= upper:
             out.append(render.paragraph(self.t("text.subsidy_includes_one")))
         if variation.get("between_sites_only"):
             out.append(render.paragraph(self.t("text.subsidy_between_sites")))
         out.append(render.paragraph(self.t("text.subsidy_estimand")))
-        out += self._subsidy_in_people(row)
+        if not unbounded:  # whole people within an interval of 0 to infinity would say nothing
+            out += self._subsidy_in_people(row)
         out += [
             render.paragraph(self.t("subsidy.cannot_tell")),
             render.paragraph(self.t("text.event_study")),
