@@ -8,7 +8,7 @@ import sys
 import nbformat
 import pytest
 
-from analysis.jobs.run_notebook import parse_parameters
+from analysis.jobs.run_notebook import notebook_import_lines, parse_parameters
 
 
 def _notebook(path, *cells: str) -> None:
@@ -181,3 +181,46 @@ def test_a_batch_needs_one_output_per_value(tmp_path):
     assert (
         result.stderr.strip() == f"{tmp_path / 'nb.ipynb'}: ValueError: --each site: 2 values for 1 outputs and 2 pages"
     )
+
+
+def test_then_runs_a_second_notebook_in_the_same_kernel_as_if_in_its_own(tmp_path):
+    """The last report batch renders the summary after its sites with --then: the summary's executed notebook
+    and page are those of a kernel of its own, and a failure there names the summary notebook."""
+    _report_notebook(tmp_path / "site.ipynb")
+    _notebook(tmp_path / "summary.ipynb", "import json\nprint(get_ipython().execution_count, sorted(globals())[-3:])")
+    alone = tmp_path / "alone"
+    alone.mkdir()
+    assert _run(alone, tmp_path / "summary.ipynb", "--html", str(alone / "summary.html")).returncode == 0
+    result = _run(
+        tmp_path,
+        tmp_path / "site.ipynb",
+        "--each",
+        "site",
+        "a",
+        "--then",
+        str(tmp_path / "summary.ipynb"),
+        str(tmp_path / "summary.out.ipynb"),
+        str(tmp_path / "summary.html"),
+    )
+    assert result.returncode == 0, result.stderr
+    cells = [c.outputs for c in nbformat.read(tmp_path / "summary.out.ipynb", as_version=4).cells]
+    assert cells == [c.outputs for c in nbformat.read(alone / "out.ipynb", as_version=4).cells]
+    assert (tmp_path / "summary.html").read_bytes() == (alone / "summary.html").read_bytes()
+
+    _notebook(tmp_path / "broken.ipynb", "raise KeyError('no summary')")
+    failed = _run(
+        tmp_path, tmp_path / "site.ipynb", "--each", "site", "a", "--then", str(tmp_path / "broken.ipynb"), "x.ipynb"
+    )
+    assert failed.returncode == 1
+    assert failed.stderr.strip().splitlines() == [f"{tmp_path / 'broken.ipynb'}, cell In [2]: KeyError: 'no summary'"]
+
+
+def test_the_kernel_imports_the_notebooks_imports_first_and_a_kernel_dying_there_is_one_line(tmp_path):
+    (tmp_path / "fatal.py").write_text("import os, signal\nos.kill(os.getpid(), signal.SIGKILL)\n")
+    _notebook(tmp_path / "nb.ipynb", "x = 1", "def f():\n    import json\nimport fatal  # dies on import")
+    assert notebook_import_lines(tmp_path / "nb.ipynb") == "import fatal"
+    result = _run(tmp_path, tmp_path / "nb.ipynb")
+    assert result.returncode == 1
+    [line] = result.stderr.strip().splitlines()
+    assert line.startswith(f"{tmp_path / 'nb.ipynb'}: DeadKernelError"), line
+    assert not (tmp_path / "out.ipynb").exists()

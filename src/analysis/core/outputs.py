@@ -14,8 +14,10 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # only annotations: a report job's runner writes pages and never imports pandas
+    import pandas as pd
 
 
 def _umask() -> int:

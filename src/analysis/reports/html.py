@@ -6,8 +6,10 @@ opens offline. The page title is the report's first heading; the language attrib
 
 from __future__ import annotations
 
+import copy
 import html
 import re
+from functools import cache
 from pathlib import Path
 
 import nbformat
@@ -32,13 +34,20 @@ def first_heading(notebook: nbformat.NotebookNode) -> str | None:
     return None
 
 
-def render_html(notebook_path: str | Path, html_path: str | Path, language: str) -> Path:
-    """Write the notebook's outputs (no input cells, no prompts) as an HTML page, atomically."""
-    notebook = nbformat.read(notebook_path, as_version=4)
+def render_html(notebook: nbformat.NotebookNode, html_path: str | Path, language: str) -> Path:
+    """Write an executed notebook's outputs (no input cells, no prompts) as an HTML page, atomically."""
+    notebook = copy.deepcopy(notebook)
     notebook.metadata["title"] = first_heading(notebook) or Path(html_path).stem
     for index, cell in enumerate(notebook.cells):
         cell["id"] = f"cell-{index}"  # papermill gives its injected cell a random id; the page must not vary
-    exporter = HTMLExporter(
+    body, _ = _exporter(language).from_notebook_node(notebook)
+    return write_text(with_contents(body, Messages(language)), html_path)
+
+
+@cache
+def _exporter(language: str) -> HTMLExporter:
+    """One exporter per language and process: its templates are compiled once for a batch of pages."""
+    return HTMLExporter(
         template_name="brobygning",
         extra_template_basedirs=[str(TEMPLATE_DIR)],
         exclude_input=True,
@@ -47,8 +56,6 @@ def render_html(notebook_path: str | Path, html_path: str | Path, language: str)
         embed_images=True,
         language_code=language,
     )
-    body, _ = exporter.from_notebook_node(notebook)
-    return write_text(with_contents(body, Messages(language)), html_path)
 
 
 def with_contents(page: str, messages: Messages) -> str:
