@@ -133,7 +133,7 @@ def test_it_holds_the_run_its_inputs_and_outputs(project_root, archived):
         assert (archived / name).read_bytes() == (project_root / name).read_bytes()
     jobs = [e for e in graph.values() if e["@id"].startswith("#job:")]
     rules = {graph[job["instrument"]["@id"]]["name"].removeprefix("Snakemake rule ") for job in jobs}
-    assert {"clean_sites_1", "pool", "retention", "key_figures", "summary_report", "index"} <= rules
+    assert {"clean_sites_1", "pool", "retention", "key_figures", "reports_1"} <= rules
     # the two sites are cleaned in one batch: one job whose results hold both sites' tables
     (clean,) = [job for job in jobs if job["instrument"]["@id"] == "#rule:clean_sites_1"]
     results = clean["result"] if isinstance(clean["result"], list) else [clean["result"]]

@@ -14,16 +14,15 @@ from mini_project import REPO, copy_inputs, reproducible_outputs, run_snakemake
 
 pytestmark = pytest.mark.e2e
 
-# The rules that run as SLURM jobs, and how many jobs each has in the e2e-mini project (pool and index are
-# localrules and run beside snakemake).
-# Sites are cleaned and reported in batches of ceil(sqrt(3)) = 2 sites: two jobs each.
+# The rules that run as SLURM jobs, and how many jobs each has in the e2e-mini project (pool and key_figures
+# are localrules and run beside snakemake).
+# Three sites are cleaned and reported in two batches each; the last report batch renders the summary too.
 SUBMITTED = {
     "clean_sites_1": 1,
     "clean_sites_2": 1,
     "retention": 1,
-    "site_reports_1": 1,
-    "site_reports_2": 1,
-    "summary_report": 1,
+    "reports_1": 1,
+    "reports_2": 1,
 }
 
 

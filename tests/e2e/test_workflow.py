@@ -186,13 +186,13 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
         return dict(re.findall(r"^(\w+)\s+(\d+)$", plan, re.MULTILINE))
 
     # `make site SITE=guldborgsund`: that site's report and the pooled models it rests on, nothing else
-    # (reports run in batches of ceil(sqrt(3)) = 2 sites: assens and guldborgsund, then jammerbugt)
+    # (reports run in 2 batches: assens and guldborgsund, then jammerbugt with the summary and the index)
     assert planned_jobs(f"reports/{PROJECT}/sites/guldborgsund.html") == {
         "clean_sites_1": "1",
         "pool": "1",
         "retention": "1",
         "key_figures": "1",
-        "site_reports_1": "1",
+        "reports_1": "1",
         "total": "5",
     }
     assert planned_jobs() == {
@@ -201,11 +201,9 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
         "pool": "1",
         "retention": "1",
         "key_figures": "1",
-        "site_reports_1": "1",
-        "site_reports_2": "1",
-        "summary_report": "1",
-        "index": "1",
-        "total": "9",
+        "reports_1": "1",
+        "reports_2": "1",
+        "total": "7",
     }
     run_snakemake(workflow_root)
     assert "Nothing to be done" in run_snakemake(workflow_root, "--dry-run").stdout
@@ -218,7 +216,7 @@ def test_rerun_does_nothing_and_a_changed_site_reruns_alone_with_identical_table
     }
 
 
-@pytest.mark.parametrize("rule", ["clean_sites", "site_reports"])
+@pytest.mark.parametrize("rule", ["clean_sites", "reports"])
 def test_batches_can_be_one_site_per_job(workflow_root, rule):
     """`--config clean_batch_size=1 report_batch_size=1` (e.g. on a cluster with many free nodes) gives one
     cleaning job and one report job per site."""
@@ -277,12 +275,10 @@ def test_the_benchmark_floor_does_the_same_analyses_as_the_workflow(workflow_roo
     rules = per_rule(workflow_root, PROJECT, SITES)
     assert {rule: figures["jobs"] for rule, figures in rules.items()} == {
         "clean_sites": 2,
-        "index": 1,
         "key_figures": 1,
         "pool": 1,
         "retention": 1,
-        "site_reports": 2,
-        "summary_report": 1,
+        "reports": 2,
     }
     assert all(figures["seconds"] > 0 and figures["max_rss_mb"] > 0 for figures in rules.values())
 

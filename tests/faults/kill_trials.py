@@ -314,8 +314,6 @@ def describe_landing(reference: Reference, commands: list[list[str]]) -> list[tu
                 found.add((label, "html render"))
         elif "analysis.pool" in command:
             found.add(("pool", "python"))
-        elif "analysis.reports.summary_report" in command:
-            found.add(("index", "python"))
         elif "analysis.failures" in command:
             found.add(("?", "failure summary"))
         else:  # a job's shell between its commands (mktemp, the redirections...)

@@ -35,16 +35,22 @@ except ConfigError as error:
 SITES = PROJECT.site_ids
 
 
-def batches(setting):
-    """The sites in batches of about sqrt(number of sites), or `setting` sites per batch when configured.
-    A batch is one job running its notebook once per site in one kernel: one kernel start and one import
-    of the libraries per batch instead of per site, while one changed site reruns only its own batch."""
-    size = config.get(setting) or math.ceil(math.sqrt(len(SITES)))
+def batches(setting, even=False):
+    """The sites in batches of about sqrt(sites) sites, or `setting` sites per batch when configured. A batch
+    is one job running its notebook once per site in one kernel: one kernel start and one import of the
+    libraries per batch instead of per site. Cleaning keeps batches small, so that one changed site reruns a
+    small batch (9 sites: 3 of 3). Every report page is rebuilt when any site changes, so reports take
+    even=True: the number of batches rounded down to an even one, as few jobs as keep two cores busy (9
+    sites: 5 and 4 in one round instead of 3 batches in two; 98 sites: 10 either way)."""
+    count = math.ceil(len(SITES) / math.ceil(math.sqrt(len(SITES))))
+    if even and count > 1:
+        count -= count % 2
+    size = config.get(setting) or math.ceil(len(SITES) / count)
     return [SITES[i : i + size] for i in range(0, len(SITES), size)]
 
 
 CLEAN_BATCHES = batches("clean_batch_size")
-REPORT_BATCHES = batches("report_batch_size")
+REPORT_BATCHES = batches("report_batch_size", even=True)
 
 
 wildcard_constraints:
@@ -77,11 +83,15 @@ def project_config_files(wildcards):
     return [project_path(PROJECT.config_dir / name) for name in ("config.yaml", "sites.tsv", "codebook.yaml")]
 
 
-def code_inputs(notebook=None, *modules):
+def code_inputs(notebook=None, *modules, summary=False):
     """Input function: the package files the job runs, i.e. what its notebook (and the job runner) or its
     `python -m` modules import, followed through the package, with the data files shipped beside them
-    (analysis.jobs.code_inputs). Results are rebuilt when that code changes, and only then."""
-    files = [str(p) for p in job_code_files(notebook, modules)]
+    (analysis.jobs.code_inputs); with summary=True the summary notebook's too. Results are rebuilt when that
+    code changes, and only then."""
+    files = job_code_files(notebook, modules)
+    if summary:
+        files = sorted(set(files) | set(job_code_files(SUMMARY_NOTEBOOK)))
+    files = [str(p) for p in files]
     return lambda wildcards: files
 
 
@@ -90,24 +100,48 @@ def site_dir(site):
 
 
 def final_outputs():
-    """The default target's inputs, i.e. the pooled tables, the models and every report with the index."""
-    return expand(
-        "data/processed/{project}/{table}",
-        project=PROJECT.name,
-        table=["participants.parquet", "responses.parquet", "rejected.csv", "quality.json", "models/summary.json"],
-    ) + [f"reports/{PROJECT.name}/index.html"]
+    """The default target's inputs, i.e. the pooled tables, the models, every report and the index."""
+    tables = ["participants.parquet", "responses.parquet", "rejected.csv", "quality.json", "models/summary.json"]
+    pages = [f"sites/{site}.html" for site in SITES] + ["summary.html", "index.html"]
+    return [f"data/processed/{PROJECT.name}/{table}" for table in tables] + [
+        f"reports/{PROJECT.name}/{page}" for page in pages
+    ]
 
 
-def papermill(parameters, html=False, each=None):
+SUMMARY_NOTEBOOK = NOTEBOOK_DIR / "40_summary.ipynb"
+SUMMARY_OUTPUTS = {
+    "summary_notebook": "reports/{project}/notebooks/40_summary.ipynb",
+    "summary": "reports/{project}/summary.html",
+    "index": "reports/{project}/index.html",
+}
+
+
+def summary_outputs():
+    """The outputs of the summary notebook, which the last report batch runs: its executed notebook, the
+    summary page and the index page the notebook writes."""
+    caption = {"caption": "../report/summary.rst", "category": "Summary", "labels": {"report": "summary"}}
+    return {**SUMMARY_OUTPUTS, "summary": report(SUMMARY_OUTPUTS["summary"], **caption)}
+
+
+def summary_run():
+    """run_notebook's arguments for the summary notebook: NOTEBOOK OUTPUT PAGE after --then."""
+    paths = [SUMMARY_OUTPUTS[name].format(project=PROJECT.name) for name in ("summary_notebook", "summary")]
+    return " ".join(["--then", str(SUMMARY_NOTEBOOK), *paths])
+
+
+def papermill(parameters, html=False, each=None, then=False):
     """Shell command running {input.notebook} into {output.notebook} (and {output.html} when html=True)
     with string parameters, through analysis.jobs.run_notebook: one line on failure, outputs only when done.
     each="site" runs the notebook once per value in {params.each} in one kernel, {output.notebook} listing
     one executed notebook per value in the same order. (The values must come through params: Snakemake
-    evaluates a rule's shell expression when the job runs, after a loop defining rules has moved on.)"""
+    evaluates a rule's shell expression when the job runs, after a loop defining rules has moved on.)
+    then=True adds {params.then}: another notebook to run in the same kernel, or nothing."""
     args = " ".join(f"-p {name}={value}" for name, value in parameters.items())
     if each:
         args += f" --each {each} {{params.each}}"
     render = f" --html {{output.html}} --language {PROJECT.config['language']}" if html else ""
+    if then:
+        render += " {params.then}"
     return (
         f'export PYTHONPATH="{SOURCE_DIR}${{{{PYTHONPATH:+:$PYTHONPATH}}}}" '
         # as many BLAS threads as the job has cores: two jobs on two cores each starting a thread per core

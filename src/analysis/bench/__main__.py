@@ -58,10 +58,10 @@ def snakemake(project: str, cores: int, *targets: str) -> list[str]:
 def per_rule(root: Path, project: str, sites: list[str]) -> dict[str, dict]:
     """Jobs, summed and longest wall seconds and the largest max_rss (MB) of each rule, from the
     benchmark files the rules write under logs/<project>/benchmarks/ (the batches of a rule, e.g.
-    site_reports_1, site_reports_2, ..., count as one rule, site_reports)."""
+    reports_1, reports_2, ..., count as one rule, reports)."""
     rules: dict[str, dict] = {}
     for path in sorted((root / "logs" / project / "benchmarks").glob("*.tsv")):
-        name = re.sub(r"^(site_reports|clean_sites)_\d+$", r"\1", path.stem)
+        name = re.sub(r"^(reports|clean_sites)_\d+$", r"\1", path.stem)
         for site in sites:
             name = name.removesuffix(f"_{site}")
         with open(path, encoding="utf-8") as handle:

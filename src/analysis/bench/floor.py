@@ -3,7 +3,7 @@
     python -m analysis.bench.floor PROJECT [--models-only]      (run in a project root)
 
 Runs the code cells of the pipeline's notebooks in workflow order (clean each site, pool, retention, the key
-figures table, each site report, the summary, the index), with the same parameters the workflow passes.
+figures table, each site report, the summary with the index), with the same parameters the workflow passes.
 Displayed objects are rendered to HTML or PNG as a kernel would, so figures cost what they cost in the
 pipeline; only the notebook machinery (kernel start, papermill, nbconvert) and Snakemake's scheduling are left out.
 """
@@ -17,7 +17,7 @@ import nbformat
 
 from analysis.pool import combine as pool
 from analysis.project.loader import load_project
-from analysis.reports import key_figures, summary_report
+from analysis.reports import key_figures
 
 NOTEBOOKS = Path(__file__).resolve().parents[3] / "notebooks"
 
@@ -55,8 +55,7 @@ def run_floor(project: str) -> None:
     key_figures.main([project, f"reports/{project}/key_figures.csv"])
     for site in spec.site_ids:
         run_code_cells(NOTEBOOKS / "30_site_report.ipynb", {"project": project, "site": site})
-    run_code_cells(NOTEBOOKS / "40_summary.ipynb", {"project": project})
-    summary_report.main([project, f"reports/{project}/index.html"])
+    run_code_cells(NOTEBOOKS / "40_summary.ipynb", {"project": project})  # which writes the index too
 
 
 if __name__ == "__main__":

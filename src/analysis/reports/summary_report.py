@@ -11,7 +11,7 @@ from analysis.core.outputs import write_text
 from analysis.core.vocabulary import ALL_SITES
 from analysis.project.loader import site_raw_files
 from analysis.reports import figures, overview, render, site_tables
-from analysis.reports.context import ReportContext, load_context
+from analysis.reports.context import ReportContext
 from analysis.reports.disclosure import coarsen_survival_curves
 from analysis.reports.sections import ReportSections
 
@@ -211,19 +211,8 @@ def _pages():
     )
 
 
-def write_index(project: str, out_path: str | Path) -> Path:
-    """Write the index page atomically."""
-    return write_text(index_page(load_context(project)), out_path)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m analysis.reports.summary_report PROJECT OUT`: write the index page."""
-    import sys
-
-    project, out = (argv if argv is not None else sys.argv[1:])[:2]
-    write_index(project, out)
-    return 0
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+def write_index(context: ReportContext, out_path: str | Path | None = None) -> Path:
+    """Write the index page atomically, by default to reports/<project>/index.html (the summary notebook's
+    last cell: the page only needs the key figures, and writing it there spares the workflow a job)."""
+    spec = context.project
+    return write_text(index_page(context), out_path or spec.root / "reports" / spec.name / "index.html")
