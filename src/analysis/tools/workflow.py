@@ -51,11 +51,17 @@ def run(project: str | None, root: str | Path | None, cores: int, targets: list[
     return _run(folder, command)
 
 
+# `site` renders the one page in a report batch of its own: its usual batch would also render other sites'
+# pages, which the next whole run rebuilds anyway (every page quotes the pooled models).
+SITE_ONLY = ("report_batch_size=1",)
+
+
 def site(project: str | None, site_id: str, root: str | Path | None, cores: int) -> int:
     """Rebuild one site's report and only the pooled models it needs."""
     folder = workflow_root(root)
     name = project or default_project(folder)
-    return run(name, folder, cores, [f"reports/{name}/sites/{site_id}.html"])
+    command = snakemake_command(folder, name, "--cores", str(cores), f"reports/{name}/sites/{site_id}.html")
+    return _run(folder, [*command, *SITE_ONLY])
 
 
 def unlock(project: str | None, root: str | Path | None) -> int:
