@@ -1,5 +1,6 @@
 # Per-site reports (notebook 30, in batches of sites: common.smk) and, in the last batch's kernel, the summary
-# (notebook 40, which also writes the index page), all quoting their headline numbers from one disclosure-controlled table, key_figures.csv.
+# (notebook 40, which also writes the index page), all quoting their headline numbers from one
+# disclosure-controlled table, key_figures.csv.
 
 
 rule key_figures:

@@ -71,10 +71,9 @@ def failure_line(notebook: str, error: BaseException) -> str:
     return f"{notebook}: {type(error).__name__}: {message[0] if message else 'no message'}".rstrip(": ")
 
 
-def execute(notebook: Path, output: Path, parameters: dict[str, str], kernel: str, manager=None):
-    """Execute `notebook` with `parameters` into `output`, which appears only after the last cell ran; in the
-    kernel of `manager` (a jupyter_client kernel manager, left running) when given, else in a new one.
-    Returns the executed notebook."""
+def execute(notebook: Path, output: Path, parameters: dict[str, str], kernel: str, manager):
+    """Execute `notebook` with `parameters` into `output`, which appears only after the last cell ran, in the
+    kernel of `manager` (a jupyter_client kernel manager, left running). Returns the executed notebook."""
     import papermill
 
     output.parent.mkdir(parents=True, exist_ok=True)
