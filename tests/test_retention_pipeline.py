@@ -133,3 +133,20 @@ def test_a_project_where_no_site_reports_end_status_does_not_crash():
     assert results.primary.table.empty and results.summary["events"] == 0
     assert any("site does not report end status" in w for w in results.summary["warnings"])
     assert isinstance(results.km, pd.DataFrame)
+
+
+def test_the_headline_reads_an_unbounded_interval_as_zero_or_infinity_and_says_so():
+    """With three sites the bootstrap may not bound an end of the interval (NaN in the table; these three
+    sites give one): the notebook's sentence reads 0 or infinity there, as the pages do, instead of 'nan'."""
+    params = select_sites(project_parameters(DEFAULT_PROJECT_DIR), ["assens", "viborg", "helsingoer"], 1.0)
+    primary = fit_retention(_participants(params), CONFIG).primary
+    shown = (primary.table["term"] == "post_subsidy") & primary.table["shown"].astype(bool)
+    for end, word in (("ci_upper", "to infinity"), ("ci_lower", "CI 0 to")):
+        table = primary.table.copy()
+        table.loc[shown, end] = float("nan")
+        sentence = headline(dataclasses.replace(primary, table=table))
+        assert word in sentence and "nan" not in sentence, sentence
+        assert sentence.endswith("The data cannot bound the interval, so the estimate says very little.")
+    real = primary.table[shown].iloc[0]
+    assert pd.isna(real["ci_lower"]) or pd.isna(real["ci_upper"])
+    assert "nan" not in headline(primary) and "cannot bound" in headline(primary)

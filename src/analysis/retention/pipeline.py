@@ -226,9 +226,14 @@ def headline(primary: HazardFit) -> str:
         if row["se_type"] == "few_sites"
         else f"clustered by {primary.info['clusters']} sites"
     )
+    # the bootstrap leaves an end it cannot bound as NaN: the interval is (0, upper] or [lower, infinity)
+    lower = f"{row['ci_lower']:.2f}" if pd.notna(row["ci_lower"]) else "0"
+    upper = f"{row['ci_upper']:.2f}" if pd.notna(row["ci_upper"]) else "infinity"
+    unbounded = pd.isna(row["ci_lower"]) or pd.isna(row["ci_upper"])
     return (
         f"After the planned subsidy ended, the monthly risk of leaving the association was "
         f"{row['hazard_ratio']:.2f} times that during the subsidy or without one ({change}; 95 % CI "
-        f"{row['ci_lower']:.2f} to {row['ci_upper']:.2f}, {interval}), comparing people at the same month since "
-        f"start and site, adjusted for {adjusted}."
+        f"{lower} to {upper}, {interval}), comparing people at the same month since start and site, adjusted "
+        f"for {adjusted}."
+        + (" The data cannot bound the interval, so the estimate says very little." if unbounded else "")
     )
