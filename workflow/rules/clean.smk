@@ -36,7 +36,7 @@ rule pool:
         participants=expand("data/processed/{{project}}/sites/{site}/participants.parquet", site=SITES),
         responses=expand("data/processed/{{project}}/sites/{site}/responses.parquet", site=SITES),
         rejected=expand("data/processed/{{project}}/sites/{site}/rejected.csv", site=SITES),
-        code=code_inputs(None, "analysis.pool.__main__"),
+        code=code_inputs(modules=["analysis.pool.__main__"]),
     output:
         participants="data/processed/{project}/participants.parquet",
         responses="data/processed/{project}/responses.parquet",

@@ -83,15 +83,11 @@ def project_config_files(wildcards):
     return [project_path(PROJECT.config_dir / name) for name in ("config.yaml", "sites.tsv", "codebook.yaml")]
 
 
-def code_inputs(notebook=None, *modules, summary=False):
-    """Input function: the package files the job runs, i.e. what its notebook (and the job runner) or its
+def code_inputs(*notebooks, modules=()):
+    """Input function: the package files the job runs, i.e. what its notebooks (and the job runner) or its
     `python -m` modules import, followed through the package, with the data files shipped beside them
-    (analysis.jobs.code_inputs); with summary=True the summary notebook's too. Results are rebuilt when that
-    code changes, and only then."""
-    files = job_code_files(notebook, modules)
-    if summary:
-        files = sorted(set(files) | set(job_code_files(SUMMARY_NOTEBOOK)))
-    files = [str(p) for p in files]
+    (analysis.jobs.code_inputs). Results are rebuilt when that code changes, and only then."""
+    files = [str(p) for p in job_code_files(notebooks, modules)]
     return lambda wildcards: files
 
 

@@ -8,7 +8,7 @@ rule key_figures:
         models="data/processed/{project}/models/summary.json",
         participants="data/processed/{project}/participants.parquet",
         config=project_config_files,
-        code=code_inputs(None, "analysis.reports.key_figures"),
+        code=code_inputs(modules=["analysis.reports.key_figures"]),
     output:
         "reports/{project}/key_figures.csv",
     log:
@@ -43,7 +43,11 @@ for number, batch in enumerate(REPORT_BATCHES, start=1):
             quality=expand("data/processed/{{project}}/sites/{site}/quality.json", site=SITES),
             key_figures="reports/{project}/key_figures.csv",
             config=project_config_files,
-            code=code_inputs(NOTEBOOK_DIR / "30_site_report.ipynb", "analysis.reports.html", summary=last),
+            code=code_inputs(
+                NOTEBOOK_DIR / "30_site_report.ipynb",
+                *([SUMMARY_NOTEBOOK] if last else []),
+                modules=["analysis.reports.html"],
+            ),
             notebook=NOTEBOOK_DIR / "30_site_report.ipynb",
         output:
             **(summary_outputs() if last else {}),

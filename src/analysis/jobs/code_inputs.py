@@ -132,10 +132,11 @@ def code_files(modules: set[str] | list[str]) -> list[Path]:
     return sorted(files)
 
 
-def job_code_files(notebook: Path | None = None, modules: tuple[str, ...] = ()) -> list[Path]:
-    """Code inputs of a workflow job: the runner (for a notebook job), the notebook's imports and `modules`
-    (for a `python -m` job, or the HTML renderer of a report job), each followed through the package."""
+def job_code_files(notebooks: tuple[Path, ...] = (), modules: tuple[str, ...] = ()) -> list[Path]:
+    """Code inputs of a workflow job: the runner and the notebooks' imports (for a notebook job; the last
+    report batch runs two notebooks) and `modules` (for a `python -m` job, or the HTML renderer of a report
+    job), each followed through the package."""
     roots = set(modules)
-    if notebook is not None:
+    for notebook in notebooks:
         roots |= notebook_imports(notebook) | {RUNNER}
     return code_files(roots)
