@@ -27,6 +27,7 @@ from analysis.reports.disclosure import (
 )
 from analysis.reports.provenance import code_version, file_hashes, package_versions
 from analysis.retention.absolute import reference_hazard, stops_per_100
+from analysis.retention.hazard import interval_ends
 
 
 class ReportSections:
@@ -109,11 +110,8 @@ class ReportSections:
             )
             return out + [render.paragraph(self.t(key))]
         row, n = post.iloc[0], self.ctx.messages.number
-        # the bootstrap's test inversion leaves an end it cannot bound as NaN: the interval is (0, upper] or
-        # [lower, infinity), and the page says so instead of printing 'nan'
-        lower = float(row["ci_lower"]) if pd.notna(row["ci_lower"]) else 0.0
-        upper = float(row["ci_upper"]) if pd.notna(row["ci_upper"]) else float("inf")
-        unbounded = pd.isna(row["ci_lower"]) or pd.isna(row["ci_upper"])
+        lower, upper = interval_ends(row)  # the page says 0 or 'infinity' where the bootstrap found no end
+        unbounded = lower == 0 or not np.isfinite(upper)
         in_model = self.ctx.sites_in_model
         out.append(
             render.paragraph(

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import math
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -21,7 +22,14 @@ from analysis.core import outputs
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY
 from analysis.project.loader import load_schema
 from analysis.retention.cox import CoxFit, cox_counting_process
-from analysis.retention.hazard import FEW_SITES, HazardFit, fit_discrete_hazard, fit_event_study, withhold
+from analysis.retention.hazard import (
+    FEW_SITES,
+    HazardFit,
+    fit_discrete_hazard,
+    fit_event_study,
+    interval_ends,
+    withhold,
+)
 from analysis.retention.identification import Identification, IdentifyingVariation, identifying_variation
 from analysis.retention.km import AT_COLUMNS, kaplan_meier, survival_at
 from analysis.retention.person_months import build_person_months, enrolment_durations, merge_unchanged_months
@@ -226,14 +234,14 @@ def headline(primary: HazardFit) -> str:
         if row["se_type"] == "few_sites"
         else f"clustered by {primary.info['clusters']} sites"
     )
-    # the bootstrap leaves an end it cannot bound as NaN: the interval is (0, upper] or [lower, infinity)
-    lower = f"{row['ci_lower']:.2f}" if pd.notna(row["ci_lower"]) else "0"
-    upper = f"{row['ci_upper']:.2f}" if pd.notna(row["ci_upper"]) else "infinity"
-    unbounded = pd.isna(row["ci_lower"]) or pd.isna(row["ci_upper"])
+    lower, upper = interval_ends(row)
+    unbounded = lower == 0 or math.isinf(upper)
+    lower_text = f"{lower:.2f}" if lower > 0 else "0"
+    upper_text = "infinity" if math.isinf(upper) else f"{upper:.2f}"
     return (
         f"After the planned subsidy ended, the monthly risk of leaving the association was "
         f"{row['hazard_ratio']:.2f} times that during the subsidy or without one ({change}; 95 % CI "
-        f"{lower} to {upper}, {interval}), comparing people at the same month since start and site, adjusted "
-        f"for {adjusted}."
+        f"{lower_text} to {upper_text}, {interval}), comparing people at the same month since start and site, "
+        f"adjusted for {adjusted}."
         + (" The data cannot bound the interval, so the estimate says very little." if unbounded else "")
     )
