@@ -44,11 +44,17 @@ def _run(root: Path, command: list[str]) -> int:
     return subprocess.run(command, cwd=root).returncode
 
 
-def run(project: str | None, root: str | Path | None, cores: int, targets: list[str] | None = None) -> int:
-    """Run the whole pipeline (or `targets`) on a project on this machine."""
+def run(
+    project: str | None,
+    root: str | Path | None,
+    cores: int,
+    targets: list[str] | None = None,
+    config: tuple[str, ...] = (),
+) -> int:
+    """Run the whole pipeline (or `targets`) on a project on this machine, with extra `config` values."""
     folder = workflow_root(root)
     command = snakemake_command(folder, project, "--cores", str(cores), *(targets or []))
-    return _run(folder, command)
+    return _run(folder, [*command, *config])
 
 
 # `site` renders the one page in a report batch of its own: its usual batch would also render other sites'
@@ -60,8 +66,7 @@ def site(project: str | None, site_id: str, root: str | Path | None, cores: int)
     """Rebuild one site's report and only the pooled models it needs."""
     folder = workflow_root(root)
     name = project or default_project(folder)
-    command = snakemake_command(folder, name, "--cores", str(cores), f"reports/{name}/sites/{site_id}.html")
-    return _run(folder, [*command, *SITE_ONLY])
+    return run(name, folder, cores, [f"reports/{name}/sites/{site_id}.html"], config=SITE_ONLY)
 
 
 def unlock(project: str | None, root: str | Path | None) -> int:
