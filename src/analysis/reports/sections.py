@@ -26,8 +26,7 @@ from analysis.reports.disclosure import (
     suppress_table,
 )
 from analysis.reports.provenance import code_version, file_hashes, package_versions
-from analysis.retention.absolute import reference_hazard, stops_per_100
-from analysis.retention.hazard import interval_ends
+from analysis.retention.absolute import interval_ends, reference_hazard, stops_per_100
 
 
 class ReportSections:

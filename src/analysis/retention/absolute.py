@@ -1,4 +1,5 @@
-"""The subsidy-end hazard ratio in whole people: of 100 still active when the subsidy ends, how many stop.
+"""The subsidy-end hazard ratio as a reader takes it: in whole people (of 100 still active when the subsidy
+ends, how many stop), and its interval with an end that could not be bounded read as 0 or infinity.
 
 A hazard ratio is hard to picture. With the complementary log-log link the models use, a hazard ratio HR
 turns a monthly probability of stopping h into 1 - (1 - h)^HR (exactly, not as an approximation), so over
@@ -10,9 +11,23 @@ reference period, pooled over every site in the model.
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 REFERENCE_BIN = "-3..-1"
+
+
+def interval_ends(row: Mapping) -> tuple[float, float]:
+    """The hazard-ratio interval of a model table row (`ci_lower`, `ci_upper`), an end the bootstrap could not
+    bound (NaN: its test inversion found no limit) read as what it is, 0 below or infinity above. Pure Python,
+    like the rest of this module: the report kernels import it without statsmodels or scipy."""
+
+    def known(value) -> bool:
+        return value is not None and not math.isnan(float(value))
+
+    lower, upper = row["ci_lower"], row["ci_upper"]
+    return (float(lower) if known(lower) else 0.0), (float(upper) if known(upper) else math.inf)
 
 
 @dataclass(frozen=True)

@@ -323,13 +323,6 @@ def _few_sites_rows(jackknives: dict[str, JackknifeResult], bootstraps: dict[str
     return pd.DataFrame(rows, columns=TABLE_COLUMNS)
 
 
-def interval_ends(row: pd.Series) -> tuple[float, float]:
-    """A table row's hazard-ratio interval with an end the bootstrap could not bound (NaN: its test inversion
-    found no limit) read as what it is, 0 below or infinity above."""
-    lower, upper = row["ci_lower"], row["ci_upper"]
-    return (float(lower) if pd.notna(lower) else 0.0), (float(upper) if pd.notna(upper) else float("inf"))
-
-
 def _bootstrap_rows(results: dict[str, BootstrapResult], table: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for term, result in results.items():

@@ -21,15 +21,9 @@ import pandas as pd
 from analysis.core import outputs
 from analysis.core.vocabulary import ALL_SITES, DEFAULT_COMPARE_BY
 from analysis.project.loader import load_schema
+from analysis.retention.absolute import interval_ends
 from analysis.retention.cox import CoxFit, cox_counting_process
-from analysis.retention.hazard import (
-    FEW_SITES,
-    HazardFit,
-    fit_discrete_hazard,
-    fit_event_study,
-    interval_ends,
-    withhold,
-)
+from analysis.retention.hazard import FEW_SITES, HazardFit, fit_discrete_hazard, fit_event_study, withhold
 from analysis.retention.identification import Identification, IdentifyingVariation, identifying_variation
 from analysis.retention.km import AT_COLUMNS, kaplan_meier, survival_at
 from analysis.retention.person_months import build_person_months, enrolment_durations, merge_unchanged_months
